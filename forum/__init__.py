@@ -1,0 +1,80 @@
+"""Forum for exchange groups: the application factory (wiring only, no side effects)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from forum.config import load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(load_config(app.instance_path))
+    if config:
+        app.config.update(config)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_socket_handlers(app)
+    register_cli(app)
+    register_web_hooks(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from forum import i18n
+    from forum.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=i18n.select_locale,
+        timezone_selector=i18n.select_timezone,
+        default_translation_directories=str(ROOT / "forum" / "translations"),
+    )
+    login_manager.init_app(app)
+    socketio.init_app(
+        app,
+        message_queue=app.config["FORUM_REDIS_URL"] or None,
+        async_mode="threading",
+        manage_session=False,
+    )
+    from forum.accounts import login  # noqa: F401  (registers the user loader)
+
+
+def register_blueprints(app: Flask) -> None:
+    from forum.accounts.views import bp as accounts_bp
+    from forum.admin.views import bp as admin_bp
+    from forum.groups.views import bp as groups_bp
+    from forum.health import bp as health_bp
+
+    for bp in (health_bp, accounts_bp, groups_bp, admin_bp):
+        app.register_blueprint(bp)
+
+
+def register_socket_handlers(app: Flask) -> None:
+    from forum.chat import sockets  # noqa: F401  (handlers register on import)
+
+
+def register_cli(app: Flask) -> None:
+    from forum.cli import forum_cli
+
+    app.cli.add_command(forum_cli)
+
+
+def register_web_hooks(app: Flask) -> None:
+    from forum import web
+
+    web.init_app(app)

@@ -1,0 +1,47 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+_required = DataRequired(message=_l("This field is required."))
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[_required, Length(max=200)])
+    kind = SelectField(_l("Kind"), validate_choice=False)
+    region = StringField(_l("Region"), validators=[Length(max=120)])
+
+
+class UserCreateForm(FlaskForm):
+    email = StringField(_l("E-mail address"), validators=[_required, Length(max=254)],
+                        render_kw={"type": "email", "autocomplete": "off"})
+    name = StringField(_l("Name"), validators=[_required, Length(max=120)])
+    organisation_id = SelectField(_l("Organisation"), coerce=int, validate_choice=False)
+    position = StringField(_l("Position"), validators=[Length(max=120)])
+    is_admin = BooleanField(_l("Administrator"))
+
+
+class GroupForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[_required, Length(max=200)])
+    slug = StringField(_l("Address (used in links)"), validators=[_required, Length(max=80)],
+                       description=_l("Lower-case letters, digits and hyphens, e.g. cities"))
+    description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
+    kind = SelectField(_l("Kind"), validate_choice=False)
+    time_zone = SelectField(_l("Time zone"), validate_choice=False)
+
+
+class InviteForm(FlaskForm):
+    email = StringField(_l("E-mail address"), validators=[_required, Length(max=254)],
+                        render_kw={"type": "email", "autocomplete": "off"})
+    role = SelectField(_l("Role"), validate_choice=False)
+
+
+class AddMemberForm(FlaskForm):
+    email = StringField(_l("E-mail address of an existing account"),
+                        validators=[_required, Length(max=254)],
+                        render_kw={"type": "email", "autocomplete": "off"})
+    role = SelectField(_l("Role"), validate_choice=False)
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), validate_choice=False)

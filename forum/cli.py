@@ -1,0 +1,199 @@
+"""Operator commands: `flask --app wsgi forum <command>`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import with_appcontext
+
+from forum import demo
+from forum.accounts import services as accounts
+from forum.accounts.services import ORGANISATION_KINDS
+from forum.errors import InvalidInput
+from forum.extensions import db
+from forum.groups import services as groups
+from forum.groups.models import Group, GroupKind, Role
+
+ROLE_CHOICE = click.Choice([r.value for r in Role])
+
+
+def _fail(error: InvalidInput) -> None:
+    for field, message in error.errors.items():
+        click.echo(f"error: {field + ': ' if field else ''}{message}", err=True)
+    sys.exit(1)
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _user(email: str):
+    user = accounts.find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"no account uses {email}")
+    return user
+
+
+def _group(slug: str) -> Group:
+    group = db.session.scalar(db.select(Group).where(Group.slug == slug))
+    if group is None:
+        raise click.ClickException(f"no group has the address {slug}")
+    return group
+
+
+@click.group("forum")
+def forum_cli():
+    """Administer the forum."""
+
+
+@forum_cli.command("create-admin")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+def create_admin(email, name, password_stdin):
+    """Create an administrator account (the first step of a real installation)."""
+    try:
+        user = accounts.create_user(None, email=email, name=name,
+                                    password=_read_password(password_stdin), is_admin=True)
+    except InvalidInput as error:
+        _fail(error)
+    click.echo(f"administrator {user.email} created")
+
+
+@forum_cli.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--organisation", default="", help="Name of an existing organisation.")
+@click.option("--position", default="")
+@with_appcontext
+def create_user(email, name, organisation, position):
+    """Create an account; the person is mailed a link to choose a password."""
+    organisation_id = None
+    if organisation:
+        match = next((o for o in accounts.list_organisations() if o.name == organisation), None)
+        if match is None:
+            raise click.ClickException(f"no organisation is called {organisation}")
+        organisation_id = match.id
+    try:
+        user = accounts.create_user(None, email=email, name=name,
+                                    organisation_id=organisation_id, position=position)
+    except InvalidInput as error:
+        _fail(error)
+    click.echo(f"account {user.email} created; a password link was mailed")
+
+
+@forum_cli.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True)
+@with_appcontext
+def set_password(email, password_stdin):
+    """Set an account's password (ends its sessions)."""
+    user = _user(email)
+    password = _read_password(password_stdin)
+    try:
+        accounts.check_password(password, hints=(user.email, user.name))
+    except InvalidInput as error:
+        _fail(error)
+    user.password_hash = accounts.hash_password(password)
+    accounts.end_all_sessions(user)
+    click.echo("password changed")
+
+
+@forum_cli.command("create-organisation")
+@click.argument("name")
+@click.option("--kind", type=click.Choice([k.value for k in ORGANISATION_KINDS]), required=True)
+@click.option("--region", default="")
+@with_appcontext
+def create_organisation(name, kind, region):
+    try:
+        organisation = accounts.create_organisation(None, name=name, kind=kind, region=region)
+    except InvalidInput as error:
+        _fail(error)
+    click.echo(f"organisation {organisation.name} created")
+
+
+@forum_cli.command("create-group")
+@click.option("--name", required=True)
+@click.option("--slug", required=True)
+@click.option("--kind", type=click.Choice([k.value for k in GroupKind]), default="other")
+@click.option("--description", default="")
+@click.option("--time-zone", default="Europe/Warsaw")
+@with_appcontext
+def create_group(name, slug, kind, description, time_zone):
+    try:
+        group = groups.create_group(None, name=name, slug=slug, kind=kind,
+                                    description=description, time_zone=time_zone)
+    except InvalidInput as error:
+        _fail(error)
+    click.echo(f"group {group.name} created at /g/{group.slug}/")
+
+
+@forum_cli.command("set-role")
+@click.argument("email")
+@click.argument("slug")
+@click.option("--role", type=ROLE_CHOICE, default="member")
+@with_appcontext
+def set_role(email, slug, role):
+    """Add an account to a group, or change its role there."""
+    groups.set_role(None, _group(slug), _user(email), role)
+    click.echo(f"{email} is now {role} of {slug}")
+
+
+@forum_cli.command("remove-member")
+@click.argument("email")
+@click.argument("slug")
+@with_appcontext
+def remove_member(email, slug):
+    groups.remove_member(None, _group(slug), _user(email))
+    click.echo(f"{email} removed from {slug}")
+
+
+@forum_cli.command("invite")
+@click.argument("email")
+@click.argument("slug")
+@click.option("--role", type=ROLE_CHOICE, default="member")
+@with_appcontext
+def invite(email, slug, role):
+    """Mail an invitation to join a group; prints the link too."""
+    from flask import current_app
+
+    try:
+        invitation, token = groups.invite(None, _group(slug), email, role)
+    except InvalidInput as error:
+        _fail(error)
+    click.echo(f"invitation sent to {invitation.email}: "
+               f"{current_app.config['FORUM_BASE_URL']}/invitations/{token}")
+
+
+@forum_cli.command("deactivate-user")
+@click.argument("email")
+@with_appcontext
+def deactivate_user(email):
+    accounts.set_user_active(None, _user(email), False)
+    click.echo(f"{email} deactivated; its sessions have ended")
+
+
+@forum_cli.command("activate-user")
+@click.argument("email")
+@with_appcontext
+def activate_user(email):
+    accounts.set_user_active(None, _user(email), True)
+    click.echo(f"{email} reactivated")
+
+
+@forum_cli.command("seed-demo")
+@with_appcontext
+def seed_demo():
+    """Load the demo data set into an empty database (never into one in use)."""
+    if not demo.database_is_empty():
+        click.echo("the database already has accounts; demo data not loaded")
+        return
+    logins = demo.seed_demo()
+    click.echo("demo data loaded. Sign in with any of these (password "
+               f"{logins['password']}):")
+    for email in logins["logins"]:
+        click.echo(f"  {email}")

@@ -1,0 +1,118 @@
+"""Settings from environment variables (FORUM_*).
+
+`load_config()` reads the environment once at start-up; tests pass overrides to `create_app`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+LOCALES = ("pl", "ca", "en")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong; the app refuses to start."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _dev_secret_key(instance_path: Path) -> str:
+    """A random key kept in instance/ so development sessions survive a restart."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
+    env = dict(os.environ if env is None else env)
+    mode = env.get("FORUM_ENV", "production").strip().lower()
+    if mode not in {"production", "development", "testing"}:
+        raise ConfigError(f"FORUM_ENV must be production, development or testing, not {mode!r}")
+    development = mode == "development"
+    instance = Path(instance_path)
+
+    secret_key = env.get("FORUM_SECRET_KEY", "")
+    if not secret_key:
+        if mode == "production":
+            raise ConfigError(
+                "FORUM_SECRET_KEY is not set. Set it to a long random value "
+                "(python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+        secret_key = _dev_secret_key(instance) if development else secrets.token_hex(32)
+
+    redis_url = env.get("FORUM_REDIS_URL", "")
+    secure_cookies = _bool(env.get("FORUM_SECURE_COOKIES"), default=mode == "production")
+    outbox = env.get("FORUM_MAIL_OUTBOX", str(instance / "outbox") if development else "")
+
+    return {
+        "FORUM_ENV": mode,
+        "DEBUG": False,
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": env.get(
+            "FORUM_DATABASE_URL", f"sqlite:///{instance / 'forum.db'}"
+        ),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "FORUM_BASE_URL": env.get("FORUM_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "FORUM_SITE_NAME": env.get("FORUM_SITE_NAME", "Forum Współpracy"),
+        "FORUM_REDIS_URL": redis_url,
+        "FORUM_TRUST_PROXY": _bool(env.get("FORUM_TRUST_PROXY")),
+        "FORUM_DEFAULT_TIMEZONE": env.get("FORUM_DEFAULT_TIMEZONE", "Europe/Warsaw"),
+        "FORUM_INVITATION_DAYS": int(env.get("FORUM_INVITATION_DAYS", "14")),
+        "FORUM_PASSWORD_RESET_SECONDS": int(env.get("FORUM_PASSWORD_RESET_SECONDS", "3600")),
+        # Werkzeug's scrypt; tests switch to a cheap method to stay fast.
+        "FORUM_PASSWORD_HASH_METHOD": "scrypt",
+        "FORUM_LOGIN_LIMIT_PER_ACCOUNT": env.get("FORUM_LOGIN_LIMIT_PER_ACCOUNT", "5/15minute"),
+        "FORUM_LOGIN_LIMIT_PER_ADDRESS": env.get("FORUM_LOGIN_LIMIT_PER_ADDRESS", "20/15minute"),
+        "FORUM_CONTROLLER": env.get(
+            "FORUM_CONTROLLER", "the organiser of the exchange programme (set FORUM_CONTROLLER)"
+        ),
+        # E-mail
+        "MAIL_HOST": env.get("FORUM_MAIL_HOST", "localhost"),
+        "MAIL_PORT": int(env.get("FORUM_MAIL_PORT", "25")),
+        "MAIL_SECURITY": env.get("FORUM_MAIL_SECURITY", "none").lower(),  # none|starttls|ssl
+        "MAIL_USERNAME": env.get("FORUM_MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": env.get("FORUM_MAIL_PASSWORD", ""),
+        "MAIL_SENDER": env.get("FORUM_MAIL_SENDER", "forum@localhost"),
+        "MAIL_OUTBOX": outbox,
+        # Sessions and cookies
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "SESSION_COOKIE_NAME": "forum_session",
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
+        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
+        "REMEMBER_COOKIE_NAME": "forum_remember",
+        "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead of a clock
+        # Rate limits (Flask-Limiter); Redis shares counters between workers.
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": False,
+        "MAX_CONTENT_LENGTH": int(env.get("FORUM_MAX_UPLOAD_MB", "50")) * 1024 * 1024,
+        "BABEL_DEFAULT_LOCALE": env.get("FORUM_DEFAULT_LOCALE", "pl"),
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+    }
+
+
+def testing_overrides(database_url: str) -> dict:
+    """Settings the test-suite applies on top of `load_config` in testing mode."""
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "FORUM_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "MAIL_OUTBOX": "",
+        "SERVER_NAME": None,
+    }

@@ -1,0 +1,64 @@
+"""Who may do what in an exchange group: small named rules, used by services and templates.
+
+A user's roles are read once per user object (one request, one CLI call) and kept on it.
+"""
+
+from __future__ import annotations
+
+from forum.extensions import db
+from forum.groups.models import Group, Membership, Role
+
+_ROLES_ATTR = "_forum_group_roles"
+
+
+def is_signed_in(actor) -> bool:
+    return bool(actor is not None and actor.is_authenticated and actor.is_active)
+
+
+def is_admin(actor) -> bool:
+    return is_signed_in(actor) and bool(getattr(actor, "is_admin", False))
+
+
+def roles_of(actor) -> dict[int, str]:
+    """{group_id: role} for the actor's memberships (empty for anonymous users)."""
+    if not is_signed_in(actor):
+        return {}
+    roles = actor.__dict__.get(_ROLES_ATTR)
+    if roles is None:
+        rows = db.session.execute(
+            db.select(Membership.group_id, Membership.role).where(Membership.user_id == actor.id)
+        )
+        roles = {group_id: role for group_id, role in rows}
+        actor.__dict__[_ROLES_ATTR] = roles
+    return roles
+
+
+def forget_roles(user) -> None:
+    """Call after changing a user's memberships so the next check reads them again."""
+    user.__dict__.pop(_ROLES_ATTR, None)
+
+
+def role_in(actor, group: Group) -> str | None:
+    return roles_of(actor).get(group.id)
+
+
+def can_view_group(actor, group: Group) -> bool:
+    return is_admin(actor) or role_in(actor, group) is not None
+
+
+def can_moderate_group(actor, group: Group) -> bool:
+    return is_admin(actor) or role_in(actor, group) == Role.MODERATOR
+
+
+def can_participate(actor, group: Group) -> bool:
+    """Write posts and chat messages; observers read (and are asked for opinions)."""
+    return is_admin(actor) or role_in(actor, group) in {Role.MEMBER, Role.MODERATOR}
+
+
+def can_see_member_emails(actor, group: Group) -> bool:
+    return can_moderate_group(actor, group)
+
+
+def can_administer(actor) -> bool:
+    """Organisations, accounts, groups, invitations and the audit log."""
+    return is_admin(actor)

@@ -1,0 +1,372 @@
+"""Exchange groups, memberships and invitations."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import zoneinfo
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func
+from sqlalchemy.orm import joinedload
+
+from forum.accounts.models import Organisation, User
+from forum.accounts.services import (
+    check_password,
+    find_user_by_email,
+    hash_password,
+    normalise_email,
+)
+from forum.errors import InvalidInput, NotFound, PermissionDenied
+from forum.events import after_commit
+from forum.extensions import db
+from forum.groups.models import Group, GroupKind, Invitation, Membership, Role
+from forum.groups.policy import can_administer, can_view_group, forget_roles, roles_of
+from forum.mail import send_mail
+from forum.moderation.services import record_audit
+from forum.timeutil import utcnow
+
+ROLES = {
+    Role.MEMBER: _l("member"),
+    Role.MODERATOR: _l("moderator"),
+    Role.OBSERVER: _l("observer"),
+}
+GROUP_KINDS = {
+    GroupKind.RURAL: _l("rural and urban-rural communes"),
+    GroupKind.CITIES: _l("cities"),
+    GroupKind.COUNTIES: _l("counties"),
+    GroupKind.SCHOOLS: _l("schools"),
+    GroupKind.OTHER: _l("other"),
+}
+SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def get_group_for(actor, slug: str) -> Group:
+    """The group if the actor may see it; NotFound for missing and closed alike."""
+    group = db.session.scalar(db.select(Group).where(Group.slug == slug))
+    if group is None or not can_view_group(actor, group):
+        raise NotFound()
+    return group
+
+
+@dataclass(frozen=True)
+class GroupSummary:
+    group: Group
+    role: str | None
+    member_count: int
+
+
+def list_groups_for(actor) -> list[GroupSummary]:
+    """The actor's own groups with their role and member count (one query for the counts)."""
+    roles = roles_of(actor)
+    if not roles:
+        return []
+    counts = dict(
+        db.session.execute(
+            db.select(Membership.group_id, func.count(Membership.id))
+            .where(Membership.group_id.in_(roles))
+            .group_by(Membership.group_id)
+        ).all()
+    )
+    groups = db.session.scalars(db.select(Group).where(Group.id.in_(roles)).order_by(Group.name))
+    return [GroupSummary(g, roles[g.id], counts.get(g.id, 0)) for g in groups]
+
+
+def list_members(actor, group: Group) -> list[Membership]:
+    if not can_view_group(actor, group):
+        raise NotFound()
+    return list(
+        db.session.scalars(
+            db.select(Membership)
+            .join(Membership.user)
+            .where(Membership.group_id == group.id, User.active.is_(True))
+            .options(joinedload(Membership.user))
+            .order_by(User.name)
+        )
+    )
+
+
+def all_groups(actor) -> list[GroupSummary]:
+    if not can_administer(actor):
+        raise NotFound()
+    counts = dict(
+        db.session.execute(
+            db.select(Membership.group_id, func.count(Membership.id)).group_by(Membership.group_id)
+        ).all()
+    )
+    roles = roles_of(actor)
+    groups = db.session.scalars(db.select(Group).order_by(Group.name))
+    return [GroupSummary(g, roles.get(g.id), counts.get(g.id, 0)) for g in groups]
+
+
+def get_group_for_admin(actor, group_id: int) -> Group:
+    group = db.session.get(Group, group_id) if can_administer(actor) else None
+    if group is None:
+        raise NotFound()
+    return group
+
+
+# --- groups ----------------------------------------------------------------------------------
+
+
+def _check_group(name: str, slug: str, description: str, kind: str, time_zone: str,
+                 existing_id: int | None) -> None:
+    errors = {}
+    if not name.strip():
+        errors["name"] = _l("Enter a name.")
+    elif len(name) > 200:
+        errors["name"] = _l("Use at most %(n)d characters.", n=200)
+    if not SLUG_PATTERN.match(slug):
+        errors["slug"] = _l(
+            "Use 1 to 80 lower-case letters, digits and hyphens, starting and ending with a "
+            "letter or digit."
+        )
+    else:
+        clash = db.session.scalar(db.select(Group.id).where(Group.slug == slug))
+        if clash is not None and clash != existing_id:
+            errors["slug"] = _l("Another group already uses this address.")
+    if len(description) > 5000:
+        errors["description"] = _l("Use at most %(n)d characters.", n=5000)
+    if kind not in GROUP_KINDS:
+        errors["kind"] = _l("Choose a kind from the list.")
+    if time_zone not in zoneinfo.available_timezones():
+        errors["time_zone"] = _l("Choose a time zone from the list.")
+    if errors:
+        raise InvalidInput(errors)
+
+
+def create_group(actor, *, name: str, slug: str, description: str = "",
+                 kind: str = GroupKind.OTHER, time_zone: str = "Europe/Warsaw") -> Group:
+    if actor is not None and not can_administer(actor):
+        raise PermissionDenied()
+    slug = slug.strip().lower()
+    _check_group(name, slug, description, kind, time_zone, None)
+    group = Group(name=name.strip(), slug=slug, description=description.strip(), kind=kind,
+                  time_zone=time_zone)
+    db.session.add(group)
+    db.session.flush()
+    record_audit(actor, "group.create", group=group, target=group.slug)
+    db.session.commit()
+    return group
+
+
+def update_group(actor, group: Group, *, name: str, slug: str, description: str, kind: str,
+                 time_zone: str) -> Group:
+    if not can_administer(actor):
+        raise PermissionDenied()
+    slug = slug.strip().lower()
+    _check_group(name, slug, description, kind, time_zone, group.id)
+    group.name, group.slug, group.description = name.strip(), slug, description.strip()
+    group.kind, group.time_zone = kind, time_zone
+    record_audit(actor, "group.update", group=group, target=group.slug)
+    db.session.commit()
+    return group
+
+
+# --- memberships -----------------------------------------------------------------------------
+
+
+def _membership(user: User, group: Group) -> Membership | None:
+    return db.session.scalar(
+        db.select(Membership).where(Membership.user_id == user.id, Membership.group_id == group.id)
+    )
+
+
+def set_role(actor, group: Group, user: User, role: str) -> Membership:
+    """Add the user to the group with this role, or change the role they have."""
+    if actor is not None and not can_administer(actor):
+        raise PermissionDenied()
+    if role not in ROLES:
+        raise InvalidInput({"role": _l("Choose a role from the list.")})
+    membership = _membership(user, group)
+    if membership is None:
+        membership = Membership(user=user, group=group, role=role)
+        db.session.add(membership)
+        action = "membership.add"
+    else:
+        membership.role = role
+        action = "membership.role"
+    record_audit(actor, action, group=group, target=user.email, details={"role": role})
+    db.session.commit()
+    forget_roles(user)
+    return membership
+
+
+def remove_member(actor, group: Group, user: User) -> None:
+    if actor is not None and not can_administer(actor):
+        raise PermissionDenied()
+    membership = _membership(user, group)
+    if membership is None:
+        raise NotFound()
+    db.session.delete(membership)
+    record_audit(actor, "membership.remove", group=group, target=user.email)
+    db.session.commit()
+    forget_roles(user)
+
+
+# --- invitations -----------------------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invite(actor, group: Group, email: str, role: str = Role.MEMBER) -> tuple[Invitation, str]:
+    """Create an invitation and mail its link after commit. Returns it with the raw token."""
+    if actor is not None and not can_administer(actor):
+        raise PermissionDenied()
+    email = normalise_email(email)
+    if role not in ROLES:
+        raise InvalidInput({"role": _l("Choose a role from the list.")})
+    existing = find_user_by_email(email)
+    if existing is not None and _membership(existing, group) is not None:
+        raise InvalidInput({"email": _l("This person is already a member of the group.")})
+    now = utcnow()
+    # A new invitation replaces any open one for the same address and group.
+    for older in db.session.scalars(
+        db.select(Invitation).where(
+            Invitation.email == email, Invitation.group_id == group.id,
+            Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None),
+        )
+    ):
+        older.revoked_at = now
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        token_hash=_token_hash(token), email=email, group=group, role=role,
+        invited_by_id=actor.id if actor is not None else None,
+        expires_at=now + timedelta(days=current_app.config["FORUM_INVITATION_DAYS"]),
+    )
+    db.session.add(invitation)
+    record_audit(actor, "invitation.create", group=group, target=email, details={"role": role})
+
+    url = f"{current_app.config['FORUM_BASE_URL']}/invitations/{token}"
+    locale = (existing.locale if existing else "") or current_app.config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(locale):
+        subject = str(_l("Invitation to the exchange group %(group)s", group=group.name))
+        body = render_template(
+            "email/invitation.txt", group=group, inviter=actor, url=url,
+            role=ROLES[role], expires_at=invitation.expires_at,
+        )
+    after_commit(lambda: send_mail(email, subject, body))
+    db.session.commit()
+    return invitation, token
+
+
+def revoke_invitation(actor, invitation: Invitation) -> None:
+    if not can_administer(actor):
+        raise PermissionDenied()
+    if invitation.accepted_at is None and invitation.revoked_at is None:
+        invitation.revoked_at = utcnow()
+        record_audit(actor, "invitation.revoke", group=invitation.group, target=invitation.email)
+        db.session.commit()
+
+
+def list_open_invitations(actor, group: Group) -> list[Invitation]:
+    if not can_administer(actor):
+        raise NotFound()
+    return list(
+        db.session.scalars(
+            db.select(Invitation)
+            .where(Invitation.group_id == group.id, Invitation.accepted_at.is_(None),
+                   Invitation.revoked_at.is_(None), Invitation.expires_at > utcnow())
+            .order_by(Invitation.created_at.desc())
+        )
+    )
+
+
+def get_invitation_for_admin(actor, invitation_id: int) -> Invitation:
+    invitation = db.session.get(Invitation, invitation_id) if can_administer(actor) else None
+    if invitation is None:
+        raise NotFound()
+    return invitation
+
+
+def open_invitation(token: str) -> Invitation:
+    """The invitation behind a link, or InvalidInput saying why it cannot be used."""
+    invitation = db.session.scalar(
+        db.select(Invitation).where(Invitation.token_hash == _token_hash(token or ""))
+    )
+    if invitation is None:
+        raise InvalidInput({"": _l("This invitation link is not valid.")})
+    if invitation.accepted_at is not None:
+        raise InvalidInput({"": _l("This invitation has already been used. Sign in instead.")})
+    if invitation.revoked_at is not None:
+        raise InvalidInput({"": _l("This invitation has been withdrawn.")})
+    if not invitation.is_open(utcnow()):
+        raise InvalidInput({"": _l("This invitation has expired. Ask for a new one.")})
+    return invitation
+
+
+def _join(invitation: Invitation, user: User) -> None:
+    membership = _membership(user, invitation.group)
+    if membership is None:
+        db.session.add(Membership(user=user, group=invitation.group, role=invitation.role))
+    invitation.accepted_at = utcnow()
+    invitation.accepted_by_id = user.id
+    record_audit(user, "invitation.accept", group=invitation.group, target=user.email)
+
+
+def accept_invitation(actor: User, token: str) -> Group:
+    """A signed-in user with the invited address joins the group."""
+    invitation = open_invitation(token)
+    if actor.email != invitation.email:
+        raise InvalidInput(
+            {"": _l("This invitation was sent to another e-mail address. Sign out and open the "
+                    "link again.")}
+        )
+    _join(invitation, actor)
+    db.session.commit()
+    forget_roles(actor)
+    return invitation.group
+
+
+def accept_invitation_with_new_account(token: str, *, name: str, password: str,
+                                       organisation_id: int | None, position: str,
+                                       locale: str) -> User:
+    invitation = open_invitation(token)
+    if find_user_by_email(invitation.email) is not None:
+        raise InvalidInput({"": _l("An account with this e-mail address exists. Sign in to join.")})
+    errors = {}
+    if not name.strip():
+        errors["name"] = _l("Enter your name.")
+    elif len(name) > 120:
+        errors["name"] = _l("Use at most %(n)d characters.", n=120)
+    if len(position) > 120:
+        errors["position"] = _l("Use at most %(n)d characters.", n=120)
+    try:
+        check_password(password, hints=(invitation.email, name))
+    except InvalidInput as exc:
+        errors.update(exc.errors)
+    if organisation_id:
+        if db.session.get(Organisation, organisation_id) is None:
+            errors["organisation_id"] = _l("Choose an organisation from the list.")
+    if errors:
+        raise InvalidInput(errors)
+    user = User(email=invitation.email, name=name.strip(), password_hash=hash_password(password),
+                organisation_id=organisation_id or None, position=position.strip(), locale=locale)
+    db.session.add(user)
+    db.session.flush()
+    _join(invitation, user)
+    db.session.commit()
+    return user
+
+
+def memberships_of(actor, user: User) -> list[Membership]:
+    """Every group membership of a user, for administrators."""
+    if not can_administer(actor):
+        raise NotFound()
+    return list(
+        db.session.scalars(
+            db.select(Membership).join(Membership.group)
+            .where(Membership.user_id == user.id)
+            .options(joinedload(Membership.group)).order_by(Group.name)
+        )
+    )

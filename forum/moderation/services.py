@@ -1,0 +1,32 @@
+"""The audit log: every administrator and moderator action, who did it, and when."""
+
+from __future__ import annotations
+
+from forum.extensions import db
+from forum.groups.policy import can_administer
+from forum.errors import NotFound
+from forum.moderation.models import AuditEntry
+
+
+def record_audit(actor, action: str, *, group=None, target: str = "", details=None) -> None:
+    """Add an entry to the caller's transaction (it is committed with the change it records)."""
+    db.session.add(
+        AuditEntry(
+            actor_id=actor.id if actor is not None else None,
+            group_id=group.id if group is not None else None,
+            action=action,
+            target=target[:200],
+            details=details or {},
+        )
+    )
+
+
+def list_audit(actor, *, before_id: int | None = None, limit: int = 50):
+    """Newest first, keyset-paginated by id."""
+    if not can_administer(actor):
+        raise NotFound()
+    statement = db.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit + 1)
+    if before_id:
+        statement = statement.where(AuditEntry.id < before_id)
+    entries = list(db.session.scalars(statement))
+    return entries[:limit], (entries[limit - 1].id if len(entries) > limit else None)

@@ -1,0 +1,136 @@
+"""Request-wide behaviour: security headers, error pages, template helpers, last seen."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from flask import Flask, g, render_template, request
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from forum import i18n
+from forum.groups import policy
+
+log = logging.getLogger(__name__)
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+ERROR_TITLES = {
+    400: _l("Bad request"),
+    403: _l("Not allowed"),
+    404: _l("Page not found"),
+    405: _l("Not allowed"),
+    413: _l("Too large"),
+    429: _l("Too many requests"),
+    500: _l("Something went wrong"),
+}
+ERROR_TEXTS = {
+    400: _l("The request could not be understood."),
+    403: _l("You are not allowed to do this."),
+    404: _l("There is nothing here, or you do not have access to it."),
+    405: _l("This address does not accept this kind of request."),
+    413: _l("What you sent is larger than this site accepts."),
+    429: _l("You have done this too often. Wait a moment and try again."),
+    500: _l("The forum could not finish your request. It has been logged; please try again."),
+}
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only paths inside this site: never another host, scheme or a protocol-relative URL."""
+    if not target:
+        return None
+    target = target.strip()
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    if any(ord(c) < 32 for c in target) or "\\" in target:
+        return None
+    return target
+
+
+def init_app(app: Flask) -> None:
+    if app.config["FORUM_TRUST_PROXY"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    @app.before_request
+    def remember_last_seen():
+        if current_user.is_authenticated:
+            from forum.accounts.services import touch_last_seen
+
+            touch_last_seen(current_user._get_current_object())
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if app.config["SESSION_COOKIE_SECURE"]:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if current_user.is_authenticated and not request.path.startswith("/static/"):
+            headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        # Show back what was typed (never passwords) so nothing is lost.
+        kept = {
+            key: value
+            for key, value in request.form.items()
+            if key != "csrf_token" and "password" not in key and value.strip()
+        }
+        return render_template("errors/csrf.html", kept=kept), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        code = error.code or 500
+        return render_template(
+            "errors/error.html",
+            code=code,
+            title=ERROR_TITLES.get(code, error.name),
+            text=ERROR_TEXTS.get(code, error.description),
+        ), code
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error):
+        if app.testing:
+            raise error
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        from forum.extensions import db
+
+        db.session.rollback()
+        return render_template(
+            "errors/error.html", code=500, title=ERROR_TITLES[500], text=ERROR_TEXTS[500]
+        ), 500
+
+    @app.context_processor
+    def template_helpers():
+        return {
+            "get_locale": get_locale,
+            "format_datetime": format_datetime,
+            "format_date": format_date,
+            "policy": policy,
+            "languages": i18n.LANGUAGE_NAMES,
+            "site_name": app.config["FORUM_SITE_NAME"],
+            "page_title": g.get("page_title"),
+        }
