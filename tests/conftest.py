@@ -1,0 +1,155 @@
+"""Fixtures: the app on SQLite and on a real PostgreSQL server, clients, personas, e-mail sink.
+
+Every test that uses `app` runs twice, once per database backend. The schema is built by the
+Alembic migrations once per backend; each test then starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+from types import SimpleNamespace
+
+import pytest
+from flask_migrate import upgrade
+
+from forum import create_app
+from forum.config import testing_overrides
+from forum.extensions import db
+from tests import factories
+from tests.servers import ComponentUnavailable, postgres_server, smtp_sink
+
+pytest_plugins = ["tests.loud_skips"]
+
+os.environ["FORUM_ENV"] = "testing"  # load_config reads it; never production defaults here
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def smtp():
+    with smtp_sink() as sink:
+        yield sink
+
+
+@pytest.fixture(scope="session")
+def _postgres():
+    try:
+        manager = postgres_server()
+        server = manager.__enter__()
+    except ComponentUnavailable as exc:
+        yield exc
+        return
+    try:
+        yield server
+    finally:
+        manager.__exit__(None, None, None)
+
+
+def make_config(database_url: str, smtp, **overrides) -> dict:
+    return {
+        **testing_overrides(database_url),
+        "SECRET_KEY": "test-secret-key-" + "x" * 32,
+        "WTF_CSRF_ENABLED": False,
+        "MAIL_HOST": smtp.host,
+        "MAIL_PORT": smtp.port,
+        "MAIL_SECURITY": "none",
+        "FORUM_BASE_URL": "http://forum.test",
+        "BABEL_DEFAULT_LOCALE": "en",  # messages asserted in English unless a test asks
+        **overrides,
+    }
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request, tmp_path_factory, smtp):
+    """A migrated, empty database of each backend, shared by the tests of a session."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'forum.db'}"
+    else:
+        server = request.getfixturevalue("_postgres")
+        if isinstance(server, ComponentUnavailable):
+            from tests.loud_skips import skip_missing  # imported late: it is a plugin
+
+            skip_missing("PostgreSQL", server.reason)
+        server.create_database("forum_test")
+        url = server.url("forum_test")
+    app = create_app(make_config(url, smtp))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+def _empty_tables() -> None:
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def make_app(database_url, smtp):
+    """make_app(**settings) → another app on the test database; engines closed afterwards."""
+    made = []
+
+    def _make_app(**overrides):
+        made.append(create_app(make_config(database_url, smtp, **overrides)))
+        return made[-1]
+
+    yield _make_app
+    for app in made:
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app, smtp):
+    app = make_app()
+    smtp.clear()
+    yield app
+    with app.app_context():
+        db.session.rollback()
+        _empty_tables()
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context for calling services directly."""
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def personas(app):
+    """Named users around a closed group `g1` (and another group `g2`), as plain data."""
+    with app.app_context():
+        data = factories.make_personas()
+    return data
+
+
+def login(client, email: str, password: str = factories.PASSWORD):
+    response = client.post("/login", data={"email": email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
+
+
+@pytest.fixture
+def login_as(app):
+    """login_as("member") → a fresh test client signed in as that persona."""
+
+    def _login_as(persona: SimpleNamespace | str | None):
+        client = app.test_client()
+        if persona is None:
+            return client
+        email = persona if isinstance(persona, str) else persona.email
+        login(client, email)
+        return client
+
+    return _login_as

@@ -1,0 +1,95 @@
+"""Every page × every persona: the status each one gets (closed groups answer 404)."""
+
+import pytest
+
+from tests import factories
+
+PERSONAS = ["anonymous", "outsider", "observer", "member", "moderator", "admin"]
+SIGNED_IN = PERSONAS[1:]
+GROUP_READERS = {"observer", "member", "moderator", "admin"}
+
+
+def _expected_group_page(persona):
+    if persona == "anonymous":
+        return 302
+    return 200 if persona in GROUP_READERS else 404
+
+
+def _expected_admin_page(persona):
+    return {"anonymous": 302, "admin": 200}.get(persona, 404)
+
+
+PAGES = [
+    # (url template, expectation per persona)
+    ("/", lambda p: 302 if p == "anonymous" else 200),
+    ("/healthz", lambda p: 200),
+    ("/login", lambda p: 200 if p == "anonymous" else 302),
+    ("/password/forgot", lambda p: 200),
+    ("/profile", lambda p: 302 if p == "anonymous" else 200),
+    ("/profile/password", lambda p: 302 if p == "anonymous" else 200),
+    ("/g/{g1}/", _expected_group_page),
+    ("/g/{g1}/members", _expected_group_page),
+    ("/g/no-such-group/", lambda p: 302 if p == "anonymous" else 404),
+    ("/g/no-such-group/members", lambda p: 302 if p == "anonymous" else 404),
+    ("/admin/", _expected_admin_page),
+    ("/admin/organisations", _expected_admin_page),
+    ("/admin/organisations/{org}", _expected_admin_page),
+    ("/admin/users", _expected_admin_page),
+    ("/admin/users/new", _expected_admin_page),
+    ("/admin/users/{member_id}", _expected_admin_page),
+    ("/admin/groups", _expected_admin_page),
+    ("/admin/groups/new", _expected_admin_page),
+    ("/admin/groups/{g1_id}", _expected_admin_page),
+    ("/admin/audit", _expected_admin_page),
+]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_every_page_answers_each_persona_as_expected(app, personas, login_as, persona):
+    client = login_as(None if persona == "anonymous" else getattr(personas, persona))
+    values = {"g1": personas.g1.slug, "g1_id": personas.g1.id, "org": personas.organisation_id,
+              "member_id": personas.member.id}
+    failures = []
+    for template, expectation in PAGES:
+        url = template.format(**values)
+        status = client.get(url).status_code
+        if status != expectation(persona):
+            failures.append(f"{url}: got {status}, expected {expectation(persona)}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/admin/users/{member_id}/active", "/admin/users/{member_id}/admin",
+     "/admin/groups/{g1_id}/invitations", "/admin/groups/{g1_id}/members",
+     "/admin/groups/{g1_id}/members/{member_id}/role",
+     "/admin/groups/{g1_id}/members/{member_id}/remove"],
+)
+@pytest.mark.parametrize("persona", ["outsider", "member", "moderator"])
+def test_admin_actions_are_404_for_non_administrators(app, personas, login_as, persona, url):
+    client = login_as(getattr(personas, persona))
+    url = url.format(member_id=personas.member.id, g1_id=personas.g1.id)
+    response = client.post(url, data={"email": "x@example.org", "role": "moderator",
+                                      "active": "0", "admin": "1"})
+    assert response.status_code == 404
+    with app.app_context():
+        member = factories.user(personas.member.id)
+        assert member.active and not member.is_admin
+
+
+def test_a_closed_group_and_a_missing_one_look_the_same(personas, login_as):
+    client = login_as(personas.outsider)
+    closed = client.get(f"/g/{personas.g1.slug}/")
+    missing = client.get("/g/no-such-group/")
+    assert closed.status_code == missing.status_code == 404
+    # Identical but for the address the visitor typed (echoed in the language switch).
+    assert closed.get_data(as_text=True).replace(personas.g1.slug, "SLUG") == missing.get_data(
+        as_text=True
+    ).replace("no-such-group", "SLUG")
+    assert personas.g1.name.encode() not in closed.get_data()
+
+
+def test_the_dashboard_lists_only_my_groups(personas, login_as):
+    page = login_as(personas.outsider).get("/").get_data(as_text=True)
+    assert personas.g2.name in page
+    assert personas.g1.name not in page
