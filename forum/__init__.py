@@ -22,9 +22,9 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
 
+    register_socket_handlers(app)  # before SocketIO.init_app, which copies the handlers
     register_extensions(app)
     register_blueprints(app)
-    register_socket_handlers(app)
     register_cli(app)
     register_web_hooks(app)
     return app
@@ -65,7 +65,9 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_socket_handlers(app: Flask) -> None:
-    from forum.chat import sockets  # noqa: F401  (handlers register on import)
+    # Importing registers the handlers on the unbound SocketIO object; every later
+    # init_app (one per app, e.g. in tests) gives them to its new server.
+    from forum.chat import sockets  # noqa: F401
 
 
 def register_cli(app: Flask) -> None:

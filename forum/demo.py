@@ -52,12 +52,17 @@ GROUPS = {
                  "kształcenie specjalne i doradztwo zawodowe."),
 }
 
-FIRST_NAMES = ["Anna", "Katarzyna", "Małgorzata", "Agnieszka", "Barbara", "Ewa", "Joanna",
-               "Magdalena", "Monika", "Elżbieta", "Piotr", "Krzysztof", "Tomasz", "Paweł",
-               "Marcin", "Andrzej", "Michał", "Grzegorz", "Jacek", "Wojciech"]
-LAST_NAMES = ["Nowak", "Kowalska", "Wiśniewski", "Wójcik", "Kamińska", "Lewandowski",
-              "Zielińska", "Szymański", "Woźniak", "Dąbrowska", "Kozłowski", "Jankowska",
-              "Mazur", "Kwiatkowska", "Krawczyk", "Piotrowska", "Grabowski", "Pawlak"]
+FEMALE_NAMES = ["Anna", "Katarzyna", "Małgorzata", "Agnieszka", "Barbara", "Ewa", "Joanna",
+                "Magdalena", "Monika", "Elżbieta"]
+MALE_NAMES = ["Piotr", "Krzysztof", "Tomasz", "Paweł", "Marcin", "Andrzej", "Michał",
+              "Grzegorz", "Jacek", "Wojciech"]
+# (masculine, feminine) forms of each surname
+SURNAMES = [("Nowak", "Nowak"), ("Kowalski", "Kowalska"), ("Wiśniewski", "Wiśniewska"),
+            ("Wójcik", "Wójcik"), ("Kamiński", "Kamińska"), ("Lewandowski", "Lewandowska"),
+            ("Zieliński", "Zielińska"), ("Szymański", "Szymańska"), ("Woźniak", "Woźniak"),
+            ("Dąbrowski", "Dąbrowska"), ("Kozłowski", "Kozłowska"), ("Jankowski", "Jankowska"),
+            ("Mazur", "Mazur"), ("Kwiatkowski", "Kwiatkowska"), ("Krawczyk", "Krawczyk"),
+            ("Piotrowski", "Piotrowska"), ("Grabowski", "Grabowska"), ("Pawlak", "Pawlak")]
 POSITIONS = ["naczelnik wydziału oświaty", "zastępca naczelnika wydziału edukacji",
              "dyrektor szkoły podstawowej", "inspektor ds. oświaty",
              "dyrektor centrum usług wspólnych", "wicedyrektor liceum"]
@@ -113,7 +118,9 @@ def seed_demo(seed: int = 2026) -> dict:
         for index, organisation in enumerate(items):
             for seat in range(1 if index % 3 == 2 else 2):
                 counter += 1
-                first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+                female = rng.random() < 0.6
+                first = rng.choice(FEMALE_NAMES if female else MALE_NAMES)
+                last = rng.choice(SURNAMES)[1 if female else 0]
                 person = user(f"user{counter:02d}@example.org", f"{first} {last}", organisation,
                               rng.choice(POSITIONS))
                 # The first person of the rural and counties groups moderates it.

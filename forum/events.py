@@ -20,7 +20,10 @@ _KEY = "forum_after_commit"
 def after_commit(callback: Callable[[], None]) -> None:
     from forum.extensions import db
 
-    db.session().info.setdefault(_KEY, []).append(callback)
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # so that a rollback before any query still drops the callback
+    session.info.setdefault(_KEY, []).append(callback)
 
 
 @event.listens_for(Session, "after_commit")

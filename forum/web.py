@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from forum import i18n
+from forum.accounts.services import MIN_PASSWORD_LENGTH
 from forum.groups import policy
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,8 @@ ERROR_TITLES = {
     400: _l("Bad request"),
     403: _l("Not allowed"),
     404: _l("Page not found"),
-    405: _l("Not allowed"),
-    413: _l("Too large"),
+    405: _l("Method not allowed"),
+    413: _l("Too large to accept"),
     429: _l("Too many requests"),
     500: _l("Something went wrong"),
 }
@@ -107,8 +108,8 @@ def init_app(app: Flask) -> None:
         return render_template(
             "errors/error.html",
             code=code,
-            title=ERROR_TITLES.get(code, error.name),
-            text=ERROR_TEXTS.get(code, error.description),
+            title=ERROR_TITLES.get(code) or _l("Error %(code)d", code=code),
+            text=ERROR_TEXTS.get(code) or _l("The request could not be completed."),
         ), code
 
     @app.errorhandler(Exception)
@@ -130,6 +131,7 @@ def init_app(app: Flask) -> None:
             "format_datetime": format_datetime,
             "format_date": format_date,
             "policy": policy,
+            "min_password_length": MIN_PASSWORD_LENGTH,
             "languages": i18n.LANGUAGE_NAMES,
             "site_name": app.config["FORUM_SITE_NAME"],
             "page_title": g.get("page_title"),

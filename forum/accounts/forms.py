@@ -37,7 +37,7 @@ class ChangePasswordForm(FlaskForm):
 
 
 class ProfileForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[_required, Length(max=120)],
+    name = StringField(_l("Full name"), validators=[_required, Length(max=120)],
                        render_kw={"autocomplete": "name"})
     organisation_id = SelectField(_l("Organisation"), coerce=int, validate_choice=False)
     position = StringField(_l("Position"), validators=[Length(max=120)],
@@ -47,7 +47,7 @@ class ProfileForm(FlaskForm):
 
 
 class InvitationSignupForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[_required, Length(max=120)],
+    name = StringField(_l("Full name"), validators=[_required, Length(max=120)],
                        render_kw={"autocomplete": "name"})
     organisation_id = SelectField(_l("Organisation"), coerce=int, validate_choice=False)
     position = StringField(_l("Position"), validators=[Length(max=120)],

@@ -12,6 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -36,6 +37,16 @@ MAX_PASSWORD_LENGTH = 200
 MIN_PASSWORD_SCORE = 3
 
 
+def too_long(limit: int):
+    return lazy_ngettext("Use at most %(num)d character.", "Use at most %(num)d characters.",
+                         limit)
+
+
+def _too_short(limit: int):
+    return lazy_ngettext("Use at least %(num)d character.", "Use at least %(num)d characters.",
+                         limit)
+
+
 class TooManyAttempts(Exception):
     """Too many failed sign-ins for this account or address; try again later."""
 
@@ -53,9 +64,9 @@ def normalise_email(raw: str, field: str = "email") -> str:
 
 def check_password(password: str, *, hints: tuple[str, ...] = (), field="password") -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput({field: _l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)})
+        raise InvalidInput({field: _too_short(MIN_PASSWORD_LENGTH)})
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise InvalidInput({field: _l("Use at most %(n)d characters.", n=MAX_PASSWORD_LENGTH)})
+        raise InvalidInput({field: too_long(MAX_PASSWORD_LENGTH)})
     words = [part for hint in hints if hint for part in hint.lower().replace("@", " ").split()]
     if zxcvbn(password[:100], user_inputs=words)["score"] < MIN_PASSWORD_SCORE:
         raise InvalidInput(
@@ -88,9 +99,9 @@ def _check_profile_fields(name: str, position: str, locale: str, time_zone: str)
     if not name.strip():
         errors["name"] = _l("Enter your name.")
     elif len(name) > 120:
-        errors["name"] = _l("Use at most %(n)d characters.", n=120)
+        errors["name"] = too_long(120)
     if len(position) > 120:
-        errors["position"] = _l("Use at most %(n)d characters.", n=120)
+        errors["position"] = too_long(120)
     if locale and locale not in LOCALES:
         errors["locale"] = _l("Choose a language from the list.")
     if time_zone and time_zone not in time_zone_names():
@@ -136,7 +147,7 @@ def authenticate(email: str, password: str, address: str) -> User:
     if not user.active:
         security_log.warning("sign-in refused (deactivated) user_id=%s address=%s", user.id, address)
         raise InvalidInput(
-            {"": _l("This account has been deactivated. Ask your group's administrator.")}
+            {"": _l("This account has been deactivated. Contact the forum administrator.")}
         )
     throttle.clear_account(key)
     security_log.info("sign-in user_id=%s address=%s", user.id, address)
@@ -377,7 +388,7 @@ def _check_organisation(name: str, kind: str, region: str, existing_id: int | No
     if not name.strip():
         errors["name"] = _l("Enter a name.")
     elif len(name) > 200:
-        errors["name"] = _l("Use at most %(n)d characters.", n=200)
+        errors["name"] = too_long(200)
     else:
         clash = db.session.scalar(
             db.select(Organisation).where(func.lower(Organisation.name) == name.strip().lower())
@@ -387,7 +398,7 @@ def _check_organisation(name: str, kind: str, region: str, existing_id: int | No
     if kind not in ORGANISATION_KINDS:
         errors["kind"] = _l("Choose a kind from the list.")
     if len(region) > 120:
-        errors["region"] = _l("Use at most %(n)d characters.", n=120)
+        errors["region"] = too_long(120)
     if errors:
         raise InvalidInput(errors)
 

@@ -13,6 +13,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from forum.accounts import services
@@ -68,7 +69,7 @@ def login():
             user = services.authenticate(form.email.data, form.password.data, _client_address())
         except services.TooManyAttempts:
             form.form_errors.append(
-                _("Too many failed sign-in attempts. Wait 15 minutes and try again, or reset "
+                _("Too many failed sign-in attempts. Wait a few minutes and try again, or reset "
                   "your password.")
             )
             status = 429
@@ -105,9 +106,11 @@ def forgot_password():
         else:
             # The same answer whether or not the account exists.
             flash(
-                _("If an account uses this address, we have sent it a link to choose a new "
-                  "password. The link works for %(minutes)d minutes.",
-                  minutes=current_app.config["FORUM_PASSWORD_RESET_SECONDS"] // 60),
+                ngettext("If an account uses this address, we have sent it a link to choose a "
+                         "new password. The link works for %(num)d minute.",
+                         "If an account uses this address, we have sent it a link to choose a "
+                         "new password. The link works for %(num)d minutes.",
+                         current_app.config["FORUM_PASSWORD_RESET_SECONDS"] // 60),
                 "success",
             )
             return redirect(url_for("accounts.login"))
@@ -140,7 +143,8 @@ def profile():
     form = ProfileForm(obj=user if request.method == "GET" else None)
     form.organisation_id.choices = organisation_choices(services.list_organisations())
     form.locale.choices = locale_choices()
-    form.time_zone.choices = [("", _("Site default")), *((tz, tz) for tz in
+    form.time_zone.choices = [("", _("Site default (%(zone)s)",
+                                         zone=current_app.config["FORUM_DEFAULT_TIMEZONE"])), *((tz, tz) for tz in
                                                          services.time_zone_names())]
     if request.method == "GET":
         form.organisation_id.data = user.organisation_id or 0

@@ -15,7 +15,7 @@ class OrganisationForm(FlaskForm):
 class UserCreateForm(FlaskForm):
     email = StringField(_l("E-mail address"), validators=[_required, Length(max=254)],
                         render_kw={"type": "email", "autocomplete": "off"})
-    name = StringField(_l("Name"), validators=[_required, Length(max=120)])
+    name = StringField(_l("Full name"), validators=[_required, Length(max=120)])
     organisation_id = SelectField(_l("Organisation"), coerce=int, validate_choice=False)
     position = StringField(_l("Position"), validators=[Length(max=120)])
     is_admin = BooleanField(_l("Administrator"))
@@ -24,7 +24,7 @@ class UserCreateForm(FlaskForm):
 class GroupForm(FlaskForm):
     name = StringField(_l("Name"), validators=[_required, Length(max=200)])
     slug = StringField(_l("Address (used in links)"), validators=[_required, Length(max=80)],
-                       description=_l("Lower-case letters, digits and hyphens, e.g. cities"))
+                       description=_l("Lower-case letters without accents, digits and hyphens, e.g. cities"))
     description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
     kind = SelectField(_l("Kind"), validate_choice=False)
     time_zone = SelectField(_l("Time zone"), validate_choice=False)

@@ -16,7 +16,7 @@ from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.forms import apply_errors, organisation_choices
 from forum.groups import services as groups
 from forum.groups.policy import can_administer
-from forum.moderation.services import list_audit
+from forum.moderation.services import AUDIT_ACTIONS, list_audit
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -138,7 +138,7 @@ def set_active(user_id: int):
             _flash_errors(error)
         else:
             flash(_("Account reactivated.") if active else
-                  _("Account deactivated; its sessions have ended."), "success")
+                  _("Account deactivated and signed out on every device."), "success")
     return redirect(url_for("admin.user", user_id=user.id))
 
 
@@ -316,4 +316,5 @@ def revoke_invitation(invitation_id: int):
 def audit():
     before = request.args.get("before", type=int)
     entries, next_before = list_audit(current_user, before_id=before)
-    return render_template("admin/audit.html", entries=entries, next_before=next_before)
+    return render_template("admin/audit.html", entries=entries, next_before=next_before,
+                           actions=AUDIT_ACTIONS, roles=groups.ROLES)

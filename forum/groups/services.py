@@ -21,6 +21,7 @@ from forum.accounts.services import (
     find_user_by_email,
     hash_password,
     normalise_email,
+    too_long,
 )
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.events import after_commit
@@ -123,18 +124,18 @@ def _check_group(name: str, slug: str, description: str, kind: str, time_zone: s
     if not name.strip():
         errors["name"] = _l("Enter a name.")
     elif len(name) > 200:
-        errors["name"] = _l("Use at most %(n)d characters.", n=200)
+        errors["name"] = too_long(200)
     if not SLUG_PATTERN.match(slug):
         errors["slug"] = _l(
-            "Use 1 to 80 lower-case letters, digits and hyphens, starting and ending with a "
-            "letter or digit."
+            "Use 1 to 80 lower-case letters without accents, digits and hyphens, starting and "
+            "ending with a letter or digit."
         )
     else:
         clash = db.session.scalar(db.select(Group.id).where(Group.slug == slug))
         if clash is not None and clash != existing_id:
             errors["slug"] = _l("Another group already uses this address.")
     if len(description) > 5000:
-        errors["description"] = _l("Use at most %(n)d characters.", n=5000)
+        errors["description"] = too_long(5000)
     if kind not in GROUP_KINDS:
         errors["kind"] = _l("Choose a kind from the list.")
     if time_zone not in zoneinfo.available_timezones():
@@ -338,9 +339,9 @@ def accept_invitation_with_new_account(token: str, *, name: str, password: str,
     if not name.strip():
         errors["name"] = _l("Enter your name.")
     elif len(name) > 120:
-        errors["name"] = _l("Use at most %(n)d characters.", n=120)
+        errors["name"] = too_long(120)
     if len(position) > 120:
-        errors["position"] = _l("Use at most %(n)d characters.", n=120)
+        errors["position"] = too_long(120)
     try:
         check_password(password, hints=(invitation.email, name))
     except InvalidInput as exc:

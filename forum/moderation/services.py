@@ -2,10 +2,32 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 from forum.extensions import db
 from forum.groups.policy import can_administer
 from forum.errors import NotFound
 from forum.moderation.models import AuditEntry
+
+
+# How each recorded action is named in the audit log.
+AUDIT_ACTIONS = {
+    "user.create": _l("account created"),
+    "user.activate": _l("account reactivated"),
+    "user.deactivate": _l("account deactivated"),
+    "user.admin": _l("administrator rights granted"),
+    "user.unadmin": _l("administrator rights removed"),
+    "organisation.create": _l("organisation created"),
+    "organisation.update": _l("organisation changed"),
+    "group.create": _l("group created"),
+    "group.update": _l("group settings changed"),
+    "membership.add": _l("member added"),
+    "membership.role": _l("role changed"),
+    "membership.remove": _l("member removed"),
+    "invitation.create": _l("invitation sent"),
+    "invitation.revoke": _l("invitation withdrawn"),
+    "invitation.accept": _l("invitation accepted"),
+}
 
 
 def record_audit(actor, action: str, *, group=None, target: str = "", details=None) -> None:

@@ -330,13 +330,22 @@ def page(new_context):
 # --- helpers for the journeys ----------------------------------------------------------------
 
 
+def submit(page, button) -> None:
+    """Click a button that sends a form and wait until the answer's page has loaded.
+
+    A bare click() returns once the navigation has *started*; reading the page (or going
+    elsewhere) straight after would race with the form's response.
+    """
+    with page.expect_navigation():
+        button.click()
+
+
 def sign_in(page, live_server: LiveServer, email: str, password: str = DEMO_PASSWORD) -> None:
     """Sign in through the form, the way a person does (labels in the page's language)."""
     page.goto(f"{live_server.url}/login")
     page.get_by_label(live_server.text(page, "E-mail address"), exact=True).fill(email)
     page.get_by_label(live_server.text(page, "Password"), exact=True).fill(password)
-    page.get_by_role("button", name=live_server.text(page, "Sign in"), exact=True).click()
-    page.wait_for_load_state()
+    submit(page, page.get_by_role("button", name=live_server.text(page, "Sign in"), exact=True))
 
 
 def sign_out(page, live_server: LiveServer) -> None:
@@ -344,8 +353,7 @@ def sign_out(page, live_server: LiveServer) -> None:
     button = page.get_by_role("banner").get_by_role(
         "button", name=live_server.text(page, "Sign out"), exact=True
     )
-    button.click()
-    page.wait_for_load_state()
+    submit(page, button)
 
 
 def assert_accessible(page) -> None:

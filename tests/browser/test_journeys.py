@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from forum.demo import ADMIN_EMAIL, MEMBER_EMAIL, MODERATOR_EMAIL
-from tests.browser.conftest import ROOT, assert_accessible, sign_in, sign_out
+from tests.browser.conftest import ROOT, assert_accessible, sign_in, sign_out, submit
 
 POLISH_CATALOGUE = ROOT / "forum" / "translations" / "pl" / "LC_MESSAGES" / "messages.mo"
 
@@ -67,7 +67,7 @@ def test_wrong_password_keeps_the_address_and_says_what_went_wrong(page, live_se
     password = page.get_by_label("Password", exact=True)
     email.fill(MODERATOR_EMAIL)
     password.fill("not-the-password-2026")
-    page.get_by_role("button", name="Sign in", exact=True).click()
+    submit(page, page.get_by_role("button", name="Sign in", exact=True))
 
     alert = page.get_by_role("alert")
     expect(alert).to_have_text("Wrong e-mail address or password.")
@@ -86,7 +86,7 @@ def test_language_switch_on_the_sign_in_page(page, live_server):
     expect(page.locator("html")).to_have_attribute("lang", "en")
 
     page.get_by_label("Language", exact=True).select_option(label="Polski")
-    page.get_by_role("button", name="Change", exact=True).click()
+    submit(page, page.get_by_role("button", name="Change", exact=True))
 
     expect(page).to_have_url(f"{live_server.url}/login")
     expect(page.locator("html")).to_have_attribute("lang", "pl")
@@ -99,7 +99,7 @@ def test_language_switch_on_the_sign_in_page(page, live_server):
     page.get_by_label(live_server.gettext("pl", "Language"), exact=True).select_option(
         label="English"
     )
-    page.get_by_role("button", name=live_server.gettext("pl", "Change"), exact=True).click()
+    submit(page, page.get_by_role("button", name=live_server.gettext("pl", "Change"), exact=True))
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(heading(page)).to_have_text("Sign in")
 
@@ -147,7 +147,7 @@ def test_forgotten_password_is_reset_through_the_mailed_link(page, live_server, 
 
     mails_before = len(live_server.smtp.messages)
     page.get_by_label("E-mail address", exact=True).fill(reset_account)
-    page.get_by_role("button", name="Send the link").click()
+    submit(page, page.get_by_role("button", name="Send the link"))
     expect(page).to_have_url(f"{live_server.url}/login")
     expect(page.get_by_role("status")).to_contain_text("we have sent it a link")
 
@@ -158,7 +158,7 @@ def test_forgotten_password_is_reset_through_the_mailed_link(page, live_server, 
     expect(heading(page)).to_have_text("Choose a new password")
     page.get_by_label("New password", exact=True).fill(RESET_NEW_PASSWORD)
     page.get_by_label("New password again", exact=True).fill(RESET_NEW_PASSWORD)
-    page.get_by_role("button", name="Save the password").click()
+    submit(page, page.get_by_role("button", name="Save the password"))
     expect(page.get_by_role("status")).to_have_text("Your password has been changed.")
     expect(heading(page)).to_have_text("My groups")
 
@@ -198,7 +198,7 @@ def test_invited_person_creates_an_account_and_joins_the_group(page, live_server
     invite.get_by_label("E-mail address", exact=True).fill(INVITED_EMAIL)
     invite.get_by_label("Role", exact=True).select_option(label="member")
     mails_before = len(live_server.smtp.messages)
-    invite.get_by_role("button", name="Send invitation").click()
+    submit(page, invite.get_by_role("button", name="Send invitation"))
     expect(page.get_by_role("status")).to_have_text(f"Invitation sent to {INVITED_EMAIL}.")
     expect(page.get_by_role("region", name="Invite by e-mail")).to_contain_text(INVITED_EMAIL)
 
@@ -212,7 +212,7 @@ def test_invited_person_creates_an_account_and_joins_the_group(page, live_server
     page.get_by_label("Name", exact=True).fill("Nowa Osoba")
     page.get_by_label("Password", exact=True).fill("Jesienne liście w Puławach")
     page.get_by_label("Password again", exact=True).fill("Jesienne liście w Puławach")
-    page.get_by_role("button", name="Create account and join").click()
+    submit(page, page.get_by_role("button", name="Create account and join"))
 
     expect(page).to_have_url(f"{live_server.url}/g/powiaty/")
     expect(heading(page)).to_have_text("Powiaty")

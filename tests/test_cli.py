@@ -1,0 +1,83 @@
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from forum import demo
+from forum.accounts.models import Organisation, User
+from forum.extensions import db
+from forum.groups.models import Group, Membership
+
+
+def test_create_admin_reads_the_password_from_stdin(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["forum", "create-admin", "--email", "Boss@Example.org",
+                                 "--name", "Szefowa", "--password-stdin"],
+                           input="Zupa-pomidorowa-w-Lublinie\n")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.scalar(db.select(User).where(User.email == "boss@example.org"))
+        assert user.is_admin and user.password_hash
+
+
+def test_create_admin_refuses_a_weak_password(app):
+    result = app.test_cli_runner().invoke(
+        args=["forum", "create-admin", "--email", "boss@example.org", "--name", "Szefowa",
+              "--password-stdin"], input="password123\n")
+    assert result.exit_code == 1
+    assert "at least 10" in result.output or "too easy" in result.output
+
+
+def test_operator_commands_build_a_group(app, smtp):
+    runner = app.test_cli_runner()
+    steps = [
+        ["forum", "create-organisation", "Gmina Niemce", "--kind", "rural_commune"],
+        ["forum", "create-group", "--name", "Gminy", "--slug", "gminy", "--kind", "rural"],
+        ["forum", "create-user", "--email", "anna@example.org", "--name", "Anna Nowak",
+         "--organisation", "Gmina Niemce"],
+        ["forum", "set-role", "anna@example.org", "gminy", "--role", "moderator"],
+        ["forum", "invite", "piotr@example.org", "gminy"],
+        ["forum", "deactivate-user", "anna@example.org"],
+        ["forum", "activate-user", "anna@example.org"],
+        ["forum", "remove-member", "anna@example.org", "gminy"],
+    ]
+    for args in steps:
+        result = runner.invoke(args=args)
+        assert result.exit_code == 0, (args, result.output)
+    assert "http://forum.test/invitations/" in runner.invoke(
+        args=["forum", "invite", "ewa@example.org", "gminy"]).output
+    assert len(smtp.wait_for(3)) == 3  # anna's password link and two invitations
+    result = runner.invoke(args=["forum", "set-role", "nobody@example.org", "gminy"])
+    assert result.exit_code != 0 and "no account uses" in result.output
+
+
+def test_seed_demo_loads_once(app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["forum", "seed-demo"])
+    assert first.exit_code == 0 and "member@example.org" in first.output
+    second = runner.invoke(args=["forum", "seed-demo"])
+    assert "already has accounts" in second.output
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Group.id))) == 3
+
+
+def test_demo_data_matches_the_brief(ctx):
+    demo.seed_demo()
+    users = db.session.scalars(db.select(User)).all()
+    assert 35 <= len(users) <= 45
+    assert 18 <= db.session.scalar(db.select(db.func.count(Organisation.id))) <= 25
+    roles = {
+        (m.user.email, m.group.slug): m.role for m in db.session.scalars(db.select(Membership))
+    }
+    assert roles[("moderator@example.org", "miasta")] == "moderator"
+    assert roles[("moderator@example.org", "gminy")] == "member"
+    assert roles[("moderator@example.org", "powiaty")] == "member"
+    assert {g for (e, g) in roles if e == "member@example.org"} == {"miasta", "gminy"}
+    assert next(u for u in users if u.email == "admin@example.org").is_admin
+    # Every group has a moderator.
+    assert {g for (e, g), r in roles.items() if r == "moderator"} == {"miasta", "gminy", "powiaty"}
+
+
+def test_migrations_match_the_models(ctx):
+    """A model change without a migration fails here (on both databases)."""
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, db.metadata) == []
