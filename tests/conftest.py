@@ -16,7 +16,7 @@ from forum import create_app
 from forum.config import testing_overrides
 from forum.extensions import db
 from tests import factories
-from tests.servers import ComponentUnavailable, postgres_server, smtp_sink
+from tests.servers import ComponentUnavailable, postgres_server, redis_server, smtp_sink
 
 pytest_plugins = ["tests.loud_skips"]
 
@@ -47,6 +47,34 @@ def _postgres():
         yield server
     finally:
         manager.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def _redis():
+    try:
+        manager = redis_server()
+        url = manager.__enter__()
+    except ComponentUnavailable as exc:
+        yield exc
+        return
+    try:
+        yield url
+    finally:
+        manager.__exit__(None, None, None)
+
+
+@pytest.fixture
+def redis_url(_redis):
+    """URL of a real Redis server (flushed for each test)."""
+    if isinstance(_redis, ComponentUnavailable):
+        from tests.loud_skips import skip_missing
+
+        skip_missing("Redis", _redis.reason)
+    import redis
+
+    with redis.Redis.from_url(_redis) as connection:
+        connection.flushdb()
+    return _redis
 
 
 def make_config(database_url: str, smtp, **overrides) -> dict:

@@ -1,15 +1,27 @@
 """Counting failed sign-ins per account and per address.
 
-Uses Flask-Limiter's storage (memory, or Redis when configured, shared by all workers) directly,
-because only failures count and the sign-in form must answer with its own message.
+Only failures count, and the sign-in form answers with its own message, so this uses the
+`limits` library (Flask-Limiter's engine) directly. Each app keeps its own counter storage:
+in memory for one process, or Redis (FORUM_REDIS_URL) so that every worker sees the same counts.
 """
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import Flask, current_app
 from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
 
-from forum.extensions import limiter
+_EXTENSION = "forum_login_throttle"
+
+
+def init_app(app: Flask) -> None:
+    storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
+    app.extensions[_EXTENSION] = MovingWindowRateLimiter(storage)
+
+
+def _limiter() -> MovingWindowRateLimiter:
+    return current_app.extensions[_EXTENSION]
 
 
 def _items():
@@ -22,19 +34,21 @@ def _items():
 
 def is_blocked(email: str, address: str) -> bool:
     (account_item, account_ns), (address_item, address_ns) = _items()
+    limiter = _limiter()
     return not (
-        limiter.limiter.test(account_item, account_ns, email)
-        and limiter.limiter.test(address_item, address_ns, address)
+        limiter.test(account_item, account_ns, email)
+        and limiter.test(address_item, address_ns, address)
     )
 
 
 def record_failure(email: str, address: str) -> None:
     (account_item, account_ns), (address_item, address_ns) = _items()
-    limiter.limiter.hit(account_item, account_ns, email)
-    limiter.limiter.hit(address_item, address_ns, address)
+    limiter = _limiter()
+    limiter.hit(account_item, account_ns, email)
+    limiter.hit(address_item, address_ns, address)
 
 
 def clear_account(email: str) -> None:
     """A successful sign-in forgives the account's earlier failures (not the address's)."""
     (account_item, account_ns), _ = _items()
-    limiter.limiter.clear(account_item, account_ns, email)
+    _limiter().clear(account_item, account_ns, email)
