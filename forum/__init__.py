@@ -61,8 +61,10 @@ def register_blueprints(app: Flask) -> None:
     from forum.admin.views import bp as admin_bp
     from forum.groups.views import bp as groups_bp
     from forum.health import bp as health_bp
+    from forum.materials.views import bp as materials_bp
+    from forum.workshops.views import bp as workshops_bp
 
-    for bp in (health_bp, accounts_bp, groups_bp, admin_bp):
+    for bp in (health_bp, accounts_bp, groups_bp, workshops_bp, materials_bp, admin_bp):
         app.register_blueprint(bp)
 
 

@@ -55,6 +55,8 @@ class User(UserMixin, db.Model):
     alternative_id: Mapped[str] = mapped_column(
         String(64), unique=True, default=new_alternative_id
     )
+    # Rotating it changes the private calendar-feed address (see workshops.calendar).
+    calendar_salt: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(8))
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -34,6 +34,8 @@ class Group(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     kind: Mapped[str] = mapped_column(String(32), default=GroupKind.OTHER)
     time_zone: Mapped[str] = mapped_column(String(64), default="Europe/Warsaw")
+    # Whether members (not only moderators) may upload materials.
+    members_can_upload: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:

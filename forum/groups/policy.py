@@ -62,3 +62,26 @@ def can_see_member_emails(actor, group: Group) -> bool:
 def can_administer(actor) -> bool:
     """Organisations, accounts, groups, invitations and the audit log."""
     return is_admin(actor)
+
+
+def can_manage_workshops(actor, group: Group) -> bool:
+    """Create, edit, renumber and cancel the group's workshop sessions."""
+    return can_moderate_group(actor, group)
+
+
+def can_upload_material(actor, group: Group) -> bool:
+    if can_moderate_group(actor, group):
+        return True
+    return role_in(actor, group) == Role.MEMBER and group.members_can_upload
+
+
+def can_manage_material(actor, group: Group, material) -> bool:
+    """Delete, open for review: moderators; new versions also the person who uploaded it."""
+    return can_moderate_group(actor, group)
+
+
+def can_add_material_version(actor, group: Group, material) -> bool:
+    if can_moderate_group(actor, group):
+        return True
+    return (can_upload_material(actor, group) and is_signed_in(actor)
+            and material.uploaded_by_id == actor.id)

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from forum.errors import NotFound
 from forum.groups import services
 from forum.groups.models import Group
+from forum.workshops import services as workshop_services
 
 bp = Blueprint("groups", __name__)
 
@@ -35,6 +36,7 @@ def detail(slug: str):
     members = services.list_members(current_user, group)
     moderators = [m for m in members if m.role == "moderator"]
     return render_template("groups/detail.html", group=group, moderators=moderators,
+                           timeline=workshop_services.timeline(current_user, group),
                            member_count=len(members), roles=services.ROLES,
                            kinds=services.GROUP_KINDS)
 

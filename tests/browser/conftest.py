@@ -36,9 +36,10 @@ from tests.servers import (
 )
 
 try:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 except ImportError as exc:  # pragma: no cover - depends on the installation
-    sync_playwright = None
+    # Test modules import `expect` from here, so that they still collect and then skip loudly.
+    expect = sync_playwright = None
     _PLAYWRIGHT_MISSING = f"cannot import playwright ({exc}); pip install -e '.[test]'"
 
 try:
@@ -172,8 +173,9 @@ def _logging_config_kept() -> Iterator[None]:
     """Undo what Alembic's env.py does to logging in this process.
 
     migrations/env.py calls logging.config.fileConfig(), which replaces the root logger's
-    handlers and *disables every logger that already exists* (forum.web, forum.security, …),
-    for the rest of the test session.
+    handlers (pytest's capture included) and, unless told disable_existing_loggers=False,
+    disables every logger that already exists (forum.web, forum.security, …) for the rest
+    of the test session.
     """
     manager = logging.root.manager
     root = logging.getLogger()
@@ -235,30 +237,38 @@ def live_server() -> Iterator[LiveServer]:
                     "TESTING": False,
                 }
             )
-        with app.app_context():
-            with _logging_config_kept():
-                flask_migrate.upgrade()
-            seed_demo()
-
-        recorder = _ErrorRecorder()
-        watched = [logging.getLogger("forum"), logging.getLogger("werkzeug")]
-        for logger in watched:
-            logger.addHandler(recorder)
-        server = make_server(
-            "127.0.0.1", port, app, threaded=True, request_handler=_QuietRequestHandler
-        )
-        thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-        thread.start()
         try:
-            yield LiveServer(url=url, smtp=sink, app=app, errors=recorder.records)
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=10)
-            for logger in watched:
-                logger.removeHandler(recorder)
             with app.app_context():
+                with _logging_config_kept():
+                    flask_migrate.upgrade()
+                seed_demo()
+            with _serving(app, port) as errors:
+                yield LiveServer(url=url, smtp=sink, app=app, errors=errors)
+        finally:
+            with app.app_context():  # close SQLite connections before the folder goes
                 db.engine.dispose()
+
+
+@contextmanager
+def _serving(app, port: int) -> Iterator[list[str]]:
+    """Serve `app` on 127.0.0.1:`port` in a thread; yield the errors it logs meanwhile."""
+    recorder = _ErrorRecorder()
+    watched = [logging.getLogger("forum"), logging.getLogger("werkzeug")]
+    for logger in watched:
+        logger.addHandler(recorder)
+    server = make_server(
+        "127.0.0.1", port, app, threaded=True, request_handler=_QuietRequestHandler
+    )
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield recorder.records
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+        for logger in watched:
+            logger.removeHandler(recorder)
 
 
 # --- Chromium --------------------------------------------------------------------------------

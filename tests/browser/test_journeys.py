@@ -10,10 +10,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import expect
 
 from forum.demo import ADMIN_EMAIL, MEMBER_EMAIL, MODERATOR_EMAIL
-from tests.browser.conftest import ROOT, assert_accessible, sign_in, sign_out, submit
+from tests.browser.conftest import ROOT, assert_accessible, expect, sign_in, sign_out, submit
 
 POLISH_CATALOGUE = ROOT / "forum" / "translations" / "pl" / "LC_MESSAGES" / "messages.mo"
 
@@ -36,6 +35,7 @@ def group_id(live_server, slug: str) -> int:
 def test_member_sees_own_groups_opens_one_and_signs_out(page, live_server):
     sign_in(page, live_server, MEMBER_EMAIL)
 
+    expect(page).to_have_url(f"{live_server.url}/")
     expect(heading(page)).to_have_text(live_server.text(page, "My groups"))
     main = page.get_by_role("main")
     expect(main.get_by_role("link", name="Miasta", exact=True)).to_be_visible()
@@ -209,7 +209,7 @@ def test_invited_person_creates_an_account_and_joins_the_group(page, live_server
 
     page.goto(link)
     expect(heading(page)).to_have_text("Invitation to Powiaty")
-    page.get_by_label("Name", exact=True).fill("Nowa Osoba")
+    page.get_by_label("Full name", exact=True).fill("Nowa Osoba")
     page.get_by_label("Password", exact=True).fill("Jesienne liście w Puławach")
     page.get_by_label("Password again", exact=True).fill("Jesienne liście w Puławach")
     submit(page, page.get_by_role("button", name="Create account and join"))

@@ -1,0 +1,5 @@
+"""placeholder"""
+
+
+def list_materials(actor, group, workshop=None):
+    return []

@@ -1,0 +1,60 @@
+"""Markdown → sanitised HTML: the one place where user text becomes HTML.
+
+Markdown is rendered by markdown-it-py with raw HTML switched off, then bleach keeps only a
+small allow-list of tags and attributes. Links keep only http, https and mailto and get
+rel="nofollow noopener"; images are not allowed.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import bleach
+from bleach.linkifier import Linker
+from markdown_it import MarkdownIt
+
+ALLOWED_TAGS = frozenset({
+    "p", "br", "strong", "em", "code", "pre", "blockquote", "ul", "ol", "li", "a",
+    "h3", "h4", "h5", "h6", "hr", "table", "thead", "tbody", "tr", "th", "td", "del",
+})
+ALLOWED_ATTRIBUTES = {"a": ["href", "title", "rel"], "ol": ["start"], "th": ["align"],
+                      "td": ["align"]}
+ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+
+
+@cache
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md.enable(["table", "strikethrough"])
+    # Headings inside user text start at h3: the page owns h1 and h2.
+    md.add_render_rule("heading_open", _shift_heading)
+    md.add_render_rule("heading_close", _shift_heading)
+    return md
+
+
+def _shift_heading(self, tokens, idx, options, env):
+    token = tokens[idx]
+    level = min(int(token.tag[1]) + 2, 6)
+    return f"<h{level}>" if token.nesting == 1 else f"</h{level}>\n"
+
+
+def _link_attributes(attrs, new=False):
+    href = attrs.get((None, "href"), "")
+    if not href.startswith(("http:", "https:", "mailto:")):
+        # Relative links stay (they point inside the forum); anything else was removed already.
+        if not href.startswith("/"):
+            return None
+    attrs[(None, "rel")] = "nofollow noopener"
+    return attrs
+
+
+_cleaner = bleach.Cleaner(tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                          protocols=ALLOWED_PROTOCOLS, strip=True)
+_linker = Linker(callbacks=[_link_attributes], skip_tags={"pre", "code"})
+
+
+def render_markdown(source: str) -> str:
+    """Sanitised HTML for a Markdown source; safe to mark as safe in templates."""
+    if not source or not source.strip():
+        return ""
+    return _linker.linkify(_cleaner.clean(_markdown().render(source)))

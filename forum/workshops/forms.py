@@ -1,0 +1,28 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+_required = DataRequired(message=_l("This field is required."))
+_markdown_hint = _l("Markdown: **bold**, *italic*, lists with - and links.")
+
+
+class WorkshopForm(FlaskForm):
+    number = IntegerField(_l("Number"), validators=[
+        InputRequired(message=_l("This field is required.")),
+        NumberRange(min=1, max=99, message=_l("Enter a number from 1 to 99."))])
+    theme = StringField(_l("Theme"), validators=[_required, Length(max=200)])
+    day1 = DateField(_l("Day 1"), validators=[
+        InputRequired(message=_l("Enter the date of day 1."))])
+    day2 = DateField(_l("Day 2"), validators=[Optional()],
+                     description=_l("Leave empty for the day after day 1."))
+    host_organisation_id = SelectField(_l("Host organisation"), coerce=int,
+                                       validate_choice=False)
+    place = StringField(_l("Place"), validators=[Length(max=200)],
+                        description=_l("Town and venue, e.g. Lublin, Szkoła Podstawowa nr 24"))
+    description = TextAreaField(_l("Description"), validators=[Length(max=20000)],
+                                description=_markdown_hint)
+    agenda_day1 = TextAreaField(_l("Agenda of day 1"), validators=[Length(max=20000)],
+                                description=_markdown_hint)
+    agenda_day2 = TextAreaField(_l("Agenda of day 2"), validators=[Length(max=20000)],
+                                description=_markdown_hint)

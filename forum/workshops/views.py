@@ -1,0 +1,185 @@
+"""Session timeline, session pages, moderators' forms and calendar feeds."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from forum.accounts.forms import EmptyForm
+from forum.accounts.services import list_organisations
+from forum.errors import InvalidInput, NotFound, PermissionDenied
+from forum.forms import apply_errors, organisation_choices
+from forum.groups import services as group_services
+from forum.groups.policy import can_manage_workshops
+from forum.groups.views import load_group
+from forum.materials import services as material_services
+from forum.web import safe_next
+from forum.workshops import services
+from forum.workshops.calendar import build_calendar
+from forum.workshops.forms import WorkshopForm
+
+bp = Blueprint("workshops", __name__)
+
+
+def _load(slug: str, number: int):
+    group = load_group(slug)
+    try:
+        return group, services.get_workshop_for(current_user, group, number)
+    except NotFound:
+        abort(404)
+
+
+def _require_manager(group):
+    if not can_manage_workshops(current_user, group):
+        abort(403)
+
+
+def _form(**kwargs) -> WorkshopForm:
+    form = WorkshopForm(**kwargs)
+    form.host_organisation_id.choices = organisation_choices(list_organisations())
+    return form
+
+
+def _input(form: WorkshopForm) -> services.WorkshopInput:
+    return services.WorkshopInput(
+        number=form.number.data, theme=form.theme.data or "", day1=form.day1.data,
+        day2=form.day2.data, description=form.description.data or "",
+        host_organisation_id=form.host_organisation_id.data or None,
+        place=form.place.data or "", agenda_day1=form.agenda_day1.data or "",
+        agenda_day2=form.agenda_day2.data or "")
+
+
+@bp.get("/g/<slug>/sessions/")
+@login_required
+def index(slug: str):
+    group = load_group(slug)
+    return render_template("workshops/index.html", group=group,
+                           timeline=services.timeline(current_user, group),
+                           calendar_token=services.calendar_token(current_user))
+
+
+@bp.get("/g/<slug>/sessions/<int:number>")
+@login_required
+def detail(slug: str, number: int):
+    group, workshop = _load(slug, number)
+    state = workshop.state_on(services.group_today(group))
+    materials = material_services.list_materials(current_user, group, workshop=workshop)
+    return render_template("workshops/detail.html", group=group, workshop=workshop,
+                           state=state, materials=materials, action_form=EmptyForm())
+
+
+@bp.route("/g/<slug>/sessions/new", methods=["GET", "POST"])
+@login_required
+def create(slug: str):
+    group = load_group(slug)
+    _require_manager(group)
+    form = _form()
+    if request.method == "GET":
+        existing = services.list_workshops(current_user, group)
+        form.number.data = max((w.number for w in existing), default=0) + 1
+    if form.validate_on_submit():
+        try:
+            workshop = services.create_workshop(current_user, group, _input(form))
+        except InvalidInput as error:
+            apply_errors(form, error)
+        else:
+            flash(_("Session %(number)d created.", number=workshop.number), "success")
+            return redirect(url_for("workshops.detail", slug=slug, number=workshop.number))
+    return render_template("workshops/form.html", group=group, form=form, workshop=None)
+
+
+@bp.route("/g/<slug>/sessions/<int:number>/edit", methods=["GET", "POST"])
+@login_required
+def edit(slug: str, number: int):
+    group, workshop = _load(slug, number)
+    _require_manager(group)
+    form = _form(obj=workshop if request.method == "GET" else None)
+    if request.method == "GET":
+        form.host_organisation_id.data = workshop.host_organisation_id or 0
+    if form.validate_on_submit():
+        try:
+            services.update_workshop(current_user, workshop, _input(form))
+        except InvalidInput as error:
+            apply_errors(form, error)
+        else:
+            flash(_("Session saved."), "success")
+            return redirect(url_for("workshops.detail", slug=slug, number=workshop.number))
+    return render_template("workshops/form.html", group=group, form=form, workshop=workshop)
+
+
+@bp.post("/g/<slug>/sessions/<int:number>/cancel")
+@login_required
+def cancel(slug: str, number: int):
+    group, workshop = _load(slug, number)
+    if EmptyForm().validate_on_submit():
+        cancelled = request.form.get("cancelled") == "1"
+        try:
+            services.set_cancelled(current_user, workshop, cancelled)
+        except PermissionDenied:
+            abort(403)
+        flash(_("Session cancelled.") if cancelled else _("Session reinstated."), "success")
+    return redirect(url_for("workshops.detail", slug=slug, number=number))
+
+
+# --- calendar feeds --------------------------------------------------------------------------
+
+
+def _calendar_user():
+    """The signed-in user, or the owner of the private feed token in the address."""
+    token = request.args.get("token")
+    if token:
+        try:
+            return services.user_for_calendar_token(token)
+        except NotFound:
+            abort(404)
+    if current_user.is_authenticated:
+        return current_user._get_current_object()
+    abort(404)
+
+
+def _ics_response(body: bytes, filename: str) -> Response:
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@bp.get("/g/<slug>/sessions.ics")
+def group_calendar(slug: str):
+    user = _calendar_user()
+    try:
+        group = group_services.get_group_for(user, slug)
+    except NotFound:
+        abort(404)
+    workshops = services.workshops_for_calendar(user, group)
+    body = build_calendar(group.name, workshops, current_app.config["FORUM_BASE_URL"])
+    return _ics_response(body, f"{group.slug}.ics")
+
+
+@bp.get("/calendar.ics")
+def my_calendar():
+    user = _calendar_user()
+    workshops = services.workshops_for_calendar(user)
+    body = build_calendar(current_app.config["FORUM_SITE_NAME"], workshops,
+                          current_app.config["FORUM_BASE_URL"])
+    return _ics_response(body, "sessions.ics")
+
+
+@bp.post("/calendar/reset")
+@login_required
+def reset_calendar():
+    if EmptyForm().validate_on_submit():
+        services.reset_calendar_token(current_user._get_current_object())
+        flash(_("Your calendar addresses have changed; the old ones no longer work."), "success")
+    return redirect(safe_next(request.form.get("next")) or url_for("accounts.profile"))
