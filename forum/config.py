@@ -101,7 +101,10 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         # Rate limits (Flask-Limiter); Redis shares counters between workers.
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": False,
-        "MAX_CONTENT_LENGTH": int(env.get("FORUM_MAX_UPLOAD_MB", "50")) * 1024 * 1024,
+        # Uploads: the file limit, and a request limit a little above it for the form fields.
+        "FORUM_MAX_UPLOAD_MB": int(env.get("FORUM_MAX_UPLOAD_MB", "50")),
+        "MAX_CONTENT_LENGTH": (int(env.get("FORUM_MAX_UPLOAD_MB", "50")) + 1) * 1024 * 1024,
+        "FORUM_STORAGE_ROOT": env.get("FORUM_STORAGE_ROOT", str(instance / "uploads")),
         "BABEL_DEFAULT_LOCALE": env.get("FORUM_DEFAULT_LOCALE", "pl"),
         "BABEL_DEFAULT_TIMEZONE": "UTC",
     }

@@ -1,14 +1,253 @@
-from forum.materials import models  # noqa: F401  (placeholder until the views exist)
-from flask import Blueprint
+"""The group library, session materials, uploads, versions and downloads."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from forum.accounts.forms import EmptyForm
+from forum.accounts.services import list_organisations
+from forum.errors import InvalidInput, NotFound, PermissionDenied
+from forum.forms import apply_errors, organisation_choices
+from forum.groups.policy import can_add_material_version, can_upload_material
+from forum.groups.views import load_group
+from forum.i18n import LANGUAGE_NAMES
+from forum.materials import services
+from forum.materials.filetypes import content_disposition
+from forum.materials.forms import FilterForm, MaterialForm, ReviewForm, VersionForm
+from forum.materials.models import MaterialKind
+from forum.workshops import services as workshop_services
 
 bp = Blueprint("materials", __name__)
 
 
+def _load(slug: str, material_id: int):
+    group = load_group(slug)
+    try:
+        return group, services.get_material_for(current_user, group, material_id)
+    except NotFound:
+        abort(404)
+
+
+def _session_choices(group, empty_label):
+    workshops = workshop_services.list_workshops(current_user, group)
+    return [(0, empty_label), *((w.number, _("Session %(number)d: %(theme)s", number=w.number,
+                                                theme=w.theme)) for w in workshops)]
+
+
+def _upload(field) -> services.Upload | None:
+    storage = field.data
+    if storage is None or not getattr(storage, "filename", ""):
+        return None
+    return services.Upload(storage.stream, storage.filename)
+
+
+def _material_form(group, **kwargs) -> MaterialForm:
+    form = MaterialForm(**kwargs)
+    form.kind.choices = list(services.MATERIAL_KINDS.items())
+    form.workshop_number.choices = _session_choices(group, _("— the group library —"))
+    form.language.choices = [(code, LANGUAGE_NAMES.get(code, _("other")))
+                             for code in services.MATERIAL_LANGUAGES]
+    form.contact_organisation_id.choices = organisation_choices(list_organisations())
+    form.file.description = _("PDF, Word, Excel, PowerPoint, OpenDocument, images, text, CSV "
+                              "or ZIP; at most %(mb)d MB.",
+                              mb=current_app.config["FORUM_MAX_UPLOAD_MB"])
+    return form
+
+
+def _inputs(form: MaterialForm):
+    data = services.MaterialInput(
+        title=form.title.data or "", kind=form.kind.data or "",
+        description=form.description.data or "", language=form.language.data or "",
+        workshop_number=form.workshop_number.data or None)
+    practice = services.GoodPracticeInput(
+        problem=form.problem.data or "", actions=form.actions.data or "",
+        results=form.results.data or "", costs=form.costs.data or "",
+        contact_organisation_id=form.contact_organisation_id.data or None)
+    return data, practice
+
+
 @bp.get("/g/<slug>/materials/")
-def index(slug):
-    return ""
+@login_required
+def index(slug: str):
+    group = load_group(slug)
+    filters = FilterForm(request.args)
+    filters.kind.choices = [("", _("All kinds")), *services.MATERIAL_KINDS.items()]
+    filters.session.choices = _session_choices(group, _("All sessions"))
+    kind = request.args.get("kind") if request.args.get("kind") in services.MATERIAL_KINDS \
+        else None
+    workshop = None
+    session_number = request.args.get("session", type=int)
+    if session_number:
+        try:
+            workshop = workshop_services.get_workshop_for(current_user, group, session_number)
+        except NotFound:
+            abort(404)
+    materials = services.list_materials(current_user, group, workshop=workshop, kind=kind)
+    return render_template("materials/index.html", group=group, materials=materials,
+                           filters=filters, kinds=services.MATERIAL_KINDS)
 
 
-@bp.get("/g/<slug>/materials/new")
-def create(slug):
-    return ""
+@bp.route("/g/<slug>/materials/new", methods=["GET", "POST"])
+@login_required
+def create(slug: str):
+    group = load_group(slug)
+    if not can_upload_material(current_user, group):
+        abort(403)
+    form = _material_form(group)
+    if request.method == "GET":
+        form.workshop_number.data = request.args.get("session", type=int) or 0
+        form.language.data = str(get_locale())
+        if request.args.get("kind") in services.MATERIAL_KINDS:
+            form.kind.data = request.args["kind"]
+    if form.validate_on_submit():
+        data, practice = _inputs(form)
+        try:
+            material = services.share_material(
+                current_user, group, data, _upload(form.file),
+                practice if data.kind == MaterialKind.GOOD_PRACTICE else None)
+        except InvalidInput as error:
+            apply_errors(form, error)
+        else:
+            flash(_("“%(title)s” is shared with the group.", title=material.title), "success")
+            return redirect(url_for("materials.detail", slug=slug, material_id=material.id))
+    return render_template("materials/form.html", group=group, form=form, material=None), \
+        400 if form.errors else 200
+
+
+@bp.get("/g/<slug>/materials/<int:material_id>")
+@login_required
+def detail(slug: str, material_id: int):
+    group, material = _load(slug, material_id)
+    review_form = ReviewForm(formdata=None, review_until=material.review_until)
+    return render_template(
+        "materials/detail.html", group=group, material=material, kinds=services.MATERIAL_KINDS,
+        version_form=VersionForm(formdata=None), review_form=review_form,
+        action_form=EmptyForm(), languages=LANGUAGE_NAMES,
+        review_open=services.review_is_open(material, workshop_services.group_today(group)),
+        can_add_version=can_add_material_version(current_user, group, material))
+
+
+@bp.route("/g/<slug>/materials/<int:material_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(slug: str, material_id: int):
+    """Edit a good-practice write-up (files change by uploading a new version)."""
+    group, material = _load(slug, material_id)
+    if material.kind != MaterialKind.GOOD_PRACTICE:
+        abort(404)
+    if not can_add_material_version(current_user, group, material):
+        abort(403)
+    form = _material_form(group, obj=material.good_practice if request.method == "GET"
+                          else None)
+    if request.method == "GET":
+        form.title.data, form.kind.data = material.title, material.kind
+        form.description.data, form.language.data = material.description, material.language
+        form.workshop_number.data = material.workshop.number if material.workshop else 0
+        form.contact_organisation_id.data = (
+            material.good_practice.contact_organisation_id or 0)
+    if form.validate_on_submit():
+        data, practice = _inputs(form)
+        try:
+            services.update_good_practice(current_user, material, data, practice)
+        except InvalidInput as error:
+            apply_errors(form, error)
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("materials.detail", slug=slug, material_id=material.id))
+    return render_template("materials/form.html", group=group, form=form, material=material)
+
+
+@bp.post("/g/<slug>/materials/<int:material_id>/versions")
+@login_required
+def add_version(slug: str, material_id: int):
+    group, material = _load(slug, material_id)
+    form = VersionForm()
+    if form.validate_on_submit():
+        upload = _upload(form.file)
+        try:
+            if upload is None:
+                raise InvalidInput({"file": _("Choose a file to upload.")})
+            version = services.add_version(current_user, material, upload,
+                                           form.note.data or "")
+        except PermissionDenied:
+            abort(403)
+        except InvalidInput as error:
+            apply_errors(form, error)
+        else:
+            flash(_("Version %(number)d uploaded.", number=version.number), "success")
+            return redirect(url_for("materials.detail", slug=slug, material_id=material.id))
+    return render_template(
+        "materials/detail.html", group=group, material=material, kinds=services.MATERIAL_KINDS,
+        version_form=form, review_form=ReviewForm(formdata=None), action_form=EmptyForm(),
+        languages=LANGUAGE_NAMES, can_add_version=True,
+        review_open=services.review_is_open(material, workshop_services.group_today(group)),
+    ), 400
+
+
+@bp.post("/g/<slug>/materials/<int:material_id>/delete")
+@login_required
+def delete(slug: str, material_id: int):
+    group, material = _load(slug, material_id)
+    if EmptyForm().validate_on_submit():
+        try:
+            services.delete_material(current_user, material)
+        except PermissionDenied:
+            abort(403)
+        flash(_("“%(title)s” was deleted.", title=material.title), "success")
+    return redirect(url_for("materials.index", slug=slug))
+
+
+@bp.post("/g/<slug>/materials/<int:material_id>/review")
+@login_required
+def review(slug: str, material_id: int):
+    group, material = _load(slug, material_id)
+    form = ReviewForm()
+    if form.validate_on_submit():
+        until = None if request.form.get("close") else form.review_until.data
+        try:
+            if until is None and not request.form.get("close"):
+                raise InvalidInput({"review_until": _("Choose the last day of the review.")})
+            services.set_review(current_user, material, until)
+        except PermissionDenied:
+            abort(403)
+        except InvalidInput as error:
+            for message in error.errors.values():
+                flash(message, "error")
+        else:
+            flash(_("The review is open until %(date)s.", date=until.isoformat()) if until
+                  else _("The review is closed."), "success")
+    else:
+        flash(_("Enter a valid date."), "error")
+    return redirect(url_for("materials.detail", slug=slug, material_id=material.id))
+
+
+@bp.get("/g/<slug>/materials/<int:material_id>/download")
+@bp.get("/g/<slug>/materials/<int:material_id>/v<int:number>/download")
+@login_required
+def download(slug: str, material_id: int, number: int | None = None):
+    group, material = _load(slug, material_id)
+    try:
+        version = services.get_version(material, number)
+    except NotFound:
+        abort(404)
+    inline = version.mime == "application/pdf" or version.mime.startswith("image/")
+    response = send_file(services.open_version(version), mimetype=version.mime,
+                         conditional=True, etag=version.sha256, max_age=0)
+    response.headers["Content-Disposition"] = content_disposition(version.original_name,
+                                                                  inline=inline)
+    response.headers["Content-Security-Policy"] = "sandbox"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response

@@ -27,6 +27,16 @@ AUDIT_ACTIONS = {
     "invitation.create": _l("invitation sent"),
     "invitation.revoke": _l("invitation withdrawn"),
     "invitation.accept": _l("invitation accepted"),
+    "workshop.create": _l("session created"),
+    "workshop.update": _l("session changed"),
+    "workshop.cancel": _l("session cancelled"),
+    "workshop.reinstate": _l("session reinstated"),
+    "material.create": _l("material shared"),
+    "material.version": _l("new version of a material"),
+    "material.update": _l("material changed"),
+    "material.delete": _l("material deleted"),
+    "material.review": _l("material opened for review"),
+    "material.review_close": _l("review of a material closed"),
 }
 
 

@@ -76,7 +76,8 @@ def detail(slug: str, number: int):
     state = workshop.state_on(services.group_today(group))
     materials = material_services.list_materials(current_user, group, workshop=workshop)
     return render_template("workshops/detail.html", group=group, workshop=workshop,
-                           state=state, materials=materials, action_form=EmptyForm())
+                           state=state, materials=materials, action_form=EmptyForm(),
+                           material_kinds=material_services.MATERIAL_KINDS)
 
 
 @bp.route("/g/<slug>/sessions/new", methods=["GET", "POST"])

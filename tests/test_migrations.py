@@ -1,0 +1,58 @@
+"""Upgrading a database that is in use keeps every row (on SQLite and PostgreSQL)."""
+
+import uuid
+
+import pytest
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import text
+
+from forum.extensions import db
+from tests.conftest import make_config
+
+
+@pytest.fixture
+def fresh_database_url(request, database_url, tmp_path):
+    """An empty database of the same backend as `database_url`, without any migration."""
+    if database_url.startswith("sqlite"):
+        return f"sqlite:///{tmp_path / 'fresh.db'}"
+    server = request.getfixturevalue("_postgres")
+    name = f"fresh_{uuid.uuid4().hex[:8]}"
+    server.create_database(name)
+    return server.url(name)
+
+
+def test_upgrading_from_the_first_revision_keeps_all_data(fresh_database_url, smtp):
+    from forum import create_app
+
+    app = create_app(make_config(fresh_database_url, smtp))
+    with app.app_context():
+        upgrade(revision="0001")
+        db.session.execute(text(
+            "INSERT INTO organisation (id, name, kind, region, created_at) "
+            "VALUES (1, 'Miasto Lublin', 'city', '', '2026-01-01 00:00:00')"))
+        db.session.execute(text(
+            "INSERT INTO \"user\" (id, email, password_hash, name, organisation_id, position, "
+            "locale, time_zone, active, is_admin, alternative_id, created_at) VALUES "
+            "(1, 'a@example.org', '', 'Anna', 1, '', '', '', true, false, 'alt-1', "
+            "'2026-01-01 00:00:00')"))
+        db.session.execute(text(
+            "INSERT INTO exchange_group (id, name, slug, description, kind, time_zone, "
+            "created_at) VALUES (1, 'Miasta', 'miasta', '', 'cities', 'Europe/Warsaw', "
+            "'2026-01-01 00:00:00')"))
+        db.session.execute(text(
+            "INSERT INTO membership (id, user_id, group_id, role, created_at) "
+            "VALUES (1, 1, 1, 'moderator', '2026-01-01 00:00:00')"))
+        db.session.commit()
+
+        upgrade()
+
+        assert db.session.execute(text("SELECT count(*) FROM membership")).scalar() == 1
+        row = db.session.execute(text(
+            "SELECT organisation_id, calendar_salt FROM \"user\" WHERE id = 1")).one()
+        assert row.organisation_id == 1 and len(row.calendar_salt) == 16
+        assert db.session.execute(text(
+            "SELECT members_can_upload FROM exchange_group")).scalar() in (True, 1)
+        db.session.remove()
+        downgrade(revision="base")  # and every revision can be undone
+        upgrade()
+        db.engine.dispose()
