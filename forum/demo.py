@@ -6,12 +6,20 @@ account has the password DEMO_PASSWORD; a real installation never loads this.
 
 from __future__ import annotations
 
+import io
 import random
+from datetime import timedelta
 
 from forum.accounts.models import Organisation, OrganisationKind, User
 from forum.accounts.services import hash_password
 from forum.extensions import db
+from forum.demo_files import make_chart_png, make_csv, make_pdf
 from forum.groups.models import Group, GroupKind, Membership, Role
+from forum.materials import services as materials
+from forum.materials.models import MaterialKind
+from forum.text import render_markdown
+from forum.workshops.models import Workshop
+from forum.workshops.services import group_today
 
 DEMO_PASSWORD = "demo-forum-2026"
 ADMIN_EMAIL = "admin@example.org"
@@ -66,6 +74,33 @@ SURNAMES = [("Nowak", "Nowak"), ("Kowalski", "Kowalska"), ("Wiśniewski", "Wiśn
 POSITIONS = ["naczelnik wydziału oświaty", "zastępca naczelnika wydziału edukacji",
              "dyrektor szkoły podstawowej", "inspektor ds. oświaty",
              "dyrektor centrum usług wspólnych", "wicedyrektor liceum"]
+
+
+THEMES = [
+    "Diagnoza potrzeb edukacyjnych w samorządzie",
+    "Edukacja włączająca",
+    "Zarządzanie usługami edukacyjnymi",
+    "Edukacja kulturalna i kreatywność",
+    "Współpraca szkół z otoczeniem",
+    "Doradztwo zawodowe",
+    "Finansowanie zadań oświatowych",
+    "Kompetencje kluczowe uczniów",
+    "Podsumowanie i plan działań na kolejne lata",
+]
+# Day 1 of session 1..9 relative to today, per group: one group has a session live now.
+SCHEDULES = {
+    "cities": -4 * 56,  # session 5 is live today
+    "rural": -5 * 56 + 12,  # session 5 was 44 days ago, session 6 in 12 days
+    "counties": -2 * 56 + 30,  # sessions 1-2 are past, session 3 in 30 days
+}
+LUBLIN_AGENDA_DAY1 = """- 9:30 powitanie w Szkole Podstawowej nr 24
+- 10:00 wizyta studyjna: lekcje otwarte, rozmowa z dyrekcją
+- 13:00 obiad
+- 14:00 warsztat: co zobaczyliśmy i co możemy przenieść do siebie"""
+LUBLIN_AGENDA_DAY2 = """- 9:00 konferencja w Urzędzie Miasta Lublin
+- 10:30 panel: samorząd jako organizator edukacji włączającej
+- 12:30 praca w grupach nad materiałem szkoleniowym
+- 14:30 podsumowanie i zadania przed kolejną sesją"""
 
 
 def database_is_empty() -> bool:
@@ -129,7 +164,88 @@ def seed_demo(seed: int = 2026) -> dict:
                 memberships.append(Membership(user=person, group=group, role=role))
     db.session.add_all(memberships)
     db.session.commit()
+
+    moderators = {
+        key: next(m.user for m in memberships if m.group is group and m.role == Role.MODERATOR)
+        for key, group in groups.items()
+    }
+    lublin = organisations["cities"][0]
+    for key, group in groups.items():
+        _seed_workshops(group, organisations[key], SCHEDULES[key], lublin)
+    db.session.commit()
+    for key, group in groups.items():
+        _seed_materials(moderators[key], group, organisations[key])
     return {
         "password": DEMO_PASSWORD,
         "logins": [ADMIN_EMAIL, MODERATOR_EMAIL, MEMBER_EMAIL, OBSERVER_EMAIL],
     }
+
+
+def _seed_workshops(group: Group, hosts: list[Organisation], offset: int,
+                    lublin: Organisation) -> None:
+    today = group_today(group)
+    for number, theme in enumerate(THEMES, start=1):
+        day1 = today + timedelta(days=offset + (number - 1) * 56)
+        host = lublin if group.kind == GroupKind.CITIES and number == 2 else \
+            hosts[(number - 1) % len(hosts)]
+        town = host.name.split(" ", 1)[1]
+        workshop = Workshop(
+            group=group, number=number, theme=theme, day1=day1, day2=day1 + timedelta(days=1),
+            host=host, place=f"{town}, Szkoła Podstawowa nr {number + 1}",
+            description=f"Sesja {number} grupy: {theme.lower()}. Dzień 1 to wizyta studyjna, "
+                        "dzień 2 to konferencja i praca warsztatowa.")
+        if host is lublin:
+            workshop.place = "Lublin, Szkoła Podstawowa nr 24 i Urząd Miasta"
+            workshop.agenda_day1, workshop.agenda_day2 = LUBLIN_AGENDA_DAY1, LUBLIN_AGENDA_DAY2
+        for field in ("description", "agenda_day1", "agenda_day2"):
+            setattr(workshop, f"{field}_html", render_markdown(getattr(workshop, field)))
+        db.session.add(workshop)
+
+
+def _seed_materials(moderator: User, group: Group, organisations: list[Organisation]) -> None:
+    first = organisations[0]
+
+    def share(title, kind, number, name=None, data=None, practice=None, description=""):
+        upload = materials.Upload(io.BytesIO(data), name) if data is not None else None
+        return materials.share_material(
+            moderator, group,
+            materials.MaterialInput(title=title, kind=kind, description=description,
+                                    language="pl", workshop_number=number),
+            upload, practice)
+
+    share("Raport z diagnozy potrzeb edukacyjnych", MaterialKind.DIAGNOSIS_REPORT, 1,
+          "Raport z diagnozy potrzeb.pdf",
+          make_pdf(f"Diagnoza potrzeb – {group.name}", [
+              "Wnioski z ankiet przeprowadzonych w samorządach grupy.",
+              "1. Potrzeba wsparcia szkół w edukacji włączającej.",
+              "2. Niedobór specjalistów: psychologów i pedagogów specjalnych.",
+              "3. Zainteresowanie współpracą z instytucjami kultury."]),
+          description="Zestawienie wyników diagnozy przygotowane przed **pierwszą sesją**.")
+    share("Dane o sieci szkół", MaterialKind.THEMATIC_ANALYSIS, 1, "sieć szkół.csv",
+          make_csv([["samorząd", "szkoły", "uczniowie"], [first.name, "12", "2140"],
+                    [organisations[1].name, "8", "1320"]]))
+    share("Prezentacja: edukacja włączająca w liczbach", MaterialKind.PRESENTATION, 2,
+          "wykres.png", make_chart_png([12, 18, 25, 31]))
+    draft = share("Materiał szkoleniowy do opiniowania: zarządzanie usługami edukacyjnymi",
+          MaterialKind.TRAINING_FOR_REVIEW, 3, "material-szkoleniowy.pdf",
+          make_pdf("Zarządzanie usługami edukacyjnymi", [
+              "Wersja robocza do opinii członków grupy.",
+              "Rozdział 1. Standardy usług edukacyjnych w samorządzie."]))
+    materials.set_review(moderator, draft, group_today(group) + timedelta(days=14))
+    share("Dowozy uczniów organizowane z lokalnym przewoźnikiem", MaterialKind.GOOD_PRACTICE,
+          2, practice=materials.GoodPracticeInput(
+              problem="Uczniowie z odległych sołectw spędzali w autobusie ponad godzinę.",
+              actions="Gmina przeprojektowała trasy z przewoźnikiem i **rodzicami**; "
+                      "dodano kurs popołudniowy po zajęciach dodatkowych.",
+              results="Czas dojazdu skrócił się średnio o 20 minut; więcej uczniów zostaje "
+                      "na zajęciach pozalekcyjnych.",
+              costs="Około 60 tys. zł rocznie więcej niż poprzednia umowa.",
+              contact_organisation_id=first.id))
+    share("Szkolny klub kultury prowadzony z biblioteką", MaterialKind.GOOD_PRACTICE, 4,
+          practice=materials.GoodPracticeInput(
+              problem="Mało zajęć kulturalnych po lekcjach, szczególnie w małych szkołach.",
+              actions="Biblioteka publiczna prowadzi w szkole klub: teatr, film, spotkania "
+                      "z autorami.",
+              results="Udział 80 uczniów w pierwszym roku.",
+              costs="Czas pracy dwóch bibliotekarek, 5 tys. zł na materiały.",
+              contact_organisation_id=organisations[1].id))

@@ -11,8 +11,9 @@ config = context.config
 
 # Interpret the config file for Python logging.
 # This line sets up loggers basically.
-# Keep the application's loggers working when migrations run inside it.
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+# Inside a running application (tests, `flask db`), keep its logging as it is.
+if not logging.getLogger().handlers:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 
