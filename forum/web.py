@@ -48,7 +48,6 @@ ERROR_TEXTS = {
     403: _l("You are not allowed to do this."),
     404: _l("There is nothing here, or you do not have access to it."),
     405: _l("This address does not accept this kind of request."),
-    413: _l("What you sent is larger than this site accepts."),
     429: _l("You have done this too often. Wait a moment and try again."),
     500: _l("The forum could not finish your request. It has been logged; please try again."),
 }
@@ -109,7 +108,10 @@ def init_app(app: Flask) -> None:
             "errors/error.html",
             code=code,
             title=ERROR_TITLES.get(code) or _l("Error %(code)d", code=code),
-            text=ERROR_TEXTS.get(code) or _l("The request could not be completed."),
+            text=_l("What you sent is larger than the limit of %(mb)d MB, so nothing was saved. "
+                    "Go back and choose a smaller file.",
+                    mb=app.config["FORUM_MAX_UPLOAD_MB"]) if code == 413
+            else ERROR_TEXTS.get(code) or _l("The request could not be completed."),
         ), code
 
     @app.errorhandler(Exception)

@@ -118,11 +118,12 @@ def _empty_tables() -> None:
 
 
 @pytest.fixture
-def make_app(database_url, smtp):
+def make_app(database_url, smtp, tmp_path):
     """make_app(**settings) → another app on the test database; engines closed afterwards."""
     made = []
 
     def _make_app(**overrides):
+        overrides.setdefault("FORUM_STORAGE_ROOT", str(tmp_path / "uploads"))
         made.append(create_app(make_config(database_url, smtp, **overrides)))
         return made[-1]
 

@@ -1,8 +1,13 @@
 """Every page × every persona: the status each one gets (closed groups answer 404)."""
 
+import io
+
 import pytest
 
+from forum.materials import services as materials
+from forum.workshops import services as workshops
 from tests import factories
+from tests.materials import samples
 
 PERSONAS = ["anonymous", "outsider", "observer", "member", "moderator", "admin"]
 SIGNED_IN = PERSONAS[1:]
@@ -13,6 +18,17 @@ def _expected_group_page(persona):
     if persona == "anonymous":
         return 302
     return 200 if persona in GROUP_READERS else 404
+
+
+def _expected_manager_page(persona):
+    """Moderators' forms: members see the group but may not use them."""
+    if persona in ("member", "observer"):
+        return 403
+    return _expected_group_page(persona)
+
+
+def _expected_uploader_page(persona):
+    return 403 if persona == "observer" else _expected_group_page(persona)
 
 
 def _expected_admin_page(persona):
@@ -31,6 +47,20 @@ PAGES = [
     ("/g/{g1}/members", _expected_group_page),
     ("/g/no-such-group/", lambda p: 302 if p == "anonymous" else 404),
     ("/g/no-such-group/members", lambda p: 302 if p == "anonymous" else 404),
+    ("/g/{g1}/sessions/", _expected_group_page),
+    ("/g/{g1}/sessions/1", _expected_group_page),
+    ("/g/{g1}/sessions/2", lambda p: 302 if p == "anonymous" else 404),
+    ("/g/{g1}/sessions/new", _expected_manager_page),
+    ("/g/{g1}/sessions/1/edit", _expected_manager_page),
+    ("/g/{g1}/sessions.ics", lambda p: 404 if p in ("anonymous", "outsider") else 200),
+    ("/calendar.ics", lambda p: 404 if p == "anonymous" else 200),
+    ("/g/{g1}/materials/", _expected_group_page),
+    ("/g/{g1}/materials/new", _expected_uploader_page),
+    ("/g/{g1}/materials/{material}", _expected_group_page),
+    ("/g/{g1}/materials/{material}/download", _expected_group_page),
+    ("/g/{g1}/materials/{material}/v1/download", _expected_group_page),
+    ("/g/{g1}/materials/{material}/v2/download", lambda p: 302 if p == "anonymous" else 404),
+    ("/g/{g1}/materials/{material}/edit", lambda p: 302 if p == "anonymous" else 404),
     ("/admin/", _expected_admin_page),
     ("/admin/organisations", _expected_admin_page),
     ("/admin/organisations/{org}", _expected_admin_page),
@@ -44,15 +74,28 @@ PAGES = [
 ]
 
 
+def _session_and_material(personas) -> int:
+    moderator, group = factories.user(personas.moderator.id), factories.group(personas.g1.id)
+    workshops.create_workshop(moderator, group, workshops.WorkshopInput(
+        number=1, theme="Edukacja włączająca", day1=workshops.group_today(group)))
+    material = materials.share_material(
+        moderator, group, materials.MaterialInput(title="Raport", kind="minutes"),
+        materials.Upload(io.BytesIO(samples.PDF), "raport.pdf"))
+    return material.id
+
+
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_every_page_answers_each_persona_as_expected(app, personas, login_as, persona):
+    with app.app_context():
+        material_id = _session_and_material(personas)
     client = login_as(None if persona == "anonymous" else getattr(personas, persona))
     values = {"g1": personas.g1.slug, "g1_id": personas.g1.id, "org": personas.organisation_id,
-              "member_id": personas.member.id}
+              "member_id": personas.member.id, "material": material_id}
     failures = []
     for template, expectation in PAGES:
         url = template.format(**values)
-        status = client.get(url).status_code
+        with client.get(url) as response:
+            status = response.status_code
         if status != expectation(persona):
             failures.append(f"{url}: got {status}, expected {expectation(persona)}")
     assert not failures, "\n".join(failures)

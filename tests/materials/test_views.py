@@ -1,0 +1,120 @@
+import io
+
+from tests.materials import samples
+
+
+def _share(client, slug, data=samples.PDF, name="Raport – Łęczna.pdf", **fields):
+    form = {"title": "Raport", "kind": "diagnosis_report", "workshop_number": "0",
+            "language": "pl", "description": "", **fields}
+    if data is not None:
+        form["file"] = (io.BytesIO(data), name)
+    return client.post(f"/g/{slug}/materials/new", data=form, content_type="multipart/form-data")
+
+
+def test_share_list_and_download(personas, login_as):
+    member = login_as(personas.member)
+    response = _share(member, personas.g1.slug)
+    assert response.status_code == 302
+    detail = response.headers["Location"]
+    assert "Raport" in member.get(f"/g/{personas.g1.slug}/materials/").get_data(as_text=True)
+    with member.get(detail + "/download") as download:
+        assert download.data == samples.PDF
+    assert download.headers["Content-Type"] == "application/pdf"
+    assert download.headers["Content-Security-Policy"] == "sandbox"
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    disposition = download.headers["Content-Disposition"]
+    assert disposition.startswith("inline;")
+    assert "filename*=UTF-8''Raport%20%E2%80%93%20%C5%81%C4%99czna.pdf" in disposition
+
+
+def test_office_files_download_as_attachments(personas, login_as):
+    member = login_as(personas.member)
+    detail = _share(member, personas.g1.slug, samples.docx(), "notatka.docx").headers["Location"]
+    with member.get(detail + "/download") as response:
+        assert response.headers["Content-Disposition"].startswith("attachment;")
+
+
+def test_refused_upload_keeps_what_was_typed(personas, login_as):
+    member = login_as(personas.member)
+    response = _share(member, personas.g1.slug, samples.HTML_AS_PDF, "raport.pdf",
+                      title="Moja diagnoza", description="Opis **ważny**")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "This kind of file is not accepted" in page
+    assert 'value="Moja diagnoza"' in page and "Opis **ważny**" in page
+
+
+def test_a_missing_file_is_asked_for(personas, login_as):
+    page = _share(login_as(personas.member), personas.g1.slug, data=None).get_data(as_text=True)
+    assert "Choose a file to upload." in page
+
+
+def test_an_oversized_request_gets_a_clear_page(make_app, personas):
+    app = make_app(MAX_CONTENT_LENGTH=1024)
+    client = app.test_client()
+    client.post("/login", data={"email": "member@example.org",
+                                "password": "Lipowa-aleja-pachnie-2026"})
+    response = _share(client, personas.g1.slug, b"%PDF-" + b"0" * 4096, "big.pdf")
+    assert response.status_code == 413
+    assert "larger than" in response.get_data(as_text=True)
+
+
+def test_non_members_get_404_everywhere(personas, login_as):
+    detail = _share(login_as(personas.member), personas.g1.slug).headers["Location"]
+    outsider = login_as(personas.outsider)
+    for url in (f"/g/{personas.g1.slug}/materials/", f"/g/{personas.g1.slug}/materials/new",
+                detail, detail + "/download", detail + "/v1/download"):
+        with outsider.get(url) as response:
+            assert response.status_code == 404, url
+    for url in (detail + "/delete", detail + "/review", detail + "/versions"):
+        assert outsider.post(url).status_code == 404, url
+
+
+def test_observers_read_but_do_not_upload(personas, login_as):
+    detail = _share(login_as(personas.member), personas.g1.slug).headers["Location"]
+    observer = login_as(personas.observer)
+    with observer.get(detail + "/download") as response:
+        assert response.status_code == 200
+    assert observer.get(f"/g/{personas.g1.slug}/materials/new").status_code == 403
+    assert "Share a material" not in observer.get(
+        f"/g/{personas.g1.slug}/materials/").get_data(as_text=True)
+
+
+def test_versions_and_moderation(personas, login_as):
+    member = login_as(personas.member)
+    detail = _share(member, personas.g1.slug).headers["Location"]
+    response = member.post(detail + "/versions", data={
+        "file": (io.BytesIO(samples.docx()), "wersja 2.docx"), "note": "po sesji"},
+        content_type="multipart/form-data")
+    assert response.status_code == 302
+    page = member.get(detail).get_data(as_text=True)
+    assert "Download version 2" in page and "Download version 1" in page
+    with member.get(detail + "/v1/download") as response:
+        assert response.data == samples.PDF
+    assert member.post(detail + "/delete").status_code == 403
+    moderator = login_as(personas.moderator)
+    moderator.post(detail + "/review", data={"review_until": "2099-01-31"})
+    assert "Open for review until" in member.get(detail).get_data(as_text=True)
+    moderator.post(detail + "/delete")
+    assert member.get(detail).status_code == 404
+
+
+def test_filters_on_the_library(personas, login_as):
+    member = login_as(personas.member)
+    _share(member, personas.g1.slug, title="Protokół", kind="minutes")
+    _share(member, personas.g1.slug, title="Diagnoza", kind="diagnosis_report")
+    member.get("/")  # shows (and so clears) the "shared" messages
+    page = member.get(f"/g/{personas.g1.slug}/materials/?kind=minutes").get_data(as_text=True)
+    assert "Protokół" in page and "Diagnoza" not in page
+    assert member.get(f"/g/{personas.g1.slug}/materials/?session=42").status_code == 404
+
+
+def test_good_practice_form(personas, login_as):
+    member = login_as(personas.member)
+    response = _share(member, personas.g1.slug, data=None, title="Klub kultury",
+                      kind="good_practice", problem="Mało zajęć", actions="Klub z biblioteką",
+                      results="80 uczniów", costs="5 tys. zł",
+                      contact_organisation_id=str(personas.organisation_id))
+    page = member.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Good-practice write-up" in page and "Klub z biblioteką" in page
+    assert "Miasto Lublin" in page
