@@ -24,6 +24,7 @@ run: setup
 	FORUM_ENV=$${FORUM_ENV:-development} HOST=$(HOST) PORT=$(PORT) $(BIN)/python wsgi.py
 
 test: setup
+	$(BIN)/ruff check forum tests bench
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 setup: $(STAMP_PY) $(STAMP_ASSETS) $(MO_FILES)

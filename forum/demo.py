@@ -12,8 +12,8 @@ from datetime import timedelta
 
 from forum.accounts.models import Organisation, OrganisationKind, User
 from forum.accounts.services import hash_password
-from forum.extensions import db
 from forum.demo_files import make_chart_png, make_csv, make_pdf
+from forum.extensions import db
 from forum.groups.models import Group, GroupKind, Membership, Role
 from forum.materials import services as materials
 from forum.materials.models import MaterialKind

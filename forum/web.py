@@ -59,7 +59,9 @@ def safe_next(target: str | None) -> str | None:
         return None
     target = target.strip()
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith(("//", "/\\")):
+    if parts.scheme or parts.netloc or not target.startswith("/"):
+        return None
+    if target.startswith(("//", "/\\")):
         return None
     if any(ord(c) < 32 for c in target) or "\\" in target:
         return None

@@ -10,9 +10,8 @@ from functools import cache
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, lazy_ngettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -145,7 +144,8 @@ def authenticate(email: str, password: str, address: str) -> User:
         )
         raise InvalidInput({"": _l("Wrong e-mail address or password.")})
     if not user.active:
-        security_log.warning("sign-in refused (deactivated) user_id=%s address=%s", user.id, address)
+        security_log.warning("sign-in refused (deactivated) user_id=%s address=%s",
+                             user.id, address)
         raise InvalidInput(
             {"": _l("This account has been deactivated. Contact the forum administrator.")}
         )
@@ -242,7 +242,8 @@ def change_password(actor: User, current: str, new: str) -> None:
     if not check_password_hash(actor.password_hash, current or ""):
         raise InvalidInput({"current_password": _l("This is not your current password.")})
     if current == new:
-        raise InvalidInput({"new_password": _l("Choose a password different from the current one.")})
+        raise InvalidInput(
+            {"new_password": _l("Choose a password different from the current one.")})
     check_password(new, hints=(actor.email, actor.name), field="new_password")
     actor.password_hash = hash_password(new)
     actor.alternative_id = new_alternative_id()
@@ -403,7 +404,8 @@ def _check_organisation(name: str, kind: str, region: str, existing_id: int | No
         raise InvalidInput(errors)
 
 
-def create_organisation(actor: User | None, *, name: str, kind: str, region: str = "") -> Organisation:
+def create_organisation(actor: User | None, *, name: str, kind: str,
+                        region: str = "") -> Organisation:
     if actor is not None and not can_administer(actor):
         raise PermissionDenied()
     _check_organisation(name, kind, region, None)

@@ -143,9 +143,10 @@ def profile():
     form = ProfileForm(obj=user if request.method == "GET" else None)
     form.organisation_id.choices = organisation_choices(services.list_organisations())
     form.locale.choices = locale_choices()
-    form.time_zone.choices = [("", _("Site default (%(zone)s)",
-                                         zone=current_app.config["FORUM_DEFAULT_TIMEZONE"])), *((tz, tz) for tz in
-                                                         services.time_zone_names())]
+    default_zone = _("Site default (%(zone)s)",
+                     zone=current_app.config["FORUM_DEFAULT_TIMEZONE"])
+    form.time_zone.choices = [("", default_zone),
+                              *((tz, tz) for tz in services.time_zone_names())]
     if request.method == "GET":
         form.organisation_id.data = user.organisation_id or 0
     if form.validate_on_submit():

@@ -24,7 +24,8 @@ class UserCreateForm(FlaskForm):
 class GroupForm(FlaskForm):
     name = StringField(_l("Name"), validators=[_required, Length(max=200)])
     slug = StringField(_l("Address (used in links)"), validators=[_required, Length(max=80)],
-                       description=_l("Lower-case letters without accents, digits and hyphens, e.g. cities"))
+                       description=_l("Lower-case letters without accents, digits and hyphens, "
+                                      "e.g. cities"))
     description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
     kind = SelectField(_l("Kind"), validate_choice=False)
     time_zone = SelectField(_l("Time zone"), validate_choice=False)

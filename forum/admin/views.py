@@ -11,7 +11,14 @@ from flask_login import current_user, login_required
 
 from forum.accounts import services as accounts
 from forum.accounts.forms import EmptyForm
-from forum.admin.forms import AddMemberForm, GroupForm, InviteForm, OrganisationForm, RoleForm, UserCreateForm
+from forum.admin.forms import (
+    AddMemberForm,
+    GroupForm,
+    InviteForm,
+    OrganisationForm,
+    RoleForm,
+    UserCreateForm,
+)
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.forms import apply_errors, organisation_choices
 from forum.groups import services as groups

@@ -1,8 +1,7 @@
 """What an uploaded material really is, judged by its bytes, and how to hand it back safely.
 
-`sniff` decides the type from magic bytes (and the ZIP or OLE2 directory for Office files) and
-checks it against the file name's extension; `strip_image_metadata` re-encodes images;
-`content_disposition` builds the download header. Nothing here touches the request.
+`sniff` reads magic bytes (and the ZIP or OLE2 directory of Office files) and checks the name's
+extension; `strip_image_metadata` re-encodes images; `content_disposition` names downloads.
 """
 
 from __future__ import annotations
@@ -25,29 +24,23 @@ MB = 1024 * 1024
 TEXT_WINDOW = 64 * 1024  # how much of a text file is checked
 
 
-def _message(code: str, params: dict):
-    # Literal strings in each branch, so that pybabel extracts them.
-    if code == "type_not_allowed":
-        return _l("This kind of file is not accepted. Upload PDF, Office or OpenDocument "
-                  "files, images, text, CSV or ZIP.")
-    if code == "type_mismatch":
-        return _l("This file is %(label)s but its name ends in .%(ext)s. Rename it to end in "
-                  ".%(expected)s, or upload the file you meant.", **params)
-    if code == "too_large":
-        return _l("The file is too large. The limit is %(limit)s MB.", **params)
-    if code == "zip_bomb":
-        return _l("The archive is too large when unpacked or holds too many files.")
-    if code == "macros":
-        return _l("Files with macros are not accepted. Save the document without macros "
-                  "and upload it again.")
-    if code == "empty":
-        return _l("The file is empty.")
-    if code == "bad_name":
-        return _l("The file name needs an extension that matches its contents, such as .pdf.")
-    if code == "unreadable_image":
-        return _l("The image could not be read, or it is too large (over %(limit)s megapixels).",
-                  **params)
-    raise ValueError(f"unknown rejection code {code!r}")
+# Made when raised, to carry their parameters; literal strings so that pybabel extracts them.
+_MESSAGES = {
+    "type_not_allowed": lambda: _l("This kind of file is not accepted. Upload PDF, Office or "
+                                   "OpenDocument files, images, text, CSV or ZIP."),
+    "type_mismatch": lambda **p: _l("This file is %(label)s but its name ends in .%(ext)s. Rename"
+                                    " it to end in .%(expected)s, or upload the file you meant.",
+                                    **p),
+    "too_large": lambda **p: _l("The file is too large. The limit is %(limit)s MB.", **p),
+    "zip_bomb": lambda: _l("The archive is too large when unpacked or holds too many files."),
+    "macros": lambda: _l("Files with macros are not accepted. Save the document without macros"
+                         " and upload it again."),
+    "empty": lambda: _l("The file is empty."),
+    "bad_name": lambda: _l("The file name needs an extension that matches its contents, "
+                           "such as .pdf."),
+    "unreadable_image": lambda **p: _l("The image could not be read, or it is too large (over "
+                                       "%(limit)s megapixels).", **p),
+}
 
 
 class RejectedFile(Exception):
@@ -55,9 +48,8 @@ class RejectedFile(Exception):
 
     def __init__(self, code: str, message=None, **params):
         super().__init__(code)
-        self.code = code
-        self.params = params
-        self.message = message if message is not None else _message(code, params)
+        self.code, self.params = code, params
+        self.message = message if message is not None else _MESSAGES[code](**params)
 
 
 @dataclass(frozen=True)
@@ -68,21 +60,18 @@ class FileKind:
     inline: bool  # shown in the browser rather than downloaded
 
 
+_OOXML = "application/vnd.openxmlformats-officedocument."
+_OPENDOCUMENT = "application/vnd.oasis.opendocument."
 PDF = FileKind("application/pdf", "pdf", "PDF", True)
-DOCX = FileKind("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                "docx", "Word (DOCX)", False)
-XLSX = FileKind("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                "xlsx", "Excel (XLSX)", False)
-PPTX = FileKind("application/vnd.openxmlformats-officedocument.presentationml.presentation",
-                "pptx", "PowerPoint (PPTX)", False)
+DOCX = FileKind(_OOXML + "wordprocessingml.document", "docx", "Word (DOCX)", False)
+XLSX = FileKind(_OOXML + "spreadsheetml.sheet", "xlsx", "Excel (XLSX)", False)
+PPTX = FileKind(_OOXML + "presentationml.presentation", "pptx", "PowerPoint (PPTX)", False)
 DOC = FileKind("application/msword", "doc", "Word (DOC)", False)
 XLS = FileKind("application/vnd.ms-excel", "xls", "Excel (XLS)", False)
 PPT = FileKind("application/vnd.ms-powerpoint", "ppt", "PowerPoint (PPT)", False)
-ODT = FileKind("application/vnd.oasis.opendocument.text", "odt", "OpenDocument (ODT)", False)
-ODS = FileKind("application/vnd.oasis.opendocument.spreadsheet", "ods", "OpenDocument (ODS)",
-               False)
-ODP = FileKind("application/vnd.oasis.opendocument.presentation", "odp", "OpenDocument (ODP)",
-               False)
+ODT = FileKind(_OPENDOCUMENT + "text", "odt", "OpenDocument (ODT)", False)
+ODS = FileKind(_OPENDOCUMENT + "spreadsheet", "ods", "OpenDocument (ODS)", False)
+ODP = FileKind(_OPENDOCUMENT + "presentation", "odp", "OpenDocument (ODP)", False)
 PNG = FileKind("image/png", "png", "PNG", True)
 JPEG = FileKind("image/jpeg", "jpg", "JPEG", True)
 GIF = FileKind("image/gif", "gif", "GIF", True)
@@ -100,8 +89,7 @@ EXTENSIONS |= {JPEG: {"jpg", "jpeg"}, TEXT: {"txt", "md"}, ZIP: {"zip"}}
 _MAGIC = [(b"%PDF-", PDF), (b"\x89PNG\r\n\x1a\n", PNG), (b"\xff\xd8\xff", JPEG),
           (b"GIF87a", GIF), (b"GIF89a", GIF)]
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ODF = {b"application/vnd.oasis.opendocument." + k: v
-        for k, v in ((b"text", ODT), (b"spreadsheet", ODS), (b"presentation", ODP))}
+_ODF = {kind.mime.encode(): kind for kind in (ODT, ODS, ODP)}
 # Markup a browser might render if it ever ignored our Content-Type.
 _MARKUP = ("<!doctype", "<html", "<head", "<body", "<svg", "<?xml", "<script", "<iframe")
 
@@ -155,6 +143,15 @@ def _sniff_zip(f, ext, max_entries, max_uncompressed, max_ratio) -> FileKind | N
     if end < 0 or len(tail) < end + 22:
         return None
     count, directory_size = struct.unpack_from("<HI", tail, end + 10)
+    if count == 0xFFFF or directory_size == 0xFFFFFFFF:  # ZIP64: the real numbers are elsewhere
+        locator = tail.rfind(b"PK\x06\x07", 0, end)
+        if locator < 0:
+            return None
+        f.seek(struct.unpack_from("<Q", tail, locator + 8)[0])
+        record = f.read(56)
+        if len(record) < 56 or not record.startswith(b"PK\x06\x06"):
+            return None
+        count, directory_size = struct.unpack_from("<QQ", record, 32)
     if count > max_entries or directory_size > max_entries * 512:
         raise RejectedFile("zip_bomb")
     try:
@@ -194,50 +191,47 @@ def _sniff_ole(f, ext) -> FileKind | None:
     """Legacy Office files are OLE2 compound files; the stream names tell which program."""
     try:
         names = _ole_names(f)
-    except (struct.error, IndexError, ValueError):
+    except (struct.error, IndexError, ValueError):  # truncated or not really OLE2
         return None
     if names & {"Macros", "_VBA_PROJECT_CUR", "VBA"}:
         raise RejectedFile("macros")
     if "EncryptedPackage" in names:  # a password-protected DOCX/XLSX/PPTX
         return {"docx": DOCX, "xlsx": XLSX, "pptx": PPTX}.get(ext)
-    for stream, kind in (("WordDocument", DOC), ("Workbook", XLS), ("Book", XLS),
-                         ("PowerPoint Document", PPT)):
-        if stream in names:
-            return kind
-    return None  # MSI installers, Outlook messages and the like
+    streams = {"WordDocument": DOC, "Workbook": XLS, "Book": XLS, "PowerPoint Document": PPT}
+    # None for MSI installers, Outlook messages and the like
+    return next((kind for stream, kind in streams.items() if stream in names), None)
 
 
 def _ole_names(f, max_sectors: int = 4096) -> set[str]:
+    """Names in the directory of a compound file: 128-byte entries in a chain of sectors."""
     f.seek(0)
     header = f.read(512)
-    shift, = struct.unpack_from("<H", header, 30)
-    if shift not in (9, 12):
+    size = 1 << struct.unpack_from("<H", header, 30)[0]
+    if size not in (512, 4096):
         raise ValueError("odd sector size")
-    sector_size, end = 1 << shift, 0xFFFFFFFA  # numbers from `end` up mark a chain's end
-    first_dir, = struct.unpack_from("<I", header, 48)
+    n = struct.unpack_from("<I", header, 48)[0]  # the directory's first sector
     difat_next, difat_count = struct.unpack_from("<II", header, 68)
     fat_sectors = list(struct.unpack_from("<109I", header, 76))
-    per_sector = sector_size // 4
+    per_sector, end = size // 4, 0xFFFFFFFA
 
     def sector(n: int) -> bytes:
-        f.seek((n + 1) * sector_size)
-        data = f.read(sector_size)
-        if len(data) != sector_size:
+        f.seek((n + 1) * size)
+        if len(data := f.read(size)) != size:
             raise ValueError("truncated")
         return data
 
+    # Bounded loops: a cyclic chain must not loop forever. Numbers from `end` up end a chain.
     for _ in range(min(difat_count, max_sectors)):  # FAT locations beyond the first 109
         if difat_next >= end:
             break
-        more = struct.unpack(f"<{per_sector}I", sector(difat_next))
-        fat_sectors += more[:-1]
-        difat_next = more[-1]
-    names, n = set(), first_dir
-    for _ in range(max_sectors):  # bounded: a cyclic chain must not loop forever
+        *more, difat_next = struct.unpack(f"<{per_sector}I", sector(difat_next))
+        fat_sectors += more
+    names = set()
+    for _ in range(max_sectors):
         if n >= end:
             break
         data = sector(n)
-        for entry in range(0, sector_size, 128):
+        for entry in range(0, size, 128):
             length, = struct.unpack_from("<H", data, entry + 64)
             if 2 <= length <= 64:
                 names.add(data[entry:entry + length - 2].decode("utf-16-le", "replace"))
@@ -286,7 +280,8 @@ def _ascii(text: str) -> str:
 
 
 _PILLOW_FORMATS = {PNG: "PNG", JPEG: "JPEG", GIF: "GIF", WEBP: "WEBP"}
-# Kept when re-encoding: needed to draw the image right. EXIF, XMP, comments, text go.
+# Kept when re-encoding: needed to draw the image right (the colour profile too: it is not
+# personal). EXIF, XMP, comments and text chunks go.
 _KEEP_INFO = {"transparency", "icc_profile", "duration", "loop", "background"}
 
 
@@ -309,6 +304,8 @@ def strip_image_metadata(path: Path, kind: FileKind, max_pixels: int = 50_000_00
             Image.DecompressionBombWarning) as exc:
         raise RejectedFile("unreadable_image", limit=max_pixels // 1_000_000) from exc
     options = {"quality": 90} if fmt == "JPEG" else {}
+    if icc := images[0].info.get("icc_profile"):  # JPEG and WebP only write it when told
+        options["icc_profile"] = icc
     if len(images) > 1:
         options |= {"save_all": True, "append_images": images[1:]}
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".strip-")

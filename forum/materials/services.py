@@ -22,8 +22,13 @@ from forum.groups.policy import (
     can_upload_material,
     can_view_group,
 )
-from forum.materials.filetypes import IMAGES, RejectedFile, safe_download_name, sniff
-from forum.materials.filetypes import strip_image_metadata
+from forum.materials.filetypes import (
+    IMAGES,
+    RejectedFile,
+    safe_download_name,
+    sniff,
+    strip_image_metadata,
+)
 from forum.materials.models import GoodPractice, Material, MaterialKind, MaterialVersion
 from forum.materials.storage import storage_for
 from forum.moderation.services import record_audit

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from forum.errors import NotFound
 from forum.extensions import db
 from forum.groups.policy import can_administer
-from forum.errors import NotFound
 from forum.moderation.models import AuditEntry
-
 
 # How each recorded action is named in the audit log.
 AUDIT_ACTIONS = {

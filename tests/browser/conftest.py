@@ -233,6 +233,9 @@ def live_server() -> Iterator[LiveServer]:
                     "MAIL_HOST": sink.host,
                     "MAIL_PORT": sink.port,
                     "FORUM_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+                    # Uploaded materials (the demo's and the tests') go with the database,
+                    # not into the working copy's instance/uploads.
+                    "FORUM_STORAGE_ROOT": str(Path(tmp) / "uploads"),
                     # Errors become 500 pages as in production; _ErrorRecorder reports them.
                     "TESTING": False,
                 }
