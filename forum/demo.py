@@ -184,10 +184,11 @@ def seed_demo(seed: int = 2026) -> dict:
 def _seed_workshops(group: Group, hosts: list[Organisation], offset: int,
                     lublin: Organisation) -> None:
     today = group_today(group)
+    others = [h for h in hosts if h is not lublin]
     for number, theme in enumerate(THEMES, start=1):
         day1 = today + timedelta(days=offset + (number - 1) * 56)
         host = lublin if group.kind == GroupKind.CITIES and number == 2 else \
-            hosts[(number - 1) % len(hosts)]
+            others[(number - 1) % len(others)]
         town = host.name.split(" ", 1)[1]
         workshop = Workshop(
             group=group, number=number, theme=theme, day1=day1, day2=day1 + timedelta(days=1),
