@@ -7,6 +7,7 @@ rel="nofollow noopener"; images are not allowed.
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
 
 import bleach
@@ -58,3 +59,18 @@ def render_markdown(source: str) -> str:
     if not source or not source.strip():
         return ""
     return _linker.linkify(_cleaner.clean(_markdown().render(source)))
+
+
+# Letters that Unicode does not decompose into a base letter and a mark.
+_FOLD_EXTRA = str.maketrans({"ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "ø": "o", "Ø": "o",
+                             "ß": "ss", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe"})
+
+
+def fold_char(char: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", char.translate(_FOLD_EXTRA))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def fold(text: str) -> str:
+    """Lower-case text without diacritics: "Łódź" → "lodz", so searches match either way."""
+    return "".join(fold_char(c) for c in text)

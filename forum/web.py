@@ -128,6 +128,15 @@ def init_app(app: Flask) -> None:
             "errors/error.html", code=500, title=ERROR_TITLES[500], text=ERROR_TEXTS[500]
         ), 500
 
+    def unread_notifications() -> int:
+        # Counted once per page, and only when the page shows it.
+        if "unread_notifications" not in g:
+            from forum.discussions.notify import unread_notification_count
+
+            g.unread_notifications = (unread_notification_count(current_user)
+                                      if current_user.is_authenticated else 0)
+        return g.unread_notifications
+
     @app.context_processor
     def template_helpers():
         return {
@@ -136,6 +145,7 @@ def init_app(app: Flask) -> None:
             "format_date": format_date,
             "policy": policy,
             "min_password_length": MIN_PASSWORD_LENGTH,
+            "unread_notifications": unread_notifications,
             "languages": i18n.LANGUAGE_NAMES,
             "site_name": app.config["FORUM_SITE_NAME"],
             "page_title": g.get("page_title"),

@@ -85,3 +85,32 @@ def can_add_material_version(actor, group: Group, material) -> bool:
         return True
     return (can_upload_material(actor, group) and is_signed_in(actor)
             and material.uploaded_by_id == actor.id)
+
+
+def can_post_in_thread(actor, group: Group, thread) -> bool:
+    """Reply: participants while the thread is open; moderators even when it is locked."""
+    if not can_participate(actor, group):
+        return False
+    return not thread.locked or can_moderate_group(actor, group)
+
+
+def can_edit_post(actor, group: Group, post) -> bool:
+    if not is_signed_in(actor) or post.deleted_at is not None:
+        return False
+    return post.author_id == actor.id and can_participate(actor, group)
+
+
+def can_delete_post(actor, group: Group, post) -> bool:
+    if post.deleted_at is not None or not is_signed_in(actor):
+        return False
+    return can_moderate_group(actor, group) or (post.author_id == actor.id
+                                                and can_participate(actor, group))
+
+
+def can_see_post_history(actor, group: Group, post) -> bool:
+    return can_moderate_group(actor, group) or (is_signed_in(actor)
+                                                and post.author_id == actor.id)
+
+
+def can_see_hidden_post(actor, group: Group, post) -> bool:
+    return can_see_post_history(actor, group, post)

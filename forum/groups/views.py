@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from forum.accounts.forms import EmptyForm
+from forum.discussions import notify
+from forum.discussions import services as discussions
 from forum.errors import NotFound
 from forum.groups import services
 from forum.groups.models import Group
+from forum.materials import services as material_services
 from forum.workshops import services as workshop_services
 
 bp = Blueprint("groups", __name__)
@@ -32,13 +36,26 @@ def dashboard():
 @bp.get("/g/<slug>/")
 @login_required
 def detail(slug: str):
+    """The group's home: its threads (filtered by session, material, unread) and sessions."""
     group = load_group(slug)
+    workshop = material = None
+    try:
+        if (number := request.args.get("session", type=int)):
+            workshop = workshop_services.get_workshop_for(current_user, group, number)
+        if (material_id := request.args.get("material", type=int)):
+            material = material_services.get_material_for(current_user, group, material_id)
+    except NotFound:
+        abort(404)
+    unread = request.args.get("unread") == "1"
+    page = discussions.list_threads(current_user, group, workshop=workshop, material=material,
+                                    unread_only=unread, cursor=request.args.get("after"))
     members = services.list_members(current_user, group)
-    moderators = [m for m in members if m.role == "moderator"]
-    return render_template("groups/detail.html", group=group, moderators=moderators,
-                           timeline=workshop_services.timeline(current_user, group),
-                           member_count=len(members), roles=services.ROLES,
-                           kinds=services.GROUP_KINDS)
+    return render_template(
+        "groups/detail.html", group=group, page=page, workshop=workshop, material=material,
+        unread=unread, timeline=workshop_services.timeline(current_user, group),
+        moderators=[m for m in members if m.role == "moderator"], member_count=len(members),
+        roles=services.ROLES, kinds=services.GROUP_KINDS,
+        watch_level=notify.group_watch_level(current_user, group), action_form=EmptyForm())
 
 
 @bp.get("/g/<slug>/members")

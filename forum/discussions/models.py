@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from forum.accounts.models import User
+from forum.extensions import db
+from forum.groups.models import Group
+from forum.timeutil import UTCDateTime, utcnow
+from forum.workshops.models import Workshop
+
+
+class ThreadMaterial(db.Model):
+    thread_id: Mapped[int] = mapped_column(ForeignKey("thread.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    material_id: Mapped[int] = mapped_column(ForeignKey("material.id", ondelete="CASCADE"),
+                                             primary_key=True, index=True)
+
+
+class Thread(db.Model):
+    """A discussion in a group, optionally linked to a session and to materials."""
+
+    __table_args__ = (
+        # The group's list: pinned first, then newest activity (keyset on the last two).
+        Index("ix_thread_group_list", "group_id", "pinned", "last_post_at", "id"),
+        Index("ix_thread_workshop_list", "workshop_id", "last_post_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("exchange_group.id", ondelete="CASCADE"))
+    workshop_id: Mapped[int | None] = mapped_column(ForeignKey("workshop.id", ondelete="SET NULL"))
+    title: Mapped[str] = mapped_column(String(200))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # Kept up to date in the same transaction as each post (no counting on list pages).
+    last_number: Mapped[int] = mapped_column(default=0)  # number of the newest post
+    reply_count: Mapped[int] = mapped_column(default=0)
+    last_post_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    pinned: Mapped[bool] = mapped_column(default=False)
+    locked: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    group: Mapped[Group] = relationship()
+    workshop: Mapped[Workshop | None] = relationship(lazy="joined")
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id], lazy="joined")
+    last_author: Mapped[User | None] = relationship(foreign_keys=[last_author_id],
+                                                    lazy="joined")
+    materials = relationship("Material", secondary="thread_material", lazy="selectin",
+                             order_by="Material.title")
+
+
+class Post(db.Model):
+    """One contribution to a thread; `number` is its place in the thread (1 = the opening)."""
+
+    __table_args__ = (
+        UniqueConstraint("thread_id", "number"),
+        # The same submission (a double click, a resent form) creates one post only.
+        UniqueConstraint("author_id", "client_token"),
+        Index("ix_post_author_created", "author_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("thread.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    # Lower-case text without diacritics (thread title + body) for search.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("post.id", ondelete="SET NULL"))
+    client_token: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden_reason: Mapped[str] = mapped_column(String(500), default="")
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    thread: Mapped[Thread] = relationship()
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id], lazy="joined")
+    reply_to: Mapped[Post | None] = relationship(remote_side=[id], lazy="joined",
+                                                 join_depth=1)
+
+    @property
+    def visible(self) -> bool:
+        return self.deleted_at is None and self.hidden_at is None
+
+
+class PostRevision(db.Model):
+    """An earlier text of an edited post (shown to its author and to moderators)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    edited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    edited_by: Mapped[User | None] = relationship(lazy="joined")
+
+
+class Reaction(db.Model):
+    post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class ThreadRead(db.Model):
+    """How far a person has read a thread (unread = thread.last_number - last_read_number)."""
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("thread.id", ondelete="CASCADE"),
+                                           primary_key=True, index=True)
+    last_read_number: Mapped[int] = mapped_column(default=0)
+
+
+class ThreadWatch(db.Model):
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("thread.id", ondelete="CASCADE"),
+                                           primary_key=True, index=True)
+    level: Mapped[str] = mapped_column(String(16))  # watching | muted
+
+
+class GroupWatch(db.Model):
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("exchange_group.id", ondelete="CASCADE"),
+                                          primary_key=True, index=True)
+    level: Mapped[str] = mapped_column(String(16))  # watching | muted
+
+
+class Notification(db.Model):
+    """In-app notice: a reply to me, a mention of me, a new thread in a group I watch."""
+
+    __table_args__ = (Index("ix_notification_user_unread", "user_id", "read_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # reply | mention | new_thread
+    thread_id: Mapped[int] = mapped_column(ForeignKey("thread.id", ondelete="CASCADE"))
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    thread: Mapped[Thread] = relationship(lazy="joined")
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id], lazy="joined")

@@ -1,0 +1,468 @@
+"""Threads and posts: start, reply, edit, delete, react, read tracking, moderation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, or_, update
+from sqlalchemy.orm import selectinload
+
+from forum.accounts.services import too_long
+from forum.discussions.models import (
+    Post,
+    PostRevision,
+    Reaction,
+    Thread,
+    ThreadMaterial,
+    ThreadRead,
+)
+from forum.discussions.notify import notify_new_post, watch_thread
+from forum.errors import InvalidInput, NotFound, PermissionDenied
+from forum.extensions import db
+from forum.groups.models import Group
+from forum.groups.policy import (
+    can_delete_post,
+    can_edit_post,
+    can_moderate_group,
+    can_participate,
+    can_post_in_thread,
+    can_see_hidden_post,
+    can_view_group,
+)
+from forum.materials.models import Material
+from forum.moderation.services import record_audit
+from forum.text import fold, render_markdown
+from forum.timeutil import utcnow
+from forum.workshops.models import Workshop
+
+TITLE_MAX = 200
+BODY_MAX = 50_000  # characters of Markdown
+POSTS_PER_PAGE = 30
+THREADS_PER_PAGE = 30
+REACTIONS = {"useful": _l("Useful"), "agree": _l("Agree"), "thanks": _l("Thanks")}
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def get_thread_for(actor, group: Group, thread_id: int) -> Thread:
+    """The thread if the actor may see the group; NotFound for missing and closed alike."""
+    if not can_view_group(actor, group):
+        raise NotFound()
+    thread = db.session.get(Thread, thread_id)
+    if thread is None or thread.group_id != group.id:
+        raise NotFound()
+    return thread
+
+
+def get_post_for(actor, group: Group, post_id: int) -> Post:
+    if not can_view_group(actor, group):
+        raise NotFound()
+    post = db.session.get(Post, post_id)
+    if post is None or post.thread.group_id != group.id:
+        raise NotFound()
+    return post
+
+
+# --- the thread list -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ThreadItem:
+    thread: Thread
+    last_read: int | None  # None: never opened
+
+    @property
+    def unread(self) -> int:
+        return self.thread.last_number - (self.last_read or 0)
+
+
+@dataclass(frozen=True)
+class ThreadPage:
+    pinned: list[ThreadItem]
+    items: list[ThreadItem]
+    next_cursor: str | None
+
+
+def _cursor(thread: Thread) -> str:
+    return f"{thread.last_post_at.timestamp():.6f}_{thread.id}"
+
+
+def _parse_cursor(cursor: str | None):
+    try:
+        stamp, thread_id = (cursor or "").split("_")
+        return datetime.fromtimestamp(float(stamp), tz=utcnow().tzinfo), int(thread_id)
+    except ValueError:
+        return None
+
+
+def list_threads(actor, group: Group, *, workshop: Workshop | None = None,
+                 material: Material | None = None, unread_only: bool = False,
+                 cursor: str | None = None, limit: int = THREADS_PER_PAGE) -> ThreadPage:
+    """Pinned threads, then the newest activity first, keyset-paginated by `cursor`."""
+    if not can_view_group(actor, group):
+        raise NotFound()
+    read = db.aliased(ThreadRead)
+    statement = (
+        db.select(Thread, read.last_read_number)
+        .outerjoin(read, and_(read.thread_id == Thread.id, read.user_id == actor.id))
+        .where(Thread.group_id == group.id)
+        .options(selectinload(Thread.materials))
+    )
+    if workshop is not None:
+        statement = statement.where(Thread.workshop_id == workshop.id)
+    if material is not None:
+        statement = statement.where(Thread.id.in_(
+            db.select(ThreadMaterial.thread_id).where(ThreadMaterial.material_id == material.id)))
+    if unread_only:
+        statement = statement.where(Thread.last_number > func.coalesce(read.last_read_number, 0))
+
+    pinned = []
+    position = _parse_cursor(cursor)
+    if position is None:
+        pinned = [ThreadItem(t, r) for t, r in db.session.execute(
+            statement.where(Thread.pinned.is_(True)).order_by(Thread.last_post_at.desc()))]
+    page = statement.where(Thread.pinned.is_(False)).order_by(
+        Thread.last_post_at.desc(), Thread.id.desc()).limit(limit + 1)
+    if position is not None:
+        stamp, thread_id = position
+        page = page.where(or_(Thread.last_post_at < stamp,
+                              and_(Thread.last_post_at == stamp, Thread.id < thread_id)))
+    rows = [ThreadItem(t, r) for t, r in db.session.execute(page)]
+    next_cursor = _cursor(rows[limit - 1].thread) if len(rows) > limit else None
+    return ThreadPage(pinned, rows[:limit], next_cursor)
+
+
+# --- reading a thread ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ThreadView:
+    thread: Thread
+    posts: list[Post]
+    page: int
+    page_count: int
+    reactions: dict[int, dict[str, int]]  # post id → kind → count
+    my_reactions: set[tuple[int, str]]
+    first_unread: int | None
+
+
+def page_of(number: int) -> int:
+    return (max(number, 1) - 1) // POSTS_PER_PAGE + 1
+
+
+def last_read_number(actor, thread: Thread) -> int | None:
+    return db.session.scalar(db.select(ThreadRead.last_read_number).where(
+        ThreadRead.user_id == actor.id, ThreadRead.thread_id == thread.id))
+
+
+def first_unread_number(actor, thread: Thread) -> int:
+    read = last_read_number(actor, thread) or 0
+    return min(read + 1, thread.last_number) if thread.last_number else 1
+
+
+def read_thread(actor, thread: Thread, page: int) -> ThreadView:
+    """One page of posts (numbers, not OFFSET: cost does not grow with the thread)."""
+    page_count = max(page_of(thread.last_number), 1)
+    page = min(max(page, 1), page_count)
+    first = (page - 1) * POSTS_PER_PAGE + 1
+    posts = list(db.session.scalars(
+        db.select(Post).where(Post.thread_id == thread.id,
+                              Post.number.between(first, first + POSTS_PER_PAGE - 1))
+        .order_by(Post.number)))
+    ids = [p.id for p in posts]
+    counts: dict[int, dict[str, int]] = {}
+    mine: set[tuple[int, str]] = set()
+    if ids:
+        for post_id, kind, count in db.session.execute(
+                db.select(Reaction.post_id, Reaction.kind, func.count())
+                .where(Reaction.post_id.in_(ids)).group_by(Reaction.post_id, Reaction.kind)):
+            counts.setdefault(post_id, {})[kind] = count
+        mine = set(db.session.execute(db.select(Reaction.post_id, Reaction.kind).where(
+            Reaction.post_id.in_(ids), Reaction.user_id == actor.id)).all())
+    read = last_read_number(actor, thread)
+    first_unread = (read or 0) + 1 if (read or 0) < thread.last_number else None
+    if posts:
+        mark_read(actor, thread, posts[-1].number)
+    return ThreadView(thread, posts, page, page_count, counts, mine, first_unread)
+
+
+def mark_read(actor, thread: Thread, number: int) -> None:
+    """Remember the furthest post read (never goes back)."""
+    row = db.session.get(ThreadRead, (actor.id, thread.id))
+    if row is None:
+        db.session.add(ThreadRead(user_id=actor.id, thread_id=thread.id,
+                                  last_read_number=number))
+    elif number > row.last_read_number:
+        row.last_read_number = number
+    else:
+        return
+    db.session.commit()
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def _check_body(body: str, field: str = "body") -> None:
+    if not body or not body.strip():
+        raise InvalidInput({field: _l("Write something first.")})
+    if len(body) > BODY_MAX:
+        raise InvalidInput({field: too_long(BODY_MAX)})
+
+
+def _check_title(title: str) -> None:
+    if not title or not title.strip():
+        raise InvalidInput({"title": _l("Enter a title.")})
+    if len(title) > TITLE_MAX:
+        raise InvalidInput({"title": too_long(TITLE_MAX)})
+
+
+def _existing_submission(actor, client_token: str | None) -> Post | None:
+    if not client_token:
+        return None
+    return db.session.scalar(db.select(Post).where(Post.author_id == actor.id,
+                                                   Post.client_token == client_token))
+
+
+def _new_post(actor, thread: Thread, body: str, *, reply_to: Post | None = None,
+              client_token: str | None = None) -> Post:
+    # Take the next number with one atomic UPDATE: concurrent replies never collide.
+    now = utcnow()
+    number = db.session.execute(
+        update(Thread).where(Thread.id == thread.id)
+        .values(last_number=Thread.last_number + 1, last_post_at=now, last_author_id=actor.id,
+                reply_count=Thread.reply_count + (1 if thread.last_number else 0))
+        .returning(Thread.last_number)
+    ).scalar_one()
+    db.session.refresh(thread)
+    post = Post(thread=thread, number=number, author_id=actor.id, body=body,
+                body_html=render_markdown(body), reply_to=reply_to,
+                search_text=fold(f"{thread.title}\n{body}" if number == 1 else body),
+                client_token=client_token or None, created_at=now)
+    db.session.add(post)
+    db.session.flush()
+    db.session.merge(ThreadRead(user_id=actor.id, thread_id=thread.id, last_read_number=number))
+    return post
+
+
+def _materials(group: Group, material_ids: list[int]) -> list[Material]:
+    if not material_ids:
+        return []
+    found = list(db.session.scalars(db.select(Material).where(
+        Material.id.in_(material_ids), Material.group_id == group.id,
+        Material.deleted_at.is_(None))))
+    if len(found) != len(set(material_ids)):
+        raise InvalidInput({"material_ids": _l("Choose materials of this group.")})
+    return found
+
+
+def _workshop(group: Group, number: int | None) -> Workshop | None:
+    if not number:
+        return None
+    workshop = db.session.scalar(db.select(Workshop).where(
+        Workshop.group_id == group.id, Workshop.number == number))
+    if workshop is None:
+        raise InvalidInput({"workshop_number": _l("Choose a session from the list.")})
+    return workshop
+
+
+def start_thread(actor, group: Group, *, title: str, body: str,
+                 workshop_number: int | None = None, material_ids: list[int] | None = None,
+                 client_token: str | None = None) -> Thread:
+    if not can_participate(actor, group):
+        raise PermissionDenied()
+    existing = _existing_submission(actor, client_token)
+    if existing is not None:
+        return existing.thread
+    errors: dict = {}
+
+    def collect(check, *args):
+        try:
+            return check(*args)
+        except InvalidInput as error:
+            errors.update(error.errors)
+
+    collect(_check_title, title)
+    collect(_check_body, body)
+    workshop = collect(_workshop, group, workshop_number)
+    materials = collect(_materials, group, material_ids or [])
+    if errors:
+        raise InvalidInput(errors)
+    thread = Thread(group=group, workshop=workshop, title=title.strip(), author_id=actor.id,
+                    last_number=0, reply_count=0)
+    thread.materials = materials
+    db.session.add(thread)
+    db.session.flush()
+    post = _new_post(actor, thread, body, client_token=client_token)
+    watch_thread(actor, thread)
+    notify_new_post(actor, group, thread, post, new_thread=True)
+    db.session.commit()
+    return thread
+
+
+def reply(actor, thread: Thread, body: str, *, reply_to_id: int | None = None,
+          client_token: str | None = None) -> Post:
+    group = thread.group
+    if not can_participate(actor, group):
+        raise PermissionDenied()
+    existing = _existing_submission(actor, client_token)
+    if existing is not None:
+        return existing
+    if not can_post_in_thread(actor, group, thread):
+        raise InvalidInput({"body": _l("This thread is locked: no new replies can be added.")})
+    _check_body(body)
+    reply_to = None
+    if reply_to_id:
+        reply_to = db.session.get(Post, reply_to_id)
+        if reply_to is None or reply_to.thread_id != thread.id:
+            raise InvalidInput({"reply_to_id": _l("You can only reply to a post of this thread.")})
+    post = _new_post(actor, thread, body, reply_to=reply_to, client_token=client_token)
+    watch_thread(actor, thread)
+    notify_new_post(actor, group, thread, post)
+    db.session.commit()
+    return post
+
+
+def edit_post(actor, post: Post, body: str) -> Post:
+    group = post.thread.group
+    if not can_edit_post(actor, group, post):
+        raise PermissionDenied()
+    _check_body(body)
+    if body == post.body:
+        return post
+    db.session.add(PostRevision(post_id=post.id, body=post.body, edited_by_id=actor.id))
+    post.body, post.body_html = body, render_markdown(body)
+    post.search_text = fold(f"{post.thread.title}\n{body}" if post.number == 1 else body)
+    post.edited_at = utcnow()
+    db.session.commit()
+    return post
+
+
+def post_history(actor, post: Post) -> list[PostRevision]:
+    from forum.groups.policy import can_see_post_history
+
+    if not can_see_post_history(actor, post.thread.group, post):
+        raise NotFound()
+    return list(db.session.scalars(db.select(PostRevision).where(
+        PostRevision.post_id == post.id).order_by(PostRevision.id.desc())))
+
+
+def delete_post(actor, post: Post) -> None:
+    """Soft delete: a "post removed" placeholder keeps the reply chain."""
+    thread = post.thread
+    if not can_delete_post(actor, thread.group, post):
+        raise PermissionDenied()
+    post.deleted_at = utcnow()
+    if post.number > 1 and post.hidden_at is None:
+        thread.reply_count -= 1
+    if actor.id != post.author_id:
+        record_audit(actor, "post.delete", group=thread.group, target=thread.title,
+                     details={"post_id": post.id})
+    db.session.commit()
+
+
+def hide_post(actor, post: Post, reason: str) -> None:
+    thread = post.thread
+    if not can_moderate_group(actor, thread.group):
+        raise PermissionDenied()
+    if not reason.strip():
+        raise InvalidInput({"reason": _l("Say why the post is hidden; its author will see it.")})
+    if len(reason) > 500:
+        raise InvalidInput({"reason": too_long(500)})
+    if post.hidden_at is None and post.deleted_at is None and post.number > 1:
+        thread.reply_count -= 1
+    post.hidden_at, post.hidden_reason, post.hidden_by_id = utcnow(), reason.strip(), actor.id
+    record_audit(actor, "post.hide", group=thread.group, target=thread.title,
+                 details={"post_id": post.id, "reason": reason.strip()})
+    db.session.commit()
+
+
+def unhide_post(actor, post: Post) -> None:
+    thread = post.thread
+    if not can_moderate_group(actor, thread.group):
+        raise PermissionDenied()
+    if post.hidden_at is not None:
+        if post.deleted_at is None and post.number > 1:
+            thread.reply_count += 1
+        post.hidden_at, post.hidden_reason, post.hidden_by_id = None, "", None
+        record_audit(actor, "post.unhide", group=thread.group, target=thread.title,
+                     details={"post_id": post.id})
+        db.session.commit()
+
+
+def toggle_reaction(actor, post: Post, kind: str) -> bool:
+    """Add the reaction, or take it back if it was there; True when it is now on."""
+    if kind not in REACTIONS:
+        raise InvalidInput({"kind": _l("Choose a reaction from the list.")})
+    if not can_participate(actor, post.thread.group) or not post.visible:
+        raise PermissionDenied()
+    existing = db.session.get(Reaction, (post.id, actor.id, kind))
+    if existing is not None:
+        db.session.delete(existing)
+    else:
+        db.session.add(Reaction(post_id=post.id, user_id=actor.id, kind=kind))
+    db.session.commit()
+    return existing is None
+
+
+def visible_body(actor, post: Post) -> str | None:
+    """The post's HTML for this reader, or None when a placeholder is shown instead."""
+    if post.deleted_at is not None:
+        return None
+    if post.hidden_at is not None and not can_see_hidden_post(actor, post.thread.group, post):
+        return None
+    return post.body_html
+
+
+# --- moderation of threads -------------------------------------------------------------------
+
+
+def _moderate(actor, thread: Thread) -> None:
+    if not can_moderate_group(actor, thread.group):
+        raise PermissionDenied()
+
+
+def set_pinned(actor, thread: Thread, pinned: bool) -> None:
+    _moderate(actor, thread)
+    if thread.pinned != pinned:
+        thread.pinned = pinned
+        record_audit(actor, "thread.pin" if pinned else "thread.unpin", group=thread.group,
+                     target=thread.title)
+        db.session.commit()
+
+
+def set_locked(actor, thread: Thread, locked: bool) -> None:
+    _moderate(actor, thread)
+    if thread.locked != locked:
+        thread.locked = locked
+        record_audit(actor, "thread.lock" if locked else "thread.unlock", group=thread.group,
+                     target=thread.title)
+        db.session.commit()
+
+
+def move_to_session(actor, thread: Thread, workshop_number: int | None) -> None:
+    _moderate(actor, thread)
+    workshop = _workshop(thread.group, workshop_number)
+    old = thread.workshop.number if thread.workshop else None
+    thread.workshop = workshop
+    record_audit(actor, "thread.move", group=thread.group, target=thread.title,
+                 details={"from": old, "to": workshop.number if workshop else None})
+    db.session.commit()
+
+
+def render_preview(body: str) -> str:
+    """The HTML a post would get (for the preview button)."""
+    return render_markdown(body[:BODY_MAX])
+
+
+def thread_posts(thread: Thread, post_ids: list[int]) -> list[Post]:
+    """Posts of this thread among the given ids (others are ignored)."""
+    return list(db.session.scalars(db.select(Post).where(Post.thread_id == thread.id,
+                                                         Post.id.in_(post_ids))))
+
+
+def post_id_at(thread: Thread, number: int) -> int | None:
+    return db.session.scalar(db.select(Post.id).where(Post.thread_id == thread.id,
+                                                      Post.number == number))

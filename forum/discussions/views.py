@@ -1,0 +1,333 @@
+"""Threads, posts, reactions, watching, notifications."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from forum.accounts.forms import EmptyForm
+from forum.discussions import notify, services
+from forum.discussions.forms import (
+    EditPostForm,
+    HidePostForm,
+    MoveThreadForm,
+    ReplyForm,
+    ThreadForm,
+)
+from forum.errors import InvalidInput, NotFound, PermissionDenied
+from forum.forms import apply_errors
+from forum.groups.policy import can_participate
+from forum.groups.views import load_group
+from forum.materials import services as material_services
+from forum.workshops import services as workshop_services
+
+bp = Blueprint("discussions", __name__)
+
+
+def _thread(slug: str, thread_id: int):
+    group = load_group(slug)
+    try:
+        return group, services.get_thread_for(current_user, group, thread_id)
+    except NotFound:
+        abort(404)
+
+
+def _post(slug: str, post_id: int):
+    group = load_group(slug)
+    try:
+        return group, services.get_post_for(current_user, group, post_id)
+    except NotFound:
+        abort(404)
+
+
+def _post_url(post) -> str:
+    return url_for("discussions.thread", slug=post.thread.group.slug, thread_id=post.thread_id,
+                   page=services.page_of(post.number), _anchor=f"post-{post.id}")
+
+
+def _session_choices(group, empty_label):
+    return [(0, empty_label), *((w.number, _("Session %(number)d: %(theme)s", number=w.number,
+                                                theme=w.theme))
+                                for w in workshop_services.list_workshops(current_user, group))]
+
+
+def _quote(post) -> str:
+    author = post.author.name if post.author else _("someone")
+    quoted = "\n".join(f"> {line}" for line in post.body.splitlines())
+    return f"{author}:\n{quoted}\n\n"
+
+
+@bp.route("/g/<slug>/t/new", methods=["GET", "POST"])
+@login_required
+def new_thread(slug: str):
+    group = load_group(slug)
+    if not can_participate(current_user, group):
+        abort(403)
+    form = ThreadForm()
+    form.workshop_number.choices = _session_choices(group, _("— no session —"))
+    form.material_ids.choices = [(m.id, m.title) for m in material_services.list_materials(
+        current_user, group, limit=500)]
+    preview = None
+    if request.method == "GET":
+        recent = workshop_services.current_or_recent_workshop(group)
+        form.workshop_number.data = request.args.get("session", type=int) or (
+            recent.number if recent else 0)
+        material_id = request.args.get("material", type=int)
+        form.material_ids.data = [material_id] if material_id else []
+        if material_id:
+            material = next((m for m in material_services.list_materials(
+                current_user, group, limit=500) if m.id == material_id), None)
+            if material is not None and not form.title.data:
+                form.title.data = _("Review: %(title)s", title=material.title)
+        form.client_token.data = secrets.token_urlsafe(16)
+    elif form.validate_on_submit():
+        if request.form.get("preview"):
+            preview = services.render_preview(form.body.data or "")
+        else:
+            try:
+                thread = services.start_thread(
+                    current_user, group, title=form.title.data or "", body=form.body.data or "",
+                    workshop_number=form.workshop_number.data or None,
+                    material_ids=form.material_ids.data or [],
+                    client_token=form.client_token.data or None)
+            except InvalidInput as error:
+                apply_errors(form, error)
+            else:
+                return redirect(url_for("discussions.thread", slug=slug, thread_id=thread.id))
+    return render_template("discussions/new_thread.html", group=group, form=form,
+                           preview=preview), 400 if form.errors else 200
+
+
+@bp.get("/g/<slug>/t/<int:thread_id>")
+@login_required
+def thread(slug: str, thread_id: int):
+    group, thread = _thread(slug, thread_id)
+    page = request.args.get("page", type=int)
+    if page is None:  # open at the first unread post
+        number = services.first_unread_number(current_user, thread)
+        target = services.page_of(number)
+        if target > 1 or number > 1:
+            post_id = services.post_id_at(thread, number)
+            return redirect(url_for("discussions.thread", slug=slug, thread_id=thread.id,
+                                    page=target, _anchor=f"post-{post_id}" if post_id else None))
+        page = 1
+    view = services.read_thread(current_user, thread, page)
+    form = ReplyForm(formdata=None)
+    form.client_token.data = secrets.token_urlsafe(16)
+    reply_to = None
+    if (reply_id := request.args.get("reply_to", type=int)):
+        reply_to = next((p for p in services.thread_posts(thread, [reply_id])), None)
+        if reply_to is not None:
+            form.reply_to_id.data = reply_to.id
+    if (quote_id := request.args.get("quote", type=int)):
+        quoted = next((p for p in services.thread_posts(thread, [quote_id])), None)
+        if quoted is not None and quoted.visible:
+            form.body.data = _quote(quoted)
+            form.reply_to_id.data = quoted.id
+            reply_to = quoted
+    return _render_thread(group, view, form, reply_to)
+
+
+def _render_thread(group, view, form, reply_to=None, preview=None, status=200):
+    move_form = MoveThreadForm(formdata=None)
+    move_form.workshop_number.choices = _session_choices(group, _("— no session —"))
+    move_form.workshop_number.data = view.thread.workshop.number if view.thread.workshop else 0
+    return render_template(
+        "discussions/thread.html", group=group, view=view, thread=view.thread, form=form,
+        reply_to=reply_to, preview=preview, reactions=services.REACTIONS,
+        action_form=EmptyForm(), hide_form=HidePostForm(formdata=None), move_form=move_form,
+        watch_level=notify.thread_watch_level(current_user, view.thread),
+        body_of=lambda post: services.visible_body(current_user, post)), status
+
+
+@bp.post("/g/<slug>/t/<int:thread_id>/reply")
+@login_required
+def reply(slug: str, thread_id: int):
+    group, thread = _thread(slug, thread_id)
+    form = ReplyForm()
+    reply_to = None
+    if form.reply_to_id.data and form.reply_to_id.data.isdigit():
+        reply_to = next(iter(services.thread_posts(thread, [int(form.reply_to_id.data)])), None)
+    last_page = services.page_of(thread.last_number)
+    if form.validate_on_submit():
+        if request.form.get("preview"):
+            view = services.read_thread(current_user, thread, last_page)
+            return _render_thread(group, view, form, reply_to,
+                                  preview=services.render_preview(form.body.data or ""))
+        try:
+            post = services.reply(current_user, thread, form.body.data or "",
+                                  reply_to_id=int(form.reply_to_id.data)
+                                  if (form.reply_to_id.data or "").isdigit() else None,
+                                  client_token=form.client_token.data or None)
+        except PermissionDenied:
+            abort(403)
+        except InvalidInput as error:
+            apply_errors(form, error)
+        else:
+            return redirect(_post_url(post))
+    view = services.read_thread(current_user, thread, last_page)
+    return _render_thread(group, view, form, reply_to, status=400)
+
+
+@bp.route("/g/<slug>/p/<int:post_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_post(slug: str, post_id: int):
+    group, post = _post(slug, post_id)
+    from forum.groups.policy import can_edit_post
+
+    if not can_edit_post(current_user, group, post):
+        abort(403)
+    form = EditPostForm(obj=post if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            services.edit_post(current_user, post, form.body.data or "")
+        except InvalidInput as error:
+            apply_errors(form, error)
+        else:
+            return redirect(_post_url(post))
+    return render_template("discussions/edit_post.html", group=group, post=post, form=form)
+
+
+@bp.get("/g/<slug>/p/<int:post_id>/history")
+@login_required
+def post_history(slug: str, post_id: int):
+    group, post = _post(slug, post_id)
+    try:
+        revisions = services.post_history(current_user, post)
+    except NotFound:
+        abort(404)
+    return render_template("discussions/history.html", group=group, post=post,
+                           revisions=revisions, render=services.render_preview)
+
+
+@bp.get("/g/<slug>/p/<int:post_id>")
+@login_required
+def post_link(slug: str, post_id: int):
+    _group, post = _post(slug, post_id)
+    return redirect(_post_url(post))
+
+
+@bp.post("/g/<slug>/p/<int:post_id>/delete")
+@login_required
+def delete_post(slug: str, post_id: int):
+    _group, post = _post(slug, post_id)
+    if EmptyForm().validate_on_submit():
+        try:
+            services.delete_post(current_user, post)
+        except PermissionDenied:
+            abort(403)
+        flash(_("The post was removed."), "success")
+    return redirect(_post_url(post))
+
+
+@bp.post("/g/<slug>/p/<int:post_id>/hide")
+@login_required
+def hide_post(slug: str, post_id: int):
+    _group, post = _post(slug, post_id)
+    form = HidePostForm()
+    if form.validate_on_submit():
+        try:
+            if request.form.get("unhide"):
+                services.unhide_post(current_user, post)
+                flash(_("The post is visible again."), "success")
+            else:
+                services.hide_post(current_user, post, form.reason.data or "")
+                flash(_("The post is hidden."), "success")
+        except PermissionDenied:
+            abort(403)
+        except InvalidInput as error:
+            for message in error.errors.values():
+                flash(message, "error")
+    return redirect(_post_url(post))
+
+
+@bp.post("/g/<slug>/p/<int:post_id>/react")
+@login_required
+def react(slug: str, post_id: int):
+    _group, post = _post(slug, post_id)
+    if EmptyForm().validate_on_submit():
+        try:
+            services.toggle_reaction(current_user, post, request.form.get("kind", ""))
+        except PermissionDenied:
+            abort(403)
+        except InvalidInput:
+            abort(400)
+    return redirect(_post_url(post))
+
+
+@bp.post("/g/<slug>/t/<int:thread_id>/moderate")
+@login_required
+def moderate(slug: str, thread_id: int):
+    _group, thread = _thread(slug, thread_id)
+    action = request.form.get("action")
+    if EmptyForm().validate_on_submit():
+        try:
+            if action in ("pin", "unpin"):
+                services.set_pinned(current_user, thread, action == "pin")
+            elif action in ("lock", "unlock"):
+                services.set_locked(current_user, thread, action == "lock")
+            elif action == "move":
+                services.move_to_session(current_user, thread,
+                                         request.form.get("workshop_number", type=int) or None)
+            else:
+                abort(400)
+        except PermissionDenied:
+            abort(403)
+        except InvalidInput as error:
+            for message in error.errors.values():
+                flash(message, "error")
+        else:
+            flash(_("Done."), "success")
+    return redirect(url_for("discussions.thread", slug=slug, thread_id=thread.id, page=1))
+
+
+@bp.post("/g/<slug>/t/<int:thread_id>/watch")
+@login_required
+def watch_thread(slug: str, thread_id: int):
+    _group, thread = _thread(slug, thread_id)
+    if EmptyForm().validate_on_submit():
+        notify.set_thread_watch(current_user, thread, request.form.get("level") or None)
+        flash(_("Your notification setting for this thread is saved."), "success")
+    return redirect(url_for("discussions.thread", slug=slug, thread_id=thread.id, page=1))
+
+
+@bp.post("/g/<slug>/watch")
+@login_required
+def watch_group(slug: str):
+    group = load_group(slug)
+    if EmptyForm().validate_on_submit():
+        notify.set_group_watch(current_user, group, request.form.get("level") or None)
+        flash(_("Your notification setting for this group is saved."), "success")
+    return redirect(url_for("groups.detail", slug=slug))
+
+
+@bp.get("/notifications")
+@login_required
+def notifications():
+    before = request.args.get("before", type=int)
+    items, next_before = notify.list_notifications(current_user, before)
+    return render_template("discussions/notifications.html", items=items,
+                           next_before=next_before, action_form=EmptyForm(),
+                           page_of=services.page_of)
+
+
+@bp.post("/notifications/read")
+@login_required
+def read_notifications():
+    if EmptyForm().validate_on_submit():
+        notify.mark_notifications_read(current_user, request.form.get("id", type=int))
+    return redirect(url_for("discussions.notifications"))
+
+
+@bp.get("/notifications/<int:notification_id>")
+@login_required
+def open_notification(notification_id: int):
+    """Mark one notification read and go to the post it is about."""
+    target = notify.open_notification(current_user, notification_id)
+    if target is None or target.post_id is None:
+        return redirect(url_for("discussions.notifications"))
+    return redirect(url_for("discussions.post_link", slug=target.thread.group.slug,
+                            post_id=target.post_id))

@@ -1,0 +1,197 @@
+"""Search posts by words: ranked, limited, visible to the actor only, with a highlighted excerpt.
+
+`post.search_text` holds the folded text (lower case, no diacritics; for the first post of a
+thread the title too). SQLite searches it through the FTS5 table `post_fts`, PostgreSQL through
+the GIN index `ix_post_search` on `to_tsvector('simple', search_text)`; both come from migration
+0004 and only `_index_query` knows which is which. Every query word matches as a prefix
+("eduk" finds "edukacja"); a one-letter word matches whole words only.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from markupsafe import Markup, escape
+from sqlalchemy import column, func, literal_column, table
+from sqlalchemy.orm import joinedload
+
+from forum.discussions.models import Post, Thread
+from forum.errors import NotFound
+from forum.extensions import db
+from forum.groups.models import Group
+from forum.groups.policy import can_view_group, is_admin, roles_of
+from forum.text import fold, fold_char
+
+MAX_QUERY_CHARS = 500
+MAX_WORDS = 10
+MAX_WORD_CHARS = 64
+MIN_PREFIX_CHARS = 2  # shorter words match whole words only ("w" does not find everything)
+MAX_LIMIT = 100
+MAX_COUNTED = 1000  # `total` is exact up to this many matches, None above
+SNIPPET_CHARS = 200
+SNIPPET_SCAN_CHARS = 20_000  # the excerpt looks for a match this far into a post
+
+_WORD = re.compile(r"[^\W_]+")  # letters and digits
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    post: Post
+    thread: Thread
+    snippet: Markup  # escaped plain text of the post with the matched words in <mark>
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    hits: list[SearchHit]
+    total: int | None  # None: more than MAX_COUNTED matches
+    query: str
+
+
+def query_words(query: str) -> list[str]:
+    """The folded words of a query, without repeats: "Łódź, ŁÓDŹ!" → ["lodz"]."""
+    words: list[str] = []
+    for word in _WORD.findall(fold((query or "")[:MAX_QUERY_CHARS])):
+        word = word[:MAX_WORD_CHARS]
+        if word not in words:
+            words.append(word)
+    return words[:MAX_WORDS]
+
+
+def search(actor, query: str, *, group: Group | None = None, limit: int = 20,
+           offset: int = 0) -> SearchResults:
+    """Visible posts of `group` (or of every group the actor sees) matching all query words,
+    best first, then newest; NotFound if the actor may not see `group`."""
+    if group is not None and not can_view_group(actor, group):
+        raise NotFound()
+    query = (query or "").strip()[:MAX_QUERY_CHARS]
+    words = query_words(query)
+    if group is not None:
+        group_ids: list[int] | None = [group.id]
+    else:
+        group_ids = None if is_admin(actor) else sorted(roles_of(actor))
+    if not words or group_ids == []:
+        return SearchResults([], 0, query)
+    limit = min(max(limit, 1), MAX_LIMIT)
+    offset = min(max(offset, 0), MAX_COUNTED)
+
+    statement, best_first = _index_query(words)
+    statement = statement.join(Thread, Thread.id == Post.thread_id).where(
+        Post.deleted_at.is_(None), Post.hidden_at.is_(None))
+    if group_ids is not None:
+        statement = statement.where(Thread.group_id.in_(group_ids))
+    ids = list(db.session.scalars(statement.order_by(
+        best_first, Post.created_at.desc(), Post.id.desc()).limit(limit).offset(offset)))
+
+    if offset == 0 and len(ids) < limit:
+        total: int | None = len(ids)
+    else:
+        total = db.session.scalar(db.select(func.count()).select_from(
+            statement.limit(MAX_COUNTED + 1).subquery()))
+        total = None if total > MAX_COUNTED else total
+    posts = {post.id: post for post in db.session.scalars(
+        db.select(Post).where(Post.id.in_(ids))
+        .options(joinedload(Post.thread).joinedload(Thread.group)))} if ids else {}
+    hits = [SearchHit(posts[i], posts[i].thread, highlight(posts[i].body, words))
+            for i in ids]
+    return SearchResults(hits, total, query)
+
+
+def _index_query(words: list[str]):
+    """SELECT post.id FROM posts matching every word, and the ORDER BY term for relevance."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        # FTS5 query syntax: "word"* is a prefix, "word" a whole word; spaces mean AND.
+        terms = " ".join(f'"{w}"*' if len(w) >= MIN_PREFIX_CHARS else f'"{w}"' for w in words)
+        index = literal_column("post_fts")
+        fts = table("post_fts", column("rowid"))
+        statement = (db.select(Post.id).select_from(fts).join(Post, Post.id == fts.c.rowid)
+                     .where(index.op("MATCH")(terms)))
+        return statement, func.bm25(index).asc()  # bm25: lower is better
+    # to_tsquery syntax: word:* is a prefix; words are letters and digits only, so nothing
+    # the user typed becomes an operator, and the string is sent as a bound parameter.
+    # The configuration is a literal so that the expression matches the index.
+    terms = " & ".join(f"{w}:*" if len(w) >= MIN_PREFIX_CHARS else w for w in words)
+    simple = literal_column("'simple'")
+    vector = func.to_tsvector(simple, Post.search_text)
+    tsquery = func.to_tsquery(simple, terms)
+    statement = db.select(Post.id).where(vector.bool_op("@@")(tsquery))
+    return statement, func.ts_rank(vector, tsquery).desc()
+
+
+# --- the excerpt -------------------------------------------------------------------------------
+
+_MARKDOWN = [
+    (re.compile(r"^[ \t]*(?:`{3,}|~{3,}).*$", re.M), ""),  # code fences
+    (re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)"), r"\1"),  # links and images: their text
+    (re.compile(r"^[ \t]{0,3}(?:#{1,6}|(?:>[ \t]*)+|[-*+]|\d{1,9}[.)])[ \t]+", re.M), ""),
+    (re.compile(r"[*`~]+|(?<![^\W_])_+|_+(?![^\W_])"), ""),  # emphasis, code, strikethrough
+    (re.compile(r"\s+"), " "),
+]
+
+
+def plain_text(markdown: str) -> str:
+    """Markdown source as one line of text, roughly (the markup characters dropped)."""
+    text = markdown[:SNIPPET_SCAN_CHARS]
+    for pattern, replacement in _MARKDOWN:
+        text = pattern.sub(replacement, text)
+    return text.strip()
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(char: str) -> str:
+    return fold_char(char)
+
+
+def _folded_with_origins(text: str) -> tuple[str, list[int]]:
+    """fold(text), and for each of its characters the index of the character it came from."""
+    parts, origins = [], []
+    for index, char in enumerate(text):
+        folded = char.lower() if char.isascii() else _fold_char(char)
+        parts.append(folded)
+        origins.extend([index] * len(folded))
+    return "".join(parts), origins
+
+
+def _words_pattern(words: list[str]) -> re.Pattern[str]:
+    # A word starts after a non-letter; a prefix match is highlighted to the end of its word.
+    alternatives = sorted(words, key=len, reverse=True)
+    return re.compile("|".join(
+        rf"(?<![^\W_]){re.escape(w)}" + (r"[^\W_]*" if len(w) >= MIN_PREFIX_CHARS
+                                          else r"(?![^\W_])")
+        for w in alternatives))
+
+
+def highlight(text: str, words: list[str] | str, width: int = SNIPPET_CHARS) -> Markup:
+    """About `width` characters of `text` (Markdown) around the first match, escaped, with
+    every matched word in <mark>; `words` from query_words() or a query string."""
+    if isinstance(words, str):
+        words = query_words(words)
+    plain = plain_text(text)
+    spans: list[tuple[int, int]] = []
+    if words:
+        folded, origins = _folded_with_origins(plain)
+        spans = [(origins[m.start()], origins[m.end() - 1] + 1)
+                 for m in _words_pattern(words).finditer(folded)]
+    start = 0
+    if spans and spans[0][1] > width * 2 // 3:
+        start = max(spans[0][0] - width // 4, 0)
+        space = plain.find(" ", start, spans[0][0])
+        start = space + 1 if space != -1 else start
+    end = min(start + width, len(plain))
+    if end < len(plain):
+        space = plain.rfind(" ", start + width // 2, end)
+        end = space if space != -1 else end
+    out = [Markup("…")] if start else []
+    position = start
+    for span_start, span_end in spans:
+        if span_start < position or span_end > end:
+            continue
+        out += [escape(plain[position:span_start]),
+                Markup("<mark>%s</mark>") % plain[span_start:span_end]]
+        position = span_end
+    out.append(escape(plain[position:end]))
+    if end < len(plain):
+        out.append(Markup("…"))
+    return Markup("").join(out)

@@ -1,0 +1,188 @@
+import re
+
+from forum.discussions import services
+from tests import factories
+
+
+def _start(client, slug, title="Dowozy uczniów", body="Jak to robicie?", **extra):
+    return client.post(f"/g/{slug}/t/new", data={"title": title, "body": body,
+                                                  "workshop_number": "0", **extra})
+
+
+def _thread_url(response) -> str:
+    return response.headers["Location"]
+
+
+def test_start_a_thread_and_read_it(personas, login_as):
+    member = login_as(personas.member)
+    response = _start(member, personas.g1.slug, body="Pierwszy *wpis* <script>x()</script>")
+    assert response.status_code == 302
+    page = member.get(_thread_url(response)).get_data(as_text=True)
+    assert "<h1>Dowozy uczniów</h1>" in page
+    assert "<em>wpis</em>" in page and "<script>x()" not in page
+    listing = member.get(f"/g/{personas.g1.slug}/").get_data(as_text=True)
+    assert "Dowozy uczniów" in listing
+
+
+def test_failed_thread_keeps_what_was_typed(personas, login_as):
+    member = login_as(personas.member)
+    response = _start(member, personas.g1.slug, title="", body="Mój długi tekst")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Enter a title." in page and "Mój długi tekst" in page
+
+
+def test_preview_shows_the_html_and_keeps_the_text(personas, login_as):
+    member = login_as(personas.member)
+    page = member.post(f"/g/{personas.g1.slug}/t/new", data={
+        "title": "T", "body": "**gruby**", "workshop_number": "0", "preview": "1"}).get_data(
+        as_text=True)
+    assert "<strong>gruby</strong>" in page and "**gruby**" in page
+    assert "T" in page
+
+
+def test_reply_quote_and_reply_to(personas, login_as):
+    member = login_as(personas.member)
+    url = _thread_url(_start(member, personas.g1.slug, body="Linia pierwsza"))
+    moderator = login_as(personas.moderator)
+    first_id = re.search(r'id="post-(\d+)"', moderator.get(url + "?page=1").get_data(
+        as_text=True)).group(1)
+    page = moderator.get(f"{url}?page=1&quote={first_id}").get_data(as_text=True)
+    assert "&gt; Linia pierwsza" in page
+    response = moderator.post(f"{url}/reply", data={"body": "Odpowiadam",
+                                                     "reply_to_id": first_id})
+    assert response.status_code == 302 and "#post-" in response.headers["Location"]
+    page = member.get(f"{url}?page=1").get_data(as_text=True)
+    assert "In reply to" in page and "Odpowiadam" in page
+
+
+def test_empty_reply_keeps_the_page_and_says_why(personas, login_as):
+    member = login_as(personas.member)
+    url = _thread_url(_start(member, personas.g1.slug))
+    response = member.post(f"{url}/reply", data={"body": "   "})
+    assert response.status_code == 400
+    assert "Write something first." in response.get_data(as_text=True)
+
+
+def test_double_submission_creates_one_post(app, personas, login_as):
+    member = login_as(personas.member)
+    url = _thread_url(_start(member, personas.g1.slug))
+    for _ in range(2):
+        member.post(f"{url}/reply", data={"body": "raz", "client_token": "abc123"})
+    with app.app_context():
+        thread = services.get_thread_for(factories.user(personas.member.id),
+                                         factories.group(personas.g1.id),
+                                         int(url.rsplit("/", 1)[1]))
+        assert thread.last_number == 2
+
+
+def test_opening_a_thread_jumps_to_the_first_unread_post(app, personas, login_as):
+    member = login_as(personas.member)
+    url = _thread_url(_start(member, personas.g1.slug))
+    moderator = login_as(personas.moderator)
+    moderator.get(url + "?page=1")
+    for n in range(35):
+        member.post(f"{url}/reply", data={"body": f"wpis {n}"})
+    response = moderator.get(url)
+    assert response.status_code == 302
+    assert "page=1#post-" in response.headers["Location"]
+    moderator.get(url + "?page=1")
+    response = moderator.get(url)
+    assert "page=2#post-" in response.headers["Location"]
+
+
+def test_locked_thread_shows_a_notice_and_refuses_replies(personas, login_as):
+    member = login_as(personas.member)
+    url = _thread_url(_start(member, personas.g1.slug))
+    moderator = login_as(personas.moderator)
+    moderator.post(f"{url}/moderate", data={"action": "lock"})
+    page = member.get(url + "?page=1").get_data(as_text=True)
+    assert "This thread is locked" in page and "Post the reply" not in page
+    response = member.post(f"{url}/reply", data={"body": "jeszcze"})
+    assert response.status_code == 400
+    assert "This thread is locked" in response.get_data(as_text=True)
+    assert member.post(f"{url}/moderate", data={"action": "unlock"}).status_code == 403
+
+
+def test_edit_and_history(personas, login_as):
+    member = login_as(personas.member)
+    url = _thread_url(_start(member, personas.g1.slug, body="stara treść"))
+    page = member.get(url + "?page=1").get_data(as_text=True)
+    post_id = re.search(r'id="post-(\d+)"', page).group(1)
+    slug = personas.g1.slug
+    assert login_as(personas.moderator).get(f"/g/{slug}/p/{post_id}/edit").status_code == 403
+    member.post(f"/g/{slug}/p/{post_id}/edit", data={"body": "nowa treść"})
+    page = member.get(url + "?page=1").get_data(as_text=True)
+    assert "nowa treść" in page and "(edited" in page
+    history = login_as(personas.moderator).get(f"/g/{slug}/p/{post_id}/history")
+    assert "stara treść" in history.get_data(as_text=True)
+    assert login_as(personas.observer).get(f"/g/{slug}/p/{post_id}/history").status_code == 404
+
+
+def test_hide_with_reason(personas, login_as):
+    member = login_as(personas.member)
+    url = _thread_url(_start(member, personas.g1.slug))
+    reply = member.post(f"{url}/reply", data={"body": "PESEL 12345678901"})
+    post_id = reply.headers["Location"].rsplit("post-", 1)[1]
+    slug = personas.g1.slug
+    moderator = login_as(personas.moderator)
+    moderator.post(f"/g/{slug}/p/{post_id}/hide", data={"reason": "Dane osobowe"})
+    observer_page = login_as(personas.observer).get(url + "?page=1").get_data(as_text=True)
+    assert "PESEL" not in observer_page and "hidden by a moderator" in observer_page
+    author_page = member.get(url + "?page=1").get_data(as_text=True)
+    assert "Dane osobowe" in author_page and "PESEL" in author_page
+
+
+def test_reactions_and_notifications_through_pages(personas, login_as):
+    member = login_as(personas.member)
+    url = _thread_url(_start(member, personas.g1.slug))
+    moderator = login_as(personas.moderator)
+    page = moderator.get(url + "?page=1").get_data(as_text=True)
+    post_id = re.search(r'id="post-(\d+)"', page).group(1)
+    moderator.post(f"/g/{personas.g1.slug}/p/{post_id}/react", data={"kind": "thanks"})
+    page = moderator.get(url + "?page=1").get_data(as_text=True)
+    assert 'aria-pressed="true"' in page
+    moderator.post(f"{url}/reply", data={"body": "Witaj @jan.kowalski"})
+    header = member.get("/").get_data(as_text=True)
+    assert 'class="count-badge">1<' in header
+    notes = member.get("/notifications").get_data(as_text=True)
+    assert "mentioned you" in notes
+    note_id = re.search(r"/notifications/(\d+)", notes).group(1)
+    response = member.get(f"/notifications/{note_id}")
+    assert f"/g/{personas.g1.slug}/p/" in response.headers["Location"]
+    assert 'class="count-badge"' not in member.get("/").get_data(as_text=True)
+
+
+def test_group_page_filters(personas, login_as):
+    member = login_as(personas.member)
+    _start(member, personas.g1.slug, title="Pierwszy")
+    page = member.get(f"/g/{personas.g1.slug}/?unread=1").get_data(as_text=True)
+    assert "Nothing unread" in page
+    assert member.get(f"/g/{personas.g1.slug}/?session=99").status_code == 404
+    assert member.get(f"/g/{personas.g1.slug}/?material=99").status_code == 404
+
+
+def test_outsiders_get_404_on_every_discussion_url(personas, login_as):
+    member = login_as(personas.member)
+    url = _thread_url(_start(member, personas.g1.slug))
+    page = member.get(url + "?page=1").get_data(as_text=True)
+    post_id = re.search(r'id="post-(\d+)"', page).group(1)
+    slug = personas.g1.slug
+    outsider = login_as(personas.outsider)
+    for target in (url, f"/g/{slug}/t/new", f"/g/{slug}/p/{post_id}",
+                   f"/g/{slug}/p/{post_id}/edit", f"/g/{slug}/p/{post_id}/history",
+                   f"/g/{slug}/search?q=dowozy"):
+        assert outsider.get(target).status_code == 404, target
+    for target in (f"{url}/reply", f"{url}/moderate", f"{url}/watch", f"/g/{slug}/watch",
+                   f"/g/{slug}/p/{post_id}/delete", f"/g/{slug}/p/{post_id}/hide",
+                   f"/g/{slug}/p/{post_id}/react"):
+        assert outsider.post(target, data={"body": "x"}).status_code == 404, target
+
+
+def test_observers_read_but_cannot_write(personas, login_as):
+    url = _thread_url(_start(login_as(personas.member), personas.g1.slug))
+    observer = login_as(personas.observer)
+    page = observer.get(url + "?page=1").get_data(as_text=True)
+    assert "Dowozy" in page and "Post the reply" not in page
+    assert observer.get(f"/g/{personas.g1.slug}/t/new").status_code == 403
+    assert observer.post(f"{url}/reply", data={"body": "x"}).status_code == 403
