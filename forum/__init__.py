@@ -59,11 +59,11 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from forum.accounts.views import bp as accounts_bp
     from forum.admin.views import bp as admin_bp
-    from forum.groups.views import bp as groups_bp
     from forum.discussions.views import bp as discussions_bp
+    from forum.groups.views import bp as groups_bp
     from forum.health import bp as health_bp
-    from forum.search.views import bp as search_bp
     from forum.materials.views import bp as materials_bp
+    from forum.search.views import bp as search_bp
     from forum.workshops.views import bp as workshops_bp
 
     for bp in (health_bp, accounts_bp, groups_bp, workshops_bp, materials_bp, discussions_bp,
