@@ -13,6 +13,8 @@ from datetime import timedelta
 from forum.accounts.models import Organisation, OrganisationKind, User
 from forum.accounts.services import hash_password
 from forum.demo_files import make_chart_png, make_csv, make_pdf
+from forum.discussions import services as discussions
+from forum.discussions.notify import handle_for
 from forum.extensions import db
 from forum.groups.models import Group, GroupKind, Membership, Role
 from forum.materials import services as materials
@@ -175,6 +177,8 @@ def seed_demo(seed: int = 2026) -> dict:
     db.session.commit()
     for key, group in groups.items():
         _seed_materials(moderators[key], group, organisations[key])
+        people = [m.user for m in memberships if m.group is group and m.role != Role.OBSERVER]
+        _seed_threads(rng, group, moderators[key], people)
     return {
         "password": DEMO_PASSWORD,
         "logins": [ADMIN_EMAIL, MODERATOR_EMAIL, MEMBER_EMAIL, OBSERVER_EMAIL],
@@ -250,3 +254,46 @@ def _seed_materials(moderator: User, group: Group, organisations: list[Organisat
               results="Udział 80 uczniów w pierwszym roku.",
               costs="Czas pracy dwóch bibliotekarek, 5 tys. zł na materiały.",
               contact_organisation_id=organisations[1].id))
+
+
+THREADS = [
+    (1, "Jak przeprowadziliście diagnozę potrzeb?",
+     "Po pierwszej sesji obiecaliśmy sobie porównać metody diagnozy. U nas ankieta trafiła "
+     "do dyrektorów i rodziców. Jak było u Was?",
+     ["U nas także ankieta, ale dodaliśmy wywiady z pedagogami szkolnymi.",
+      "Czy możecie udostępnić kwestionariusz? Chętnie go przetestujemy.",
+      "Wrzucę go do materiałów sesji 1 w przyszłym tygodniu."]),
+    (2, "Edukacja włączająca: asystenci nauczyciela",
+     "Na sesji w Lublinie rozmawialiśmy o asystentach nauczyciela. Kto finansuje ich z "
+     "subwencji, a kto z budżetu własnego?",
+     ["My z subwencji, ale tylko w dwóch szkołach.",
+      "Budżet własny, bo subwencja nie wystarcza na specjalistów."]),
+    (3, "Uwagi do materiału szkoleniowego",
+     "Proszę o opinie do wersji roboczej materiału o zarządzaniu usługami edukacyjnymi.",
+     ["Rozdział 1 jest dobry, brakuje przykładów z małych gmin.",
+      "Zgadzam się, warto dodać studium przypadku."]),
+    (5, "Pytania na dzisiejszy panel",
+     "Zbieramy pytania do panelu drugiego dnia sesji. Piszcie tutaj!",
+     ["Jak mierzyć efekty współpracy szkół z otoczeniem?"]),
+]
+
+
+def _seed_threads(rng: random.Random, group: Group, moderator: User, people: list[User]) -> None:
+    others = [p for p in people if p.id != moderator.id]
+    for number, title, body, replies in THREADS:
+        author = moderator if number in (3, 5) else rng.choice(others)
+        thread = discussions.start_thread(author, group, title=title, body=body,
+                                          workshop_number=number)
+        previous = None
+        for index, text in enumerate(replies):
+            writer = rng.choice([p for p in others if p.id != author.id])
+            if index == len(replies) - 1:
+                text = f"@{handle_for(author.name)} {text}"
+            previous = discussions.reply(writer, thread, text,
+                                         reply_to_id=previous.id if previous and index % 2
+                                         else None)
+    pinned = discussions.start_thread(
+        moderator, group, title="Zasady forum i kalendarz sesji",
+        body="Witamy na forum grupy! Tu kontynuujemy rozmowy z sesji. Kalendarz sesji "
+             "dodacie do swojego kalendarza ze strony **Sesje**.")
+    discussions.set_pinned(moderator, pinned, True)

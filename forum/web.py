@@ -6,6 +6,7 @@ import logging
 from urllib.parse import urlsplit
 
 from flask import Flask, g, render_template, request
+from babel.units import format_unit
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -51,6 +52,17 @@ ERROR_TEXTS = {
     429: _l("You have done this too often. Wait a moment and try again."),
     500: _l("The forum could not finish your request. It has been logged; please try again."),
 }
+
+
+def format_size(size: int) -> str:
+    """A file size in the reader's language: "744 B", "1,2 kB", "3.4 MB"."""
+    value, unit = float(size), "digital-byte"
+    for bigger in ("digital-kilobyte", "digital-megabyte", "digital-gigabyte"):
+        if value < 1000:
+            break
+        value, unit = value / 1000, bigger
+    value = round(value) if unit == "digital-byte" or value >= 100 else round(value, 1)
+    return format_unit(value, unit, length="short", locale=str(get_locale()))
 
 
 def safe_next(target: str | None) -> str | None:
@@ -136,6 +148,8 @@ def init_app(app: Flask) -> None:
             g.unread_notifications = (unread_notification_count(current_user)
                                       if current_user.is_authenticated else 0)
         return g.unread_notifications
+
+    app.add_template_filter(format_size, "filesize")
 
     @app.context_processor
     def template_helpers():

@@ -13,12 +13,13 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from forum.accounts.forms import EmptyForm
 from forum.accounts.services import list_organisations
+from forum.discussions import services as discussions
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.forms import apply_errors, organisation_choices
 from forum.groups.policy import can_add_material_version, can_upload_material
@@ -132,10 +133,12 @@ def create(slug: str):
 def detail(slug: str, material_id: int):
     group, material = _load(slug, material_id)
     review_form = ReviewForm(formdata=None, review_until=material.review_until)
+    threads = discussions.list_threads(current_user, group, material=material)
     return render_template(
         "materials/detail.html", group=group, material=material, kinds=services.MATERIAL_KINDS,
         version_form=VersionForm(formdata=None), review_form=review_form,
-        action_form=EmptyForm(), languages=LANGUAGE_NAMES,
+        action_form=EmptyForm(), languages=LANGUAGE_NAMES, page=threads, workshop=None,
+        unread=False,
         review_open=services.review_is_open(material, workshop_services.group_today(group)),
         can_add_version=can_add_material_version(current_user, group, material))
 
@@ -191,7 +194,8 @@ def add_version(slug: str, material_id: int):
     return render_template(
         "materials/detail.html", group=group, material=material, kinds=services.MATERIAL_KINDS,
         version_form=form, review_form=ReviewForm(formdata=None), action_form=EmptyForm(),
-        languages=LANGUAGE_NAMES, can_add_version=True,
+        languages=LANGUAGE_NAMES, can_add_version=True, workshop=None, unread=False,
+        page=discussions.list_threads(current_user, group, material=material),
         review_open=services.review_is_open(material, workshop_services.group_today(group)),
     ), 400
 
@@ -226,7 +230,7 @@ def review(slug: str, material_id: int):
             for message in error.errors.values():
                 flash(message, "error")
         else:
-            flash(_("The review is open until %(date)s.", date=until.isoformat()) if until
+            flash(_("The review is open until %(date)s.", date=format_date(until, "long")) if until
                   else _("The review is closed."), "success")
     else:
         flash(_("Enter a valid date."), "error")

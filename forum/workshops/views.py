@@ -18,6 +18,7 @@ from flask_login import current_user, login_required
 
 from forum.accounts.forms import EmptyForm
 from forum.accounts.services import list_organisations
+from forum.discussions import services as discussions
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.forms import apply_errors, organisation_choices
 from forum.groups import services as group_services
@@ -75,8 +76,10 @@ def detail(slug: str, number: int):
     group, workshop = _load(slug, number)
     state = workshop.state_on(services.group_today(group))
     materials = material_services.list_materials(current_user, group, workshop=workshop)
+    threads = discussions.list_threads(current_user, group, workshop=workshop)
     return render_template("workshops/detail.html", group=group, workshop=workshop,
                            state=state, materials=materials, action_form=EmptyForm(),
+                           page=threads, material=None, unread=False,
                            material_kinds=material_services.MATERIAL_KINDS)
 
 
@@ -97,7 +100,8 @@ def create(slug: str):
         else:
             flash(_("Session %(number)d created.", number=workshop.number), "success")
             return redirect(url_for("workshops.detail", slug=slug, number=workshop.number))
-    return render_template("workshops/form.html", group=group, form=form, workshop=None)
+    return render_template("workshops/form.html", group=group, form=form, workshop=None), \
+        400 if form.errors else 200
 
 
 @bp.route("/g/<slug>/sessions/<int:number>/edit", methods=["GET", "POST"])
@@ -116,7 +120,8 @@ def edit(slug: str, number: int):
         else:
             flash(_("Session saved."), "success")
             return redirect(url_for("workshops.detail", slug=slug, number=workshop.number))
-    return render_template("workshops/form.html", group=group, form=form, workshop=workshop)
+    return render_template("workshops/form.html", group=group, form=form, workshop=workshop), \
+        400 if form.errors else 200
 
 
 @bp.post("/g/<slug>/sessions/<int:number>/cancel")
