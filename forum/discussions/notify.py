@@ -161,3 +161,19 @@ def mark_notifications_read(actor, notification_id: int | None = None) -> None:
         statement = statement.where(Notification.id == notification_id)
     db.session.execute(statement.values(read_at=utcnow()))
     db.session.commit()
+
+
+def mention_suggestions(actor, group: Group, prefix: str, limit: int = 8) -> list[dict]:
+    """Members whose @handle or name starts with the typed text (for autocomplete)."""
+    if not can_view_group(actor, group):
+        raise NotFound()
+    typed = fold(prefix.strip().lstrip("@"))
+    found = []
+    for handle, user in sorted(group_handles(group).items()):
+        words = [handle, *fold(user.name).split()]
+        if not typed or any(word.startswith(typed) for word in words):
+            found.append({"handle": handle, "name": user.name,
+                          "organisation": user.organisation.name if user.organisation else ""})
+        if len(found) == limit:
+            break
+    return found

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -302,6 +302,14 @@ def watch_group(slug: str):
         notify.set_group_watch(current_user, group, request.form.get("level") or None)
         flash(_("Your notification setting for this group is saved."), "success")
     return redirect(url_for("groups.detail", slug=slug))
+
+
+@bp.get("/g/<slug>/mentions")
+@login_required
+def mentions(slug: str):
+    """JSON suggestions for the @mention autocomplete."""
+    group = load_group(slug)
+    return jsonify(notify.mention_suggestions(current_user, group, request.args.get("q", "")[:50]))
 
 
 @bp.get("/notifications")

@@ -186,3 +186,25 @@ def test_observers_read_but_cannot_write(personas, login_as):
     assert "Dowozy" in page and "Post the reply" not in page
     assert observer.get(f"/g/{personas.g1.slug}/t/new").status_code == 403
     assert observer.post(f"{url}/reply", data={"body": "x"}).status_code == 403
+
+
+def test_mention_suggestions_list_members_only(personas, login_as):
+    member = login_as(personas.member)
+    found = member.get(f"/g/{personas.g1.slug}/mentions?q=mar").json
+    assert found == [{"handle": "marta.moderator", "name": "Marta Moderator",
+                      "organisation": "Miasto Lublin"}]
+    assert member.get(f"/g/{personas.g1.slug}/mentions?q=olek").json == []  # not a member
+    assert login_as(personas.outsider).get(
+        f"/g/{personas.g1.slug}/mentions?q=mar").status_code == 404
+
+
+def test_hostile_titles_and_posts_render_inert(personas, login_as):
+    member = login_as(personas.member)
+    response = _start(member, personas.g1.slug, title='<script>alert("t")</script>',
+                      body='<img src=x onerror=alert(1)> [x](javascript:alert(2))')
+    page = member.get(response.headers["Location"]).get_data(as_text=True)
+    assert '<script>alert("t")' not in page and "onerror=alert" not in page.replace(
+        "onerror=alert(1)&gt;", "")
+    assert 'href="javascript:' not in page
+    listing = member.get(f"/g/{personas.g1.slug}/").get_data(as_text=True)
+    assert "&lt;script&gt;" in listing
