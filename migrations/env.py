@@ -5,6 +5,8 @@ from flask import current_app
 
 from alembic import context
 
+from forum.search import include_object
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -98,6 +100,8 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
     conf_args.setdefault("render_item", render_item)
+    # The search index (migration 0004) is not in the models: autogenerate leaves it alone.
+    conf_args.setdefault("include_object", include_object)
 
     connectable = get_engine()
 

@@ -29,7 +29,7 @@ MAX_WORDS = 10
 MAX_WORD_CHARS = 64
 MIN_PREFIX_CHARS = 2  # shorter words match whole words only ("w" does not find everything)
 MAX_LIMIT = 100
-MAX_COUNTED = 1000  # `total` is exact up to this many matches, None above
+MAX_MATCHES = 1000  # ranked among the newest this many; `total` None above
 SNIPPET_CHARS = 200
 SNIPPET_SCAN_CHARS = 20_000  # the excerpt looks for a match this far into a post
 
@@ -46,7 +46,7 @@ class SearchHit:
 @dataclass(frozen=True)
 class SearchResults:
     hits: list[SearchHit]
-    total: int | None  # None: more than MAX_COUNTED matches
+    total: int | None  # None: more than MAX_MATCHES matches
     query: str
 
 
@@ -75,22 +75,22 @@ def search(actor, query: str, *, group: Group | None = None, limit: int = 20,
     if not words or group_ids == []:
         return SearchResults([], 0, query)
     limit = min(max(limit, 1), MAX_LIMIT)
-    offset = min(max(offset, 0), MAX_COUNTED)
+    offset = min(max(offset, 0), MAX_MATCHES)
 
-    statement, best_first = _index_query(words)
-    statement = statement.join(Thread, Thread.id == Post.thread_id).where(
-        Post.deleted_at.is_(None), Post.hidden_at.is_(None))
+    # The newest MAX_MATCHES + 1 matches (newest first is cheap in both indexes), ranked here:
+    # the cost of a search stays bounded however common its words are.
+    statement, score = _index_query(words)
+    statement = (statement.add_columns(Post.created_at, score)
+                 .join(Thread, Thread.id == Post.thread_id)
+                 .where(Post.deleted_at.is_(None), Post.hidden_at.is_(None)))
     if group_ids is not None:
         statement = statement.where(Thread.group_id.in_(group_ids))
-    ids = list(db.session.scalars(statement.order_by(
-        best_first, Post.created_at.desc(), Post.id.desc()).limit(limit).offset(offset)))
-
-    if offset == 0 and len(ids) < limit:
-        total: int | None = len(ids)
-    else:
-        total = db.session.scalar(db.select(func.count()).select_from(
-            statement.limit(MAX_COUNTED + 1).subquery()))
-        total = None if total > MAX_COUNTED else total
+    rows = db.session.execute(statement.limit(MAX_MATCHES + 1)).all()
+    total = len(rows) if len(rows) <= MAX_MATCHES else None
+    del rows[MAX_MATCHES:]
+    rows.sort(key=lambda row: (row[1], row[0]), reverse=True)  # newest first among equals
+    rows.sort(key=lambda row: row[2])  # then best first
+    ids = [row[0] for row in rows[offset:offset + limit]]
     posts = {post.id: post for post in db.session.scalars(
         db.select(Post).where(Post.id.in_(ids))
         .options(joinedload(Post.thread).joinedload(Thread.group)))} if ids else {}
@@ -100,15 +100,16 @@ def search(actor, query: str, *, group: Group | None = None, limit: int = 20,
 
 
 def _index_query(words: list[str]):
-    """SELECT post.id FROM posts matching every word, and the ORDER BY term for relevance."""
+    """SELECT post.id of the posts matching every word, newest first, and a score of how well
+    each matches (lower is better)."""
     if db.session.get_bind().dialect.name == "sqlite":
         # FTS5 query syntax: "word"* is a prefix, "word" a whole word; spaces mean AND.
         terms = " ".join(f'"{w}"*' if len(w) >= MIN_PREFIX_CHARS else f'"{w}"' for w in words)
         index = literal_column("post_fts")
         fts = table("post_fts", column("rowid"))
         statement = (db.select(Post.id).select_from(fts).join(Post, Post.id == fts.c.rowid)
-                     .where(index.op("MATCH")(terms)))
-        return statement, func.bm25(index).asc()  # bm25: lower is better
+                     .where(index.op("MATCH")(terms)).order_by(fts.c.rowid.desc()))
+        return statement, func.bm25(index)
     # to_tsquery syntax: word:* is a prefix; words are letters and digits only, so nothing
     # the user typed becomes an operator, and the string is sent as a bound parameter.
     # The configuration is a literal so that the expression matches the index.
@@ -116,8 +117,8 @@ def _index_query(words: list[str]):
     simple = literal_column("'simple'")
     vector = func.to_tsvector(simple, Post.search_text)
     tsquery = func.to_tsquery(simple, terms)
-    statement = db.select(Post.id).where(vector.bool_op("@@")(tsquery))
-    return statement, func.ts_rank(vector, tsquery).desc()
+    statement = db.select(Post.id).where(vector.bool_op("@@")(tsquery)).order_by(Post.id.desc())
+    return statement, -func.ts_rank(vector, tsquery)
 
 
 # --- the excerpt -------------------------------------------------------------------------------

@@ -26,9 +26,8 @@ def _found(results) -> list[int]:
 def test_finds_the_opening_post_by_title_and_replies_by_body(people):
     thread = _thread(people, title="Transport publiczny na wsi")
     answer = reply(people["moderator"], thread, "Autobusy szkolne jeżdżą też w wakacje.")
-    opening = thread.last_number and thread  # the thread's first post is number 1
     results = search(people["member"], "transport", group=people["g1"])
-    assert [(h.post.number, h.thread.id) for h in results.hits] == [(1, opening.id)]
+    assert [(h.post.number, h.thread.id) for h in results.hits] == [(1, thread.id)]
     assert results.total == 1 and results.query == "transport"
     assert _found(search(people["member"], "autobusy wakacje", group=people["g1"])) == [
         answer.id]
@@ -158,3 +157,16 @@ def test_query_words_are_folded_and_bounded():
     assert query_words('Łódź, ŁÓDŹ! "eduk*" NEAR(') == ["lodz", "eduk", "near"]
     assert len(query_words(" ".join(f"slowo{n}" for n in range(50)))) == MAX_WORDS
     assert query_words("%_*") == []
+
+
+def test_only_the_newest_matches_are_ranked_and_counted(people, monkeypatch):
+    from forum.search import services
+
+    monkeypatch.setattr(services, "MAX_MATCHES", 3)
+    thread = _thread(people, title="Ankieta", body="Zbieramy opinie.")
+    oldest = reply(people["member"], thread, "Opinia, opinia, opinia, opinia.")
+    newer = [reply(people["member"], thread, f"Opinia numer {n}") for n in range(4)]
+    results = search(people["member"], "opinia", group=people["g1"])
+    assert results.total is None  # more than MAX_MATCHES
+    assert _found(results) == [p.id for p in reversed(newer)][:3]
+    assert oldest.id not in _found(results)
