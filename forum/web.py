@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from flask import Flask, g, render_template, request
 from babel.units import format_unit
+from flask import Flask, g, render_template, request
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user

@@ -29,6 +29,7 @@ from forum.groups.policy import (
     can_participate,
     can_post_in_thread,
     can_see_hidden_post,
+    can_see_post_history,
     can_view_group,
 )
 from forum.materials.models import Material
@@ -341,8 +342,6 @@ def edit_post(actor, post: Post, body: str) -> Post:
 
 
 def post_history(actor, post: Post) -> list[PostRevision]:
-    from forum.groups.policy import can_see_post_history
-
     if not can_see_post_history(actor, post.thread.group, post):
         raise NotFound()
     return list(db.session.scalars(db.select(PostRevision).where(

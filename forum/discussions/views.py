@@ -19,7 +19,7 @@ from forum.discussions.forms import (
 )
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.forms import apply_errors
-from forum.groups.policy import can_participate
+from forum.groups.policy import can_edit_post, can_participate
 from forum.groups.views import load_group
 from forum.materials import services as material_services
 from forum.workshops import services as workshop_services
@@ -176,8 +176,6 @@ def reply(slug: str, thread_id: int):
 @login_required
 def edit_post(slug: str, post_id: int):
     group, post = _post(slug, post_id)
-    from forum.groups.policy import can_edit_post
-
     if not can_edit_post(current_user, group, post):
         abort(403)
     form = EditPostForm(obj=post if request.method == "GET" else None)
