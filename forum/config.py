@@ -75,6 +75,8 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "FORUM_PASSWORD_HASH_METHOD": "scrypt",
         "FORUM_LOGIN_LIMIT_PER_ACCOUNT": env.get("FORUM_LOGIN_LIMIT_PER_ACCOUNT", "5/15minute"),
         "FORUM_LOGIN_LIMIT_PER_ADDRESS": env.get("FORUM_LOGIN_LIMIT_PER_ADDRESS", "20/15minute"),
+        # Forms that send e-mail (password reset), per client address.
+        "FORUM_MAIL_FORM_LIMIT": env.get("FORUM_MAIL_FORM_LIMIT", "10/hour"),
         "FORUM_CONTROLLER": env.get(
             "FORUM_CONTROLLER", "the organiser of the exchange programme (set FORUM_CONTROLLER)"
         ),

@@ -28,6 +28,7 @@ from forum.accounts.forms import (
     ResetPasswordForm,
 )
 from forum.config import LOCALES
+from forum.extensions import limiter
 from forum.errors import InvalidInput
 from forum.forms import apply_errors, locale_choices, organisation_choices
 from forum.groups import services as group_services
@@ -96,6 +97,7 @@ def logout():
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["FORUM_MAIL_FORM_LIMIT"], methods=["POST"])
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():

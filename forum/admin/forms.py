@@ -29,6 +29,8 @@ class GroupForm(FlaskForm):
     description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
     kind = SelectField(_l("Kind"), validate_choice=False)
     time_zone = SelectField(_l("Time zone"), validate_choice=False)
+    members_can_upload = BooleanField(_l("Members may share materials (not only moderators)"),
+                                      default=True)
 
 
 class InviteForm(FlaskForm):

@@ -232,7 +232,8 @@ def group(group_id: int):
         try:
             groups.update_group(current_user, group, name=form.name.data, slug=form.slug.data,
                                 description=form.description.data or "", kind=form.kind.data,
-                                time_zone=form.time_zone.data)
+                                time_zone=form.time_zone.data,
+                                members_can_upload=form.members_can_upload.data)
         except InvalidInput as error:
             apply_errors(form, error)
         else:

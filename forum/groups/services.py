@@ -160,13 +160,15 @@ def create_group(actor, *, name: str, slug: str, description: str = "",
 
 
 def update_group(actor, group: Group, *, name: str, slug: str, description: str, kind: str,
-                 time_zone: str) -> Group:
+                 time_zone: str, members_can_upload: bool | None = None) -> Group:
     if not can_administer(actor):
         raise PermissionDenied()
     slug = slug.strip().lower()
     _check_group(name, slug, description, kind, time_zone, group.id)
     group.name, group.slug, group.description = name.strip(), slug, description.strip()
     group.kind, group.time_zone = kind, time_zone
+    if members_can_upload is not None:
+        group.members_can_upload = members_can_upload
     record_audit(actor, "group.update", group=group, target=group.slug)
     db.session.commit()
     return group

@@ -227,6 +227,14 @@ def test_forgot_password_answers_the_same_for_known_and_unknown_addresses(client
     assert "If an account uses this address" in response.get_data(as_text=True)
 
 
+def test_password_reset_requests_are_limited_per_address(client, personas):
+    for _ in range(10):
+        client.post("/password/forgot", data={"email": "nobody@example.org"})
+    response = client.post("/password/forgot", data={"email": "member@example.org"})
+    assert response.status_code == 429
+    assert "too often" in response.get_data(as_text=True)
+
+
 def test_reset_link_lets_me_choose_a_new_password(client, personas, smtp):
     client.post("/password/forgot", data={"email": "member@example.org"})
     [message] = smtp.wait_for(1)

@@ -86,7 +86,14 @@ def test_edit_group_settings(personas, login_as):
         "name": "Miasta na prawach powiatu", "slug": "miasta", "description": "",
         "kind": "cities", "time_zone": "Europe/Warsaw"})
     assert response.status_code == 302
-    assert login_as(personas.member).get("/g/miasta/").status_code == 200
+    member = login_as(personas.member)
+    assert member.get("/g/miasta/").status_code == 200
+    # The unticked box keeps material uploads to moderators.
+    assert member.get("/g/miasta/materials/new").status_code == 403
+    admin.post(f"/admin/groups/{personas.g1.id}", data={
+        "name": "Miasta", "slug": "miasta", "description": "", "kind": "cities",
+        "time_zone": "Europe/Warsaw", "members_can_upload": "y"})
+    assert member.get("/g/miasta/materials/new").status_code == 200
 
 
 def test_manage_members_from_the_group_page(app, personas, login_as):
