@@ -36,6 +36,14 @@ AUDIT_ACTIONS = {
     "material.delete": _l("material deleted"),
     "material.review": _l("material opened for review"),
     "material.review_close": _l("review of a material closed"),
+    "thread.pin": _l("thread pinned"),
+    "thread.unpin": _l("thread unpinned"),
+    "thread.lock": _l("thread locked"),
+    "thread.unlock": _l("thread unlocked"),
+    "thread.move": _l("thread moved to another session"),
+    "post.hide": _l("post hidden"),
+    "post.unhide": _l("post shown again"),
+    "post.delete": _l("post deleted by a moderator"),
 }
 
 
