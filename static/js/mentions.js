@@ -20,6 +20,10 @@
     list.id = listId;
     list.className = "mention-list";
     list.setAttribute("role", "listbox");
+    if (area.labels && area.labels[0]) {  // a listbox needs a name: that of its text area
+      area.labels[0].id = area.labels[0].id || area.id + "-label";
+      list.setAttribute("aria-labelledby", area.labels[0].id);
+    }
     list.hidden = true;
     status.className = "visually-hidden";
     status.setAttribute("aria-live", "polite");

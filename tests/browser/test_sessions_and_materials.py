@@ -321,7 +321,7 @@ def test_members_see_the_live_session_but_no_moderators_buttons(new_context, liv
     expect(live_link).to_be_visible()
     live_link.click()
     expect(page).to_have_url(f"{live_server.url}/g/{GROUP}/sessions/{LIVE_NUMBER}")
-    expect(page.get_by_role("main").locator(".badge")).to_have_text(
+    expect(page.get_by_role("main").locator("h1 + p > .badge")).to_have_text(
         live_server.text(page, "live now"))
     main = page.get_by_role("main")
     expect(main.get_by_role("link", name=live_server.text(page, "Edit session"))).to_have_count(0)
