@@ -5,6 +5,7 @@ from forum import demo
 from forum.accounts.models import Organisation, User
 from forum.extensions import db
 from forum.groups.models import Group, Membership
+from forum.search import include_object
 
 
 def test_create_admin_reads_the_password_from_stdin(app):
@@ -79,5 +80,7 @@ def test_demo_data_matches_the_brief(ctx):
 def test_migrations_match_the_models(ctx):
     """A model change without a migration fails here (on both databases)."""
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        # The search index (FTS5 tables, a generated column) is managed by migration 0004 only.
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": include_object})
         assert compare_metadata(context, db.metadata) == []

@@ -2,9 +2,12 @@
 
 `post.search_text` holds the folded text (lower case, no diacritics; for the first post of a
 thread the title too). SQLite searches it through the FTS5 table `post_fts`, PostgreSQL through
-the GIN index `ix_post_search` on `to_tsvector('simple', search_text)`; both come from migration
-0004 and only `_index_query` knows which is which. Every query word matches as a prefix
-("eduk" finds "edukacja"); a one-letter word matches whole words only.
+the stored column `post.search_vector` (to_tsvector('simple', search_text)) and its GIN index;
+both come from migration 0004 and only `_index_query` knows which is which.
+
+Every query word must match, as a prefix ("eduk" finds "edukacja"; a one-letter word matches
+whole words only). The newest MAX_MATCHES matches are ranked, so a common word costs no more
+than a rare one; `total` is None when there are more.
 """
 
 from __future__ import annotations
@@ -112,11 +115,9 @@ def _index_query(words: list[str]):
         return statement, func.bm25(index)
     # to_tsquery syntax: word:* is a prefix; words are letters and digits only, so nothing
     # the user typed becomes an operator, and the string is sent as a bound parameter.
-    # The configuration is a literal so that the expression matches the index.
     terms = " & ".join(f"{w}:*" if len(w) >= MIN_PREFIX_CHARS else w for w in words)
-    simple = literal_column("'simple'")
-    vector = func.to_tsvector(simple, Post.search_text)
-    tsquery = func.to_tsquery(simple, terms)
+    vector = literal_column("post.search_vector")  # to_tsvector('simple', search_text), stored
+    tsquery = func.to_tsquery(literal_column("'simple'"), terms)
     statement = db.select(Post.id).where(vector.bool_op("@@")(tsquery)).order_by(Post.id.desc())
     return statement, -func.ts_rank(vector, tsquery)
 
@@ -145,14 +146,17 @@ def _fold_char(char: str) -> str:
     return fold_char(char)
 
 
-def _folded_with_origins(text: str) -> tuple[str, list[int]]:
+def _folded_with_origins(text: str) -> tuple[str, list[int] | range]:
     """fold(text), and for each of its characters the index of the character it came from."""
-    parts, origins = [], []
-    for index, char in enumerate(text):
-        folded = char.lower() if char.isascii() else _fold_char(char)
-        parts.append(folded)
-        origins.extend([index] * len(folded))
-    return "".join(parts), origins
+    table = {}
+    for char in set(text):
+        folded = _fold_char(char)
+        if folded != char:
+            table[ord(char)] = folded
+    if all(len(folded) == 1 for folded in table.values()):  # "Łódź" → "lodz": one for one
+        return text.translate(table), range(len(text))
+    origins = [index for index, char in enumerate(text) for _ in _fold_char(char)]
+    return text.translate(table), origins
 
 
 def _words_pattern(words: list[str]) -> re.Pattern[str]:

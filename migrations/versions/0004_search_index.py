@@ -5,8 +5,11 @@ Revises: 0003
 Create Date: 2026-11-24
 
 SQLite: an external-content FTS5 table over post.search_text, kept in sync by triggers.
-PostgreSQL: a GIN index on to_tsvector('simple', search_text), used by forum.search.services.
-Neither is described by the models, so autogenerate comparisons must ignore them.
+PostgreSQL: a stored generated column post.search_vector = to_tsvector('simple', search_text)
+with a GIN index. Stored rather than an index on the expression: ranking and rechecking rows
+then read the vector instead of parsing the text again (on a million posts a common word took
+seconds with the expression index, tens of milliseconds with the column).
+Neither is described by the models; forum.search.include_object makes Alembic ignore them.
 """
 from alembic import op
 
@@ -47,8 +50,9 @@ def upgrade():
         for statement in SQLITE_UPGRADE:
             op.execute(statement)
     elif dialect == "postgresql":
-        op.execute("CREATE INDEX ix_post_search ON post "
-                   "USING gin (to_tsvector('simple', search_text))")
+        op.execute("ALTER TABLE post ADD COLUMN search_vector tsvector GENERATED ALWAYS AS "
+                   "(to_tsvector('simple', search_text)) STORED")
+        op.execute("CREATE INDEX ix_post_search ON post USING gin (search_vector)")
 
 
 def downgrade():
@@ -58,3 +62,4 @@ def downgrade():
             op.execute(statement)
     elif dialect == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_post_search")
+        op.execute("ALTER TABLE post DROP COLUMN IF EXISTS search_vector")
