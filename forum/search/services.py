@@ -6,8 +6,10 @@ the stored column `post.search_vector` (to_tsvector('simple', search_text)) and 
 both come from migration 0004 and only `_index_query` knows which is which.
 
 Every query word must match, as a prefix ("eduk" finds "edukacja"; a one-letter word matches
-whole words only). The newest MAX_MATCHES matches are ranked, so a common word costs no more
-than a rare one; `total` is None when there are more.
+whole words only; on SQLite, words with more than MAX_MATCHES whole-word matches are searched
+as whole words, since FTS5 gathers every prefix match before a LIMIT applies). The newest
+MAX_MATCHES matches are ranked, so a common word costs no more than a rare one; `total` is
+None when there are more.
 """
 
 from __future__ import annotations
@@ -82,13 +84,24 @@ def search(actor, query: str, *, group: Group | None = None, limit: int = 20,
 
     # The newest MAX_MATCHES + 1 matches (newest first is cheap in both indexes), ranked here:
     # the cost of a search stays bounded however common its words are.
-    statement, score = _index_query(words)
-    statement = (statement.add_columns(Post.created_at, score)
-                 .join(Thread, Thread.id == Post.thread_id)
-                 .where(Post.deleted_at.is_(None), Post.hidden_at.is_(None)))
-    if group_ids is not None:
-        statement = statement.where(Thread.group_id.in_(group_ids))
-    rows = db.session.execute(statement.limit(MAX_MATCHES + 1)).all()
+    def matches(prefix: bool):
+        statement, score = _index_query(words, prefix)
+        statement = (statement.add_columns(Post.created_at, score)
+                     .join(Thread, Thread.id == Post.thread_id)
+                     .where(Post.deleted_at.is_(None), Post.hidden_at.is_(None)))
+        if group_ids is not None:
+            statement = statement.where(Thread.group_id.in_(group_ids))
+        return db.session.execute(statement.limit(MAX_MATCHES + 1)).all()
+
+    rows = None
+    if db.session.get_bind().dialect.name == "sqlite":
+        # FTS5 gathers every match of a prefix before the LIMIT applies, while whole words
+        # stream newest first: a word common enough to fill the page is searched whole.
+        rows = matches(prefix=False)
+        if len(rows) <= MAX_MATCHES:
+            rows = None
+    if rows is None:
+        rows = matches(prefix=True)
     total = len(rows) if len(rows) <= MAX_MATCHES else None
     del rows[MAX_MATCHES:]
     rows.sort(key=lambda row: (row[1], row[0]), reverse=True)  # newest first among equals
@@ -102,12 +115,13 @@ def search(actor, query: str, *, group: Group | None = None, limit: int = 20,
     return SearchResults(hits, total, query)
 
 
-def _index_query(words: list[str]):
+def _index_query(words: list[str], prefix: bool = True):
     """SELECT post.id of the posts matching every word, newest first, and a score of how well
     each matches (lower is better)."""
     if db.session.get_bind().dialect.name == "sqlite":
         # FTS5 query syntax: "word"* is a prefix, "word" a whole word; spaces mean AND.
-        terms = " ".join(f'"{w}"*' if len(w) >= MIN_PREFIX_CHARS else f'"{w}"' for w in words)
+        terms = " ".join(f'"{w}"*' if prefix and len(w) >= MIN_PREFIX_CHARS else f'"{w}"'
+                         for w in words)
         index = literal_column("post_fts")
         fts = table("post_fts", column("rowid"))
         statement = (db.select(Post.id).select_from(fts).join(Post, Post.id == fts.c.rowid)
