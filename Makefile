@@ -21,7 +21,8 @@ run: setup
 	@echo "  Demo logins, password demo-forum-2026: admin@example.org,"
 	@echo "  moderator@example.org, member@example.org, expert@example.org"
 	@echo ""
-	FORUM_ENV=$${FORUM_ENV:-development} HOST=$(HOST) PORT=$(PORT) $(BIN)/python wsgi.py
+	FORUM_ENV=$${FORUM_ENV:-development} $(BIN)/gunicorn --worker-class gevent -w 1 \
+	  -b $(HOST):$(PORT) --access-logfile - wsgi:app
 
 test: setup
 	$(BIN)/ruff check forum tests bench

@@ -1,12 +1,25 @@
-"""Entry point for servers: `gunicorn --worker-class gthread --threads 50 -w 1 wsgi:app`.
+"""Entry point for servers: `gunicorn -k gevent -w 1 wsgi:app` (the gevent worker patches the
+standard library itself, before it loads this module).
 
-`python wsgi.py` serves the app with its Socket.IO server on HOST:PORT (127.0.0.1:5000).
+`python wsgi.py` serves the app with its Socket.IO server on HOST:PORT (127.0.0.1:5000) under
+gevent, with the WebSocket transport (simple-websocket). FORUM_ASYNC_MODE=threading serves it
+with threads instead (development only: long-lived connections each hold a thread).
 """
 
 import os
 
-from forum import create_app
-from forum.extensions import socketio
+_MODE = os.environ.get(
+    "FORUM_ASYNC_MODE",
+    "threading" if os.environ.get("FORUM_ENV", "production") == "testing" else "gevent",
+)
+if __name__ == "__main__" and _MODE == "gevent":
+    # First thing, before anything imports socket, ssl, threading or time.
+    from gevent import monkey
+
+    monkey.patch_all()
+
+from forum import create_app  # noqa: E402
+from forum.extensions import socketio  # noqa: E402
 
 app = create_app()
 
@@ -15,5 +28,5 @@ if __name__ == "__main__":
     port = int(os.environ.get("PORT", "5000"))
     socketio.run(
         app, host=host, port=port, debug=False,
-        use_reloader=False, allow_unsafe_werkzeug=True,
+        use_reloader=False, allow_unsafe_werkzeug=True, log_output=False,
     )

@@ -76,6 +76,8 @@ def drive(args) -> dict:
     if args.kind == "forum" and len(emails) < needed:
         raise SystemExit(f"need {needed} accounts, have {len(emails)}")
 
+    last_event = [time.time()]
+
     def connect(index: int):
         headers = {}
         if args.kind == "forum":
@@ -89,7 +91,11 @@ def drive(args) -> dict:
             if found:
                 arrivals.setdefault(int(found.group(1)), []).append(now - float(found.group(2)))
 
+        def on_presence(data):
+            last_event[0] = time.time()
+
         client.on("message_created", on_message, namespace="/chat")
+        client.on("presence_changed", on_presence, namespace="/chat")
         client.connect(args.url, namespaces=["/chat"], transports=["websocket"],
                        headers=headers, wait_timeout=60)
         ack = client.call("join", {"group": GROUP, "after_id": None}, namespace="/chat",
@@ -103,7 +109,11 @@ def drive(args) -> dict:
     connected = pool.map(connect, range(needed))
     connect_seconds = time.time() - started
     receivers, senders = connected[:args.clients], connected[args.clients:]
-    gevent.sleep(2)  # let the arrival of the last clients settle
+    # Every arrival is announced to the room (presence): start once that traffic is over.
+    settle_deadline = time.time() + 300
+    while time.time() - last_event[0] < 2 and time.time() < settle_deadline:
+        gevent.sleep(0.2)
+    settle_seconds = time.time() - started - connect_seconds
 
     total = int(args.rate * args.duration)
     acks: list[float] = []
@@ -158,7 +168,7 @@ def drive(args) -> dict:
         "p50_ms": pct(50), "p99_ms": pct(99), "max_ms": ordered[-1] * 1000 if ordered else None,
         "ack_p50_ms": statistics.median(acks) * 1000 if acks else None,
         "deliveries_per_s": unique / max(last_arrival - begin, 1e-9),
-        "connect_s": connect_seconds,
+        "connect_s": connect_seconds, "settle_s": settle_seconds,
     }
 
 

@@ -47,18 +47,18 @@ def register_extensions(app: Flask) -> None:
         default_translation_directories=str(ROOT / "forum" / "translations"),
     )
     login_manager.init_app(app)
-    socketio.init_app(
-        app,
-        message_queue=app.config["FORUM_REDIS_URL"] or None,
-        async_mode="threading",
-        manage_session=False,
-    )
+    from forum.chat import realtime
+
+    # gevent or threading, Redis queue (SOCKETIO_MESSAGE_QUEUE), own origin only.
+    socketio.init_app(app, **realtime.socketio_options(app))
+    realtime.init_app(app)  # this app's Socket.IO server, chat presence and rate limits
     from forum.accounts import login  # noqa: F401  (registers the user loader)
 
 
 def register_blueprints(app: Flask) -> None:
     from forum.accounts.views import bp as accounts_bp
     from forum.admin.views import bp as admin_bp
+    from forum.chat.views import bp as chat_bp
     from forum.discussions.views import bp as discussions_bp
     from forum.groups.views import bp as groups_bp
     from forum.health import bp as health_bp
@@ -67,7 +67,7 @@ def register_blueprints(app: Flask) -> None:
     from forum.workshops.views import bp as workshops_bp
 
     for bp in (health_bp, accounts_bp, groups_bp, workshops_bp, materials_bp, discussions_bp,
-               search_bp, admin_bp):
+               search_bp, chat_bp, admin_bp):
         app.register_blueprint(bp)
 
 

@@ -53,6 +53,10 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         secret_key = _dev_secret_key(instance) if development else secrets.token_hex(32)
 
     redis_url = env.get("FORUM_REDIS_URL", "")
+    # gevent serves the chat (WebSocket, many clients); tests use Flask's test client: threads.
+    async_mode = env.get("FORUM_ASYNC_MODE", "threading" if mode == "testing" else "gevent")
+    if async_mode not in {"gevent", "threading"}:
+        raise ConfigError(f"FORUM_ASYNC_MODE must be gevent or threading, not {async_mode!r}")
     secure_cookies = _bool(env.get("FORUM_SECURE_COOKIES"), default=mode == "production")
     outbox = env.get("FORUM_MAIL_OUTBOX", str(instance / "outbox") if development else "")
 
@@ -103,6 +107,13 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         # Rate limits (Flask-Limiter); Redis shares counters between workers.
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": False,
+        # Live chat: Socket.IO through Redis when several workers serve it (FORUM_REDIS_URL).
+        "SOCKETIO_MESSAGE_QUEUE": env.get("SOCKETIO_MESSAGE_QUEUE", redis_url),
+        "FORUM_ASYNC_MODE": async_mode,
+        "FORUM_CHAT_MAX_LENGTH": int(env.get("FORUM_CHAT_MAX_LENGTH", "4000")),
+        "FORUM_CHAT_RATE": env.get("FORUM_CHAT_RATE", "20/minute"),
+        # "websocket" alone for several processes behind a balancer without sticky sessions.
+        "FORUM_CHAT_TRANSPORTS": env.get("FORUM_CHAT_TRANSPORTS", "polling,websocket"),
         # Uploads: the file limit, and a request limit a little above it for the form fields.
         "FORUM_MAX_UPLOAD_MB": int(env.get("FORUM_MAX_UPLOAD_MB", "50")),
         "MAX_CONTENT_LENGTH": (int(env.get("FORUM_MAX_UPLOAD_MB", "50")) + 1) * 1024 * 1024,

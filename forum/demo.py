@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from forum.accounts.models import Organisation, OrganisationKind, User
 from forum.accounts.services import hash_password
+from forum.chat.demo import seed_chat
 from forum.demo_files import make_chart_png, make_csv, make_pdf
 from forum.discussions import services as discussions
 from forum.discussions.notify import handle_for
@@ -179,6 +180,7 @@ def seed_demo(seed: int = 2026) -> dict:
         _seed_materials(moderators[key], group, organisations[key])
         people = [m.user for m in memberships if m.group is group and m.role != Role.OBSERVER]
         _seed_threads(rng, group, moderators[key], people)
+    seed_chat(groups.values(), memberships)  # forum/chat/demo.py
     return {
         "password": DEMO_PASSWORD,
         "logins": [ADMIN_EMAIL, MODERATOR_EMAIL, MEMBER_EMAIL, OBSERVER_EMAIL],

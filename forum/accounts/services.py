@@ -19,6 +19,7 @@ from zxcvbn import zxcvbn
 
 from forum.accounts import throttle
 from forum.accounts.models import Organisation, OrganisationKind, User, new_alternative_id
+from forum.chat.realtime import disconnect_after_commit
 from forum.config import LOCALES
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.events import after_commit
@@ -157,6 +158,7 @@ def authenticate(email: str, password: str, address: str) -> User:
 def end_all_sessions(user: User) -> None:
     """Sign the user out everywhere: every session and remember cookie stops working."""
     user.alternative_id = new_alternative_id()
+    disconnect_after_commit(user.id, "signed_out")  # and every open chat socket
     db.session.commit()
 
 
@@ -233,6 +235,7 @@ def reset_password(token: str, new_password: str) -> User:
     check_password(new_password, hints=(user.email, user.name))
     user.password_hash = hash_password(new_password)
     user.alternative_id = new_alternative_id()
+    disconnect_after_commit(user.id, "signed_out")
     db.session.commit()
     security_log.info("password reset done user_id=%s", user.id)
     return user
@@ -247,6 +250,7 @@ def change_password(actor: User, current: str, new: str) -> None:
     check_password(new, hints=(actor.email, actor.name), field="new_password")
     actor.password_hash = hash_password(new)
     actor.alternative_id = new_alternative_id()
+    disconnect_after_commit(actor.id, "signed_out")
     db.session.commit()
     security_log.info("password changed user_id=%s", actor.id)
 
@@ -329,6 +333,7 @@ def set_user_active(actor: User | None, user: User, active: bool) -> None:
     user.active = active
     if not active:
         user.alternative_id = new_alternative_id()  # ends every session at once
+        disconnect_after_commit(user.id, "signed_out")
     record_audit(actor, "user.activate" if active else "user.deactivate", target=user.email)
     db.session.commit()
 

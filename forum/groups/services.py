@@ -23,6 +23,7 @@ from forum.accounts.services import (
     normalise_email,
     too_long,
 )
+from forum.chat.realtime import disconnect_after_commit
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.events import after_commit
 from forum.extensions import db
@@ -197,6 +198,7 @@ def set_role(actor, group: Group, user: User, role: str) -> Membership:
     else:
         membership.role = role
         action = "membership.role"
+        disconnect_after_commit(user.id, "membership")  # open chat sockets rejoin as the new role
     record_audit(actor, action, group=group, target=user.email, details={"role": role})
     db.session.commit()
     forget_roles(user)
@@ -211,6 +213,7 @@ def remove_member(actor, group: Group, user: User) -> None:
         raise NotFound()
     db.session.delete(membership)
     record_audit(actor, "membership.remove", group=group, target=user.email)
+    disconnect_after_commit(user.id, "membership")  # cut off from the group's chat at once
     db.session.commit()
     forget_roles(user)
 

@@ -44,6 +44,10 @@ AUDIT_ACTIONS = {
     "post.hide": _l("post hidden"),
     "post.unhide": _l("post shown again"),
     "post.delete": _l("post deleted by a moderator"),
+    "chat.remove": _l("chat message removed"),
+    "chat.mute": _l("member muted in the chat"),
+    "chat.unmute": _l("member unmuted in the chat"),
+    "chat.slow_mode": _l("chat slow mode changed"),
 }
 
 

@@ -1,0 +1,94 @@
+"""The live chat of a group: messages (kept), mutes, per-group settings, mentions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from forum.accounts.models import User
+from forum.extensions import db
+from forum.groups.models import Group
+from forum.timeutil import UTCDateTime, utcnow
+from forum.workshops.models import Workshop
+
+
+class MessageKind:
+    MESSAGE = "message"
+    THREAD_NOTICE = "thread_notice"  # "continued as a thread": links to `thread_id`
+
+
+class ChatMessage(db.Model):
+    """One message of a group's chat.
+
+    Ids grow in the order messages are committed within a group (sending takes the group's
+    `chat_settings` row lock first), so "everything after id N" is a complete catch-up.
+    """
+
+    __table_args__ = (
+        # History pages, catch-up after an id, a member's last message (slow mode).
+        Index("ix_chat_message_group_id", "group_id", "id"),
+        Index("ix_chat_message_group_author", "group_id", "author_id", "id"),
+        Index("ix_chat_message_workshop", "workshop_id", "id"),
+        # A retried send (same client id) never makes a second message.
+        UniqueConstraint("author_id", "client_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("exchange_group.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(16), default=MessageKind.MESSAGE)
+    body: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    client_id: Mapped[str] = mapped_column(String(64))
+    # The session of the group that was live when the message was sent.
+    workshop_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workshop.id", ondelete="SET NULL"))
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("thread.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    group: Mapped[Group] = relationship()
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id], lazy="joined")
+    workshop: Mapped[Workshop | None] = relationship(lazy="joined")
+    thread = relationship("Thread", lazy="selectin")
+
+    @property
+    def removed(self) -> bool:
+        return self.removed_at is not None
+
+
+class ChatMute(db.Model):
+    """A member may not send messages in the group's chat until `until`."""
+
+    __table_args__ = (UniqueConstraint("group_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("exchange_group.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    until: Mapped[datetime] = mapped_column(UTCDateTime)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
+
+
+class ChatSettings(db.Model):
+    """A group's chat settings; its row is also the lock that orders the group's messages."""
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("exchange_group.id", ondelete="CASCADE"), primary_key=True)
+    slow_mode_seconds: Mapped[int] = mapped_column(default=0)
+    last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ChatMention(db.Model):
+    """A member mentioned (@handle) in a chat message."""
+
+    message_id: Mapped[int] = mapped_column(ForeignKey("chat_message.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"),
+                                         primary_key=True, index=True)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,239 @@
+"""Who is in a group's chat now: each person once, however many tabs, across all workers.
+
+A connection (Socket.IO sid) that joined a group counts its person as present. With Redis
+(FORUM_REDIS_URL) every worker writes its connections to shared keys that expire unless the
+worker refreshes them, so a crashed worker's connections disappear by themselves; without
+Redis one process keeps them in memory. Nothing here touches the database: presence is
+updated from disconnect handlers, which may run inside another request's commit hook.
+
+The store also knows the connections of each person (across workers with Redis), so that
+signing out or a removal from a group can disconnect all of them.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+
+TTL_SECONDS = 90  # a Redis entry lives this long unless its worker refreshes it
+REFRESH_SECONDS = 30
+
+
+@dataclass
+class _Local:
+    """This worker's connections: sid → person (and their alternative id at connect time)
+    and the groups the sid joined."""
+
+    user_id: int
+    alternative_id: str = ""
+    groups: set[int] = field(default_factory=set)
+
+
+class _LocalConnections:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.by_sid: dict[str, _Local] = {}
+
+    def connect(self, user_id: int, sid: str, alternative_id: str) -> None:
+        with self.lock:
+            self.by_sid[sid] = _Local(user_id, alternative_id)
+
+    def who(self, sid: str) -> tuple[int, str] | None:
+        with self.lock:
+            local = self.by_sid.get(sid)
+            return (local.user_id, local.alternative_id) if local else None
+
+    def joined(self, sid: str, group_id: int) -> None:
+        with self.lock:
+            if sid in self.by_sid:
+                self.by_sid[sid].groups.add(group_id)
+
+    def left(self, sid: str, group_id: int) -> None:
+        with self.lock:
+            if sid in self.by_sid:
+                self.by_sid[sid].groups.discard(group_id)
+
+    def groups_of(self, sid: str) -> set[int]:
+        with self.lock:
+            local = self.by_sid.get(sid)
+            return set(local.groups) if local else set()
+
+    def has_joined(self, sid: str, group_id: int) -> bool:
+        with self.lock:
+            local = self.by_sid.get(sid)
+            return bool(local and group_id in local.groups)
+
+    def forget(self, sid: str) -> _Local | None:
+        with self.lock:
+            return self.by_sid.pop(sid, None)
+
+    def snapshot(self) -> list[tuple[str, _Local]]:
+        with self.lock:
+            return [(sid, _Local(local.user_id, local.alternative_id, set(local.groups)))
+                    for sid, local in self.by_sid.items()]
+
+
+class MemoryPresence:
+    """One process: everything in dictionaries."""
+
+    def __init__(self) -> None:
+        self.local = _LocalConnections()
+        self._lock = threading.Lock()
+        self._groups: dict[int, dict[int, set[str]]] = {}  # group → person → sids
+        self._people: dict[int, dict] = {}
+        self._sids: dict[int, set[str]] = {}  # person → every connected sid
+
+    def connect(self, user_id: int, sid: str, alternative_id: str = "") -> None:
+        self.local.connect(user_id, sid, alternative_id)
+        with self._lock:
+            self._sids.setdefault(user_id, set()).add(sid)
+
+    def sids_of(self, user_id: int) -> set[str]:
+        with self._lock:
+            return set(self._sids.get(user_id, ()))
+
+    def join(self, group_id: int, person: dict, sid: str) -> bool:
+        """Add the connection; True when the person was not present before."""
+        self.local.joined(sid, group_id)
+        with self._lock:
+            people = self._groups.setdefault(group_id, {})
+            new = person["id"] not in people
+            people.setdefault(person["id"], set()).add(sid)
+            self._people[person["id"]] = person
+            return new
+
+    def leave(self, group_id: int, user_id: int, sid: str) -> bool:
+        """Remove the connection; True when it was the person's last one in the group."""
+        self.local.left(sid, group_id)
+        return self._leave_quietly(group_id, user_id, sid)
+
+    def disconnect(self, sid: str) -> tuple[int | None, list[int]]:
+        """Forget the connection; returns its person and the groups they are no longer in."""
+        local = self.local.forget(sid)
+        if local is None:
+            return None, []
+        gone = [g for g in sorted(local.groups) if self._leave_quietly(g, local.user_id, sid)]
+        with self._lock:
+            sids = self._sids.get(local.user_id)
+            if sids is not None:
+                sids.discard(sid)
+                if not sids:
+                    del self._sids[local.user_id]
+        return local.user_id, gone
+
+    def _leave_quietly(self, group_id: int, user_id: int, sid: str) -> bool:
+        with self._lock:
+            people = self._groups.get(group_id, {})
+            sids = people.get(user_id)
+            if not sids or sid not in sids:
+                return False
+            sids.discard(sid)
+            if sids:
+                return False
+            del people[user_id]
+            return True
+
+    def present(self, group_id: int) -> list[dict]:
+        with self._lock:
+            ids = list(self._groups.get(group_id, {}))
+            people = [self._people[i] for i in ids if i in self._people]
+        return sorted(people, key=lambda p: (p["name"].lower(), p["id"]))
+
+    def refresh(self) -> None:
+        pass
+
+    def needs_refresh(self) -> bool:
+        return False
+
+
+class RedisPresence:
+    """Several workers: sorted sets in Redis whose entries expire unless refreshed."""
+
+    def __init__(self, url: str, prefix: str = "forum:chat") -> None:
+        import redis
+
+        self.redis = redis.Redis.from_url(url, decode_responses=True)
+        self.prefix = prefix
+        self.local = _LocalConnections()
+
+    def _group_key(self, group_id: int) -> str:
+        return f"{self.prefix}:presence:{group_id}"
+
+    def _sids_key(self, user_id: int) -> str:
+        return f"{self.prefix}:sids:{user_id}"
+
+    def _people_key(self) -> str:
+        return f"{self.prefix}:people"
+
+    def connect(self, user_id: int, sid: str, alternative_id: str = "") -> None:
+        self.local.connect(user_id, sid, alternative_id)
+        key = self._sids_key(user_id)
+        with self.redis.pipeline() as pipe:
+            pipe.sadd(key, sid)
+            pipe.expire(key, 86400)
+            pipe.execute()
+
+    def sids_of(self, user_id: int) -> set[str]:
+        return set(self.redis.smembers(self._sids_key(user_id)))
+
+    def _people_in(self, group_id: int) -> set[int]:
+        key = self._group_key(group_id)
+        with self.redis.pipeline() as pipe:
+            pipe.zremrangebyscore(key, "-inf", time.time())
+            pipe.zrange(key, 0, -1)
+            _, members = pipe.execute()
+        return {int(member.split(":", 1)[0]) for member in members}
+
+    def join(self, group_id: int, person: dict, sid: str) -> bool:
+        self.local.joined(sid, group_id)
+        before = self._people_in(group_id)
+        with self.redis.pipeline() as pipe:
+            pipe.hset(self._people_key(), str(person["id"]), json.dumps(person))
+            pipe.zadd(self._group_key(group_id), {f"{person['id']}:{sid}": time.time()
+                                                  + TTL_SECONDS})
+            pipe.execute()
+        return person["id"] not in before
+
+    def leave(self, group_id: int, user_id: int, sid: str) -> bool:
+        self.local.left(sid, group_id)
+        return self._leave_quietly(group_id, user_id, sid)
+
+    def _leave_quietly(self, group_id: int, user_id: int, sid: str) -> bool:
+        removed = self.redis.zrem(self._group_key(group_id), f"{user_id}:{sid}")
+        return bool(removed) and user_id not in self._people_in(group_id)
+
+    def disconnect(self, sid: str) -> tuple[int | None, list[int]]:
+        local = self.local.forget(sid)
+        if local is None:
+            return None, []
+        gone = [g for g in sorted(local.groups) if self._leave_quietly(g, local.user_id, sid)]
+        self.redis.srem(self._sids_key(local.user_id), sid)
+        return local.user_id, gone
+
+    def present(self, group_id: int) -> list[dict]:
+        ids = sorted(self._people_in(group_id))
+        if not ids:
+            return []
+        rows = self.redis.hmget(self._people_key(), [str(i) for i in ids])
+        people = [json.loads(row) for row in rows if row]
+        return sorted(people, key=lambda p: (p["name"].lower(), p["id"]))
+
+    def needs_refresh(self) -> bool:
+        return True
+
+    def refresh(self) -> None:
+        """Extend this worker's entries (called every REFRESH_SECONDS by a background task)."""
+        expires = time.time() + TTL_SECONDS
+        with self.redis.pipeline() as pipe:
+            for sid, local in self.local.snapshot():
+                for group_id in local.groups:
+                    pipe.zadd(self._group_key(group_id), {f"{local.user_id}:{sid}": expires},
+                              xx=True)
+                pipe.expire(self._sids_key(local.user_id), 86400)
+            pipe.execute()
+
+
+def make_presence(redis_url: str | None):
+    return RedisPresence(redis_url) if redis_url else MemoryPresence()

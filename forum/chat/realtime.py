@@ -1,0 +1,173 @@
+"""The chat's Socket.IO plumbing: server options, this app's server, rooms, emits, kicks.
+
+`socketio` in forum.extensions is one object for the whole process, re-initialised by every
+`create_app` (tests make many apps). Each app therefore keeps the Socket.IO server made for it
+in `app.extensions["forum_chat"]`, and the chat emits through that one.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import socketio as python_socketio
+from flask import Flask, current_app
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from forum.chat.presence import REFRESH_SECONDS, make_presence
+from forum.events import after_commit
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "/chat"
+_EXTENSION = "forum_chat"
+
+
+def group_room(group_id: int) -> str:
+    return f"group-{group_id}"
+
+
+def user_room(user_id: int) -> str:
+    return f"user-{user_id}"
+
+
+# --- set-up ----------------------------------------------------------------------------------
+
+
+def socketio_options(app: Flask) -> dict:
+    """Options for `socketio.init_app`: async mode, message queue, allowed origins.
+
+    The client manager is always given explicitly: Flask-SocketIO keeps options between
+    `init_app` calls, and an app without Redis must not inherit the previous app's queue.
+    """
+    url = app.config.get("SOCKETIO_MESSAGE_QUEUE") or ""
+    manager = (python_socketio.RedisManager(url, channel="forum-socketio") if url
+               else python_socketio.Manager())
+    return {
+        "async_mode": app.config["FORUM_ASYNC_MODE"],
+        "manage_session": False,
+        "client_manager": manager,
+        "cors_allowed_origins": allowed_origin,
+        "cors_credentials": True,
+    }
+
+
+@dataclass
+class ChatState:
+    server: python_socketio.Server
+    presence: object  # presence.MemoryPresence | presence.RedisPresence
+    limiter: MovingWindowRateLimiter
+    refresher_started: bool = False
+    group_slugs: dict[int, str] = field(default_factory=dict)  # for presence_changed
+
+
+def init_app(app: Flask) -> None:
+    """Call right after `socketio.init_app(app)`: remembers the server made for this app."""
+    from forum.extensions import socketio
+
+    app.extensions[_EXTENSION] = ChatState(
+        server=socketio.server,
+        presence=make_presence(app.config.get("FORUM_REDIS_URL") or None),
+        limiter=MovingWindowRateLimiter(storage_from_string(app.config["RATELIMIT_STORAGE_URI"])),
+    )
+
+
+def state(app: Flask | None = None) -> ChatState:
+    return (app or current_app).extensions[_EXTENSION]
+
+
+def start_presence_refresher() -> None:
+    """With Redis, keep this worker's presence entries alive (one background task)."""
+    chat = state()
+    if chat.refresher_started or not chat.presence.needs_refresh():
+        return
+    chat.refresher_started = True
+    server, presence = chat.server, chat.presence
+
+    def refresh_forever():
+        while True:
+            server.sleep(REFRESH_SECONDS)
+            try:
+                presence.refresh()
+            except Exception:  # Redis away for a moment: try again at the next tick
+                log.exception("refreshing chat presence failed")
+
+    server.start_background_task(refresh_forever)
+
+
+# --- origins ---------------------------------------------------------------------------------
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def own_origins(config, environ) -> set[str]:
+    """The app's own origin: FORUM_BASE_URL's, and the one the request was addressed to."""
+    origins = {_origin(config["FORUM_BASE_URL"])} if config else set()
+    host = environ.get("HTTP_HOST")
+    if host:
+        origins.add(f"{environ.get('wsgi.url_scheme', 'http')}://{host}".lower())
+    return origins
+
+
+def allowed_origin(origin: str | None, environ: dict) -> bool:
+    """Engine.IO asks this for every request that has an Origin header."""
+    if not origin:
+        return True  # judged by `connection_allowed` at connect time
+    app = environ.get("flask.app")
+    return origin.lower() in own_origins(app.config if app else None, environ)
+
+
+def connection_allowed(headers, environ, config) -> bool:
+    """No cross-site socket: a foreign Origin is refused, and so is a browser without one.
+
+    Browsers send Origin on WebSocket handshakes and cross-origin requests, but not on a
+    same-origin GET (the polling handshake); there they send `Sec-Fetch-Site: same-origin`.
+    A browser-like request with neither is refused. Clients that are not browsers (no Origin,
+    no fetch metadata, no browser User-Agent) still need a valid session cookie.
+    """
+    origin = headers.get("Origin")
+    if origin:
+        return origin.lower() in own_origins(config, environ)
+    site = headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site == "same-origin"
+    return not headers.get("User-Agent", "").startswith("Mozilla/")
+
+
+# --- emitting --------------------------------------------------------------------------------
+
+
+def emit_to_group(group_id: int, event: str, data: dict, skip_sid: str | None = None) -> None:
+    state().server.emit(event, data, to=group_room(group_id), namespace=NAMESPACE,
+                        skip_sid=skip_sid)
+
+
+def emit_to_group_after_commit(group_id: int, event: str, data: dict) -> None:
+    """Queue an emit for when the current transaction commits (dropped on rollback)."""
+    after_commit(lambda: emit_to_group(group_id, event, data))
+
+
+def disconnect_user(user_id: int, reason: str) -> None:
+    """Tell every chat connection of the person why, then cut them all off (every worker)."""
+    chat = state()
+    chat.server.emit("session_ended", {"reason": reason}, to=user_room(user_id),
+                     namespace=NAMESPACE)
+    for sid in chat.presence.sids_of(user_id):
+        try:
+            chat.server.disconnect(sid, namespace=NAMESPACE)
+        except Exception:  # already gone
+            log.debug("could not disconnect %s", sid, exc_info=True)
+
+
+def disconnect_after_commit(user_id: int, reason: str) -> None:
+    """For services elsewhere: once this transaction commits, end the person's chat sockets.
+
+    reason: "signed_out" (logout, password change, deactivation) or "membership" (removed
+    from a group, role changed: the client reconnects and joins again with what it may do).
+    """
+    after_commit(lambda: disconnect_user(user_id, reason))

@@ -1,0 +1,486 @@
+"""Live chat: send, history and catch-up, moderation, "continue as a thread", transcripts.
+
+Plain functions taking the acting person first, one transaction per call, callable from the
+Socket.IO handlers and the HTTP views alike. Events reach the group's room only after the
+commit (forum.events.after_commit).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import format_datetime, format_timedelta
+from flask_babel import lazy_gettext as _l
+from limits import parse
+from sqlalchemy import func
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+
+from forum.accounts.models import User
+from forum.accounts.services import too_long
+from forum.chat import realtime
+from forum.chat.models import ChatMention, ChatMessage, ChatMute, ChatSettings, MessageKind
+from forum.discussions import services as discussions
+from forum.discussions.notify import mentioned_users
+from forum.errors import InvalidInput, NotFound, PermissionDenied
+from forum.extensions import db
+from forum.groups.models import Group
+from forum.groups.policy import (
+    can_moderate_group,
+    can_participate,
+    can_view_group,
+    role_in,
+)
+from forum.moderation.services import record_audit
+from forum.text import render_markdown
+from forum.timeutil import utcnow
+from forum.workshops.models import Workshop
+
+PAGE_SIZE = 50  # messages shown on opening the chat, and per older page
+CATCH_UP_LIMIT = 500  # messages per catch-up answer (the client asks again for more)
+PROMOTE_LIMIT = 50
+MUTE_MAX_MINUTES = 7 * 24 * 60
+SLOW_MODE_MAX_SECONDS = 3600
+MUTE_CHOICES = (5, 15, 60, 24 * 60)  # minutes, offered in the forms
+SLOW_MODE_CHOICES = (0, 10, 30, 60, 300)  # seconds
+_CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+class ChatError(InvalidInput):
+    """A refused chat action with a machine-readable code (for socket acknowledgements)."""
+
+    def __init__(self, code: str, message, field: str = "body", **extra):
+        super().__init__({field: message})
+        self.code = code
+        self.message = message
+        self.extra = extra
+
+    def ack(self) -> dict:
+        return {"ok": False, "error": self.code, "message": str(self.message), **self.extra}
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def _require_view(actor, group: Group) -> None:
+    if not can_view_group(actor, group):
+        raise NotFound()
+
+
+def get_message_for(actor, group: Group, message_id: int) -> ChatMessage:
+    _require_view(actor, group)
+    message = db.session.get(ChatMessage, message_id)
+    if message is None or message.group_id != group.id:
+        raise NotFound()
+    return message
+
+
+def live_workshop(group: Group, now: datetime | None = None) -> Workshop | None:
+    """The group's session that is live today (by the group's calendar), if any."""
+    today = (now or utcnow()).astimezone(ZoneInfo(group.time_zone)).date()
+    return db.session.scalar(
+        db.select(Workshop)
+        .where(Workshop.group_id == group.id, Workshop.cancelled_at.is_(None),
+               Workshop.day1 <= today, Workshop.day2 >= today)
+        .order_by(Workshop.day1.desc()).limit(1))
+
+
+# --- what clients receive --------------------------------------------------------------------
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def person(user: User | None) -> dict | None:
+    if user is None:
+        return None
+    return {"id": user.id, "name": user.name,
+            "organisation": user.organisation.name if user.organisation else None}
+
+
+def thread_path(group: Group, thread_id: int) -> str:
+    return f"/g/{group.slug}/t/{thread_id}"
+
+
+def message_payload(message: ChatMessage, group: Group) -> dict:
+    """A message as the protocol sends it (`message_created`, join and history answers)."""
+    payload = {
+        "id": message.id,
+        "group": group.slug,
+        "kind": message.kind,
+        "author": person(message.author),
+        "body_html": "" if message.removed else message.body_html,
+        "created_at": iso(message.created_at),
+        "client_id": message.client_id,
+        "workshop": message.workshop.number if message.workshop else None,
+        "removed": message.removed,
+    }
+    if message.kind == MessageKind.THREAD_NOTICE:
+        payload["thread"] = ({"id": message.thread_id, "title": message.thread.title,
+                              "url": thread_path(group, message.thread_id)}
+                             if message.thread is not None else None)
+    return payload
+
+
+# --- history ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    messages: list[ChatMessage]  # oldest first
+    has_more: bool  # older messages exist (before), or more after (catch-up)
+
+
+def _base(group: Group):
+    return db.select(ChatMessage).where(ChatMessage.group_id == group.id)
+
+
+def history(actor, group: Group, *, before_id: int | None = None,
+            limit: int = PAGE_SIZE) -> Page:
+    """The newest messages (before `before_id` when given), oldest first."""
+    _require_view(actor, group)
+    limit = max(1, min(limit, PAGE_SIZE))
+    statement = _base(group).order_by(ChatMessage.id.desc()).limit(limit + 1)
+    if before_id is not None:
+        statement = statement.where(ChatMessage.id < before_id)
+    rows = list(db.session.scalars(statement))
+    return Page(list(reversed(rows[:limit])), len(rows) > limit)
+
+
+def catch_up(actor, group: Group, after_id: int, limit: int = CATCH_UP_LIMIT) -> Page:
+    """Every message after `after_id` (up to `limit`), oldest first: what a client missed."""
+    _require_view(actor, group)
+    rows = list(db.session.scalars(
+        _base(group).where(ChatMessage.id > after_id).order_by(ChatMessage.id).limit(limit + 1)))
+    return Page(rows[:limit], len(rows) > limit)
+
+
+# --- sending ---------------------------------------------------------------------------------
+
+
+def _settings_for_update(group: Group) -> ChatSettings:
+    """The group's settings row, locked until commit: messages of a group get ids in the order
+    they commit, so a client that saw id N and asks for "after N" misses nothing."""
+    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" \
+        else sqlite_insert
+    db.session.execute(insert(ChatSettings).values(group_id=group.id, slow_mode_seconds=0)
+                       .on_conflict_do_nothing())
+    return db.session.execute(
+        db.select(ChatSettings).where(ChatSettings.group_id == group.id).with_for_update()
+        .execution_options(populate_existing=True)).scalar_one()
+
+
+def slow_mode_seconds(group: Group) -> int:
+    return db.session.scalar(db.select(ChatSettings.slow_mode_seconds).where(
+        ChatSettings.group_id == group.id)) or 0
+
+
+def _by_client_id(actor, client_id: str) -> ChatMessage | None:
+    return db.session.scalar(db.select(ChatMessage).where(
+        ChatMessage.author_id == actor.id, ChatMessage.client_id == client_id))
+
+
+def _check_client_id(client_id) -> str:
+    if not isinstance(client_id, str) or not _CLIENT_ID.match(client_id):
+        raise ChatError("bad_request", _l("The message has no valid client id."),
+                        field="client_id")
+    return client_id
+
+
+def active_mute(group: Group, user, now: datetime | None = None) -> ChatMute | None:
+    return db.session.scalar(db.select(ChatMute).where(
+        ChatMute.group_id == group.id, ChatMute.user_id == user.id,
+        ChatMute.until > (now or utcnow())))
+
+
+def _rate_limiter():
+    chat = realtime.state()
+    return chat.limiter, parse(current_app.config["FORUM_CHAT_RATE"])
+
+
+def _take_rate(actor, group: Group) -> None:
+    limiter, item = _rate_limiter()
+    keys = ("chat", str(group.id), str(actor.id))
+    if not limiter.hit(item, *keys):
+        reset = limiter.get_window_stats(item, *keys).reset_time
+        wait = max(1, math.ceil(reset - time.time()))
+        raise ChatError("rate_limited", _l(
+            "You are sending messages too fast. Slow down: try again in %(seconds)d s.",
+            seconds=wait), retry_after=wait)
+
+
+def _check_slow_mode(actor, group: Group, seconds: int, now: datetime) -> None:
+    if not seconds:
+        return
+    last = db.session.scalar(db.select(func.max(ChatMessage.created_at)).where(
+        ChatMessage.group_id == group.id, ChatMessage.author_id == actor.id,
+        ChatMessage.kind == MessageKind.MESSAGE))
+    wait = seconds - (now - last).total_seconds() if last is not None else 0
+    if wait > 0:
+        raise ChatError("slow_mode", _l(
+            "Slow mode is on: one message every %(every)d s. Try again in %(seconds)d s.",
+            every=seconds, seconds=math.ceil(wait)), retry_after=math.ceil(wait))
+
+
+def send_message(actor, group: Group, body, client_id) -> ChatMessage:
+    """Post a message; the same `client_id` again returns the first message, never a second."""
+    if not can_participate(actor, group):
+        _require_view(actor, group)
+        raise PermissionDenied()
+    client_id = _check_client_id(client_id)
+    existing = _by_client_id(actor, client_id)
+    if existing is not None:
+        if existing.group_id != group.id:
+            raise ChatError("bad_request", _l("This client id was used for another message."),
+                            field="client_id")
+        return existing
+    if not isinstance(body, str):
+        raise ChatError("bad_request", _l("The message has no text."))
+    body = body.strip()
+    if not body:
+        raise ChatError("empty", _l("Write something first."))
+    limit = current_app.config["FORUM_CHAT_MAX_LENGTH"]
+    if len(body) > limit:
+        raise ChatError("too_long", too_long(limit), limit=limit)
+    now = utcnow()
+    moderator = can_moderate_group(actor, group)
+    mute = None if moderator else active_mute(group, actor, now)
+    if mute is not None:
+        remaining = mute.until - now
+        raise ChatError("muted", _l(
+            "A moderator has muted you in this chat. You can write again in %(time)s.",
+            time=format_timedelta(remaining, threshold=1.1, add_direction=False)),
+            retry_after=math.ceil(remaining.total_seconds()), until=iso(mute.until))
+    if not moderator:
+        _check_slow_mode(actor, group, slow_mode_seconds(group), now)
+    workshop = live_workshop(group, now)
+    body_html = render_markdown(body)
+    mentioned = [user.id for user in mentioned_users(group, body) if user.id != actor.id]
+    # Counted before the group's lock is taken: with Redis this waits on the network, and
+    # under gevent no other greenlet should wait behind a lock held meanwhile (SQLite).
+    _take_rate(actor, group)
+    settings = _settings_for_update(group)
+    if not moderator and settings.slow_mode_seconds:
+        try:  # again under the lock: two sends at once by one member
+            _check_slow_mode(actor, group, settings.slow_mode_seconds, now)
+        except ChatError:
+            db.session.rollback()
+            raise
+    message = ChatMessage(group_id=group.id, author_id=actor.id, body=body, body_html=body_html,
+                          client_id=client_id, workshop=workshop, created_at=now)
+    settings.last_message_at = now
+    db.session.add(message)
+    db.session.flush()
+    for user_id in mentioned:
+        db.session.add(ChatMention(message_id=message.id, user_id=user_id))
+    payload = message_payload(message, group)
+    realtime.emit_to_group_after_commit(group.id, "message_created", payload)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same client id, sent twice at the same moment
+        db.session.rollback()
+        existing = _by_client_id(actor, client_id)
+        if existing is None:
+            raise
+        return existing
+    return message
+
+
+# --- moderation ------------------------------------------------------------------------------
+
+
+def _require_moderator(actor, group: Group) -> None:
+    if not can_moderate_group(actor, group):
+        _require_view(actor, group)
+        raise PermissionDenied()
+
+
+def remove_message(actor, group: Group, message_id: int) -> ChatMessage:
+    """A moderator removes a message: everyone sees "removed by a moderator" at once."""
+    _require_moderator(actor, group)
+    message = get_message_for(actor, group, message_id)
+    if message.removed:
+        return message
+    message.removed_at, message.removed_by_id = utcnow(), actor.id
+    record_audit(actor, "chat.remove", group=group,
+                 target=message.author.name if message.author else "",
+                 details={"message_id": message.id, "text": message.body[:200]})
+    realtime.emit_to_group_after_commit(group.id, "message_removed",
+                                        {"id": message.id, "group": group.slug})
+    db.session.commit()
+    return message
+
+
+def _member(group: Group, user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None or role_in(user, group) is None:
+        raise NotFound()
+    return user
+
+
+def mute_member(actor, group: Group, user_id: int, minutes: int) -> ChatMute:
+    _require_moderator(actor, group)
+    user = _member(group, user_id)
+    if not isinstance(minutes, int) or not 1 <= minutes <= MUTE_MAX_MINUTES:
+        raise InvalidInput({"minutes": _l("Choose a time from the list.")})
+    if can_moderate_group(user, group):
+        raise InvalidInput({"": _l("Moderators cannot be muted.")})
+    until = utcnow() + timedelta(minutes=minutes)
+    mute = db.session.scalar(db.select(ChatMute).where(ChatMute.group_id == group.id,
+                                                       ChatMute.user_id == user.id))
+    if mute is None:
+        mute = ChatMute(group_id=group.id, user_id=user.id)
+        db.session.add(mute)
+    mute.until, mute.by_id = until, actor.id
+    record_audit(actor, "chat.mute", group=group, target=user.name,
+                 details={"user_id": user.id, "minutes": minutes})
+    db.session.commit()
+    return mute
+
+
+def unmute_member(actor, group: Group, user_id: int) -> None:
+    _require_moderator(actor, group)
+    user = _member(group, user_id)
+    mute = active_mute(group, user)
+    if mute is not None:
+        mute.until = utcnow()
+        record_audit(actor, "chat.unmute", group=group, target=user.name,
+                     details={"user_id": user.id})
+        db.session.commit()
+
+
+def list_mutes(actor, group: Group) -> list[ChatMute]:
+    _require_moderator(actor, group)
+    return list(db.session.scalars(db.select(ChatMute).where(
+        ChatMute.group_id == group.id, ChatMute.until > utcnow()).order_by(ChatMute.until)))
+
+
+def set_slow_mode(actor, group: Group, seconds: int) -> None:
+    _require_moderator(actor, group)
+    if not isinstance(seconds, int) or not 0 <= seconds <= SLOW_MODE_MAX_SECONDS:
+        raise InvalidInput({"seconds": _l("Choose a time from the list.")})
+    settings = _settings_for_update(group)
+    if settings.slow_mode_seconds == seconds:
+        db.session.commit()
+        return
+    settings.slow_mode_seconds = seconds
+    record_audit(actor, "chat.slow_mode", group=group, target=group.slug,
+                 details={"seconds": seconds})
+    realtime.emit_to_group_after_commit(group.id, "slow_mode_changed",
+                                        {"group": group.slug, "seconds": seconds})
+    db.session.commit()
+
+
+# --- continue as a thread --------------------------------------------------------------------
+
+
+def chat_link(group: Group, messages: list[ChatMessage]) -> str:
+    """A link to the chat page showing these messages (an older page when needed)."""
+    return f"/g/{group.slug}/chat?before_id={messages[-1].id + 1}#message-{messages[0].id}"
+
+
+def _quote(group: Group, messages: list[ChatMessage]) -> str:
+    parts = [str(_l("Continued from [the chat of %(group)s](%(link)s):", group=group.name,
+                    link=chat_link(group, messages)))]
+    for message in messages:
+        author = message.author.name if message.author else str(_l("former member"))
+        when = format_datetime(message.created_at, "short")
+        quoted = "\n".join(f"> {line}" if line else ">" for line in message.body.splitlines())
+        parts.append(f"> **{author}**, {when}:\n>\n{quoted}")
+    return "\n\n".join(parts)
+
+
+def promote_to_thread(actor, group: Group, message_ids, title: str,
+                      client_token: str | None = None):
+    """Start a thread quoting the chosen messages; the chat gets a notice linking to it.
+
+    `client_token` makes a resent form return the same thread and notice.
+    """
+    if not can_participate(actor, group):
+        _require_view(actor, group)
+        raise PermissionDenied()
+    try:
+        ids = sorted({int(i) for i in message_ids or []})
+    except (TypeError, ValueError):
+        raise InvalidInput({"message_ids": _l("Choose messages of this chat.")}) from None
+    if not ids:
+        raise InvalidInput({"message_ids": _l("Choose at least one message.")})
+    if len(ids) > PROMOTE_LIMIT:
+        raise InvalidInput({"message_ids": _l("Choose at most %(n)d messages.", n=PROMOTE_LIMIT)})
+    messages = list(db.session.scalars(_base(group).where(
+        ChatMessage.id.in_(ids), ChatMessage.kind == MessageKind.MESSAGE,
+        ChatMessage.removed_at.is_(None)).order_by(ChatMessage.id)))
+    if len(messages) != len(ids):
+        raise InvalidInput({"message_ids": _l("Choose messages of this chat.")})
+    numbers = [m.workshop.number for m in messages if m.workshop is not None]
+    token = f"chat:{client_token}" if client_token else None
+    thread = discussions.start_thread(
+        actor, group, title=title, body=_quote(group, messages),
+        workshop_number=numbers[-1] if numbers else None, client_token=token)
+
+    notice_id = f"thread-{thread.id}"
+    if _by_client_id(actor, notice_id) is None:
+        settings = _settings_for_update(group)
+        now = utcnow()
+        workshop = live_workshop(group, now)
+        notice = ChatMessage(group_id=group.id, author_id=actor.id,
+                             kind=MessageKind.THREAD_NOTICE, body=thread.title, body_html="",
+                             client_id=notice_id, thread_id=thread.id, created_at=now,
+                             workshop_id=workshop.id if workshop else None)
+        settings.last_message_at = now
+        db.session.add(notice)
+        db.session.flush()
+        realtime.emit_to_group_after_commit(group.id, "message_created",
+                                            message_payload(notice, group))
+        db.session.commit()
+    return thread
+
+
+# --- mentions and transcripts ----------------------------------------------------------------
+
+
+def unread_mentions(actor) -> int:
+    return db.session.scalar(db.select(func.count()).select_from(ChatMention).where(
+        ChatMention.user_id == actor.id, ChatMention.read_at.is_(None))) or 0
+
+
+def mentions_in(actor, group: Group, messages: list[ChatMessage]) -> set[int]:
+    """Ids among `messages` that mention the actor; opening the chat marks them read."""
+    ids = [m.id for m in messages]
+    if not ids:
+        return set()
+    mentioned = set(db.session.scalars(db.select(ChatMention.message_id).where(
+        ChatMention.user_id == actor.id, ChatMention.message_id.in_(ids))))
+    if mentioned:
+        db.session.execute(db.update(ChatMention).where(
+            ChatMention.user_id == actor.id, ChatMention.message_id.in_(mentioned),
+            ChatMention.read_at.is_(None)).values(read_at=utcnow()))
+        db.session.commit()
+    return mentioned
+
+
+@dataclass(frozen=True)
+class TranscriptDay:
+    day: date
+    messages: list[ChatMessage]
+
+
+def transcript(actor, workshop: Workshop) -> list[TranscriptDay]:
+    """The chat during a session, by day in the group's time zone (removed ones included as
+    placeholders, so the record shows that something was there)."""
+    group = workshop.group
+    _require_view(actor, group)
+    zone = ZoneInfo(group.time_zone)
+    days: dict[date, list[ChatMessage]] = {}
+    for message in db.session.scalars(db.select(ChatMessage).where(
+            ChatMessage.workshop_id == workshop.id).order_by(ChatMessage.id)):
+        days.setdefault(message.created_at.astimezone(zone).date(), []).append(message)
+    return [TranscriptDay(day, messages) for day, messages in sorted(days.items())]

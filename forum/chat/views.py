@@ -1,0 +1,237 @@
+"""The chat page (works without JavaScript), older pages as JSON, moderators' forms."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_datetime, get_timezone
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from forum.accounts.forms import EmptyForm
+from forum.chat import services
+from forum.chat.forms import MUTE_OPTIONS, MessageForm, MuteForm, PromoteForm, SlowModeForm
+from forum.chat.models import MessageKind
+from forum.discussions.notify import handle_for
+from forum.errors import InvalidInput, NotFound, PermissionDenied
+from forum.forms import apply_errors
+from forum.groups.policy import can_moderate_group, can_participate
+from forum.groups.views import load_group
+
+bp = Blueprint("chat", __name__)
+
+
+def _new_client_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > \
+        request.accept_mimetypes["text/html"]
+
+
+def _render(group, *, before_id: int | None = None, form: MessageForm | None = None,
+            promote_form: PromoteForm | None = None):
+    page = services.history(current_user, group, before_id=before_id)
+    if form is None:
+        form = MessageForm(formdata=None)
+        form.client_id.data = _new_client_id()
+    if promote_form is None:
+        promote_form = PromoteForm(formdata=None)
+        promote_form.client_token.data = _new_client_id()
+    moderator = can_moderate_group(current_user, group)
+    slow_form = SlowModeForm(formdata=None)
+    slow_form.seconds.data = services.slow_mode_seconds(group)
+    return render_template(
+        "chat/index.html", group=group, page=page, before_id=before_id, form=form,
+        promote_form=promote_form, slow_form=slow_form,
+        action_form=EmptyForm(), can_send=can_participate(current_user, group),
+        can_moderate=moderator, mutes=services.list_mutes(current_user, group) if moderator
+        else [], mentions=services.mentions_in(current_user, group, page.messages),
+        max_length=current_app.config["FORUM_CHAT_MAX_LENGTH"],
+        live=services.live_workshop(group), notice_kind=MessageKind.THREAD_NOTICE,
+    ), 400 if form.errors or promote_form.errors else 200
+
+
+@bp.get("/g/<slug>/chat")
+@login_required
+def index(slug: str):
+    group = load_group(slug)
+    return _render(group, before_id=request.args.get("before_id", type=int))
+
+
+@bp.get("/g/<slug>/chat/messages")
+@login_required
+def messages(slug: str):
+    """Older pages (`before_id`) or a catch-up (`after_id`) as JSON, oldest first."""
+    group = load_group(slug)
+    after_id = request.args.get("after_id", type=int)
+    if after_id is not None:
+        page = services.catch_up(current_user, group, after_id)
+    else:
+        page = services.history(current_user, group,
+                                before_id=request.args.get("before_id", type=int))
+    return jsonify({"ok": True, "group": group.slug, "has_more": page.has_more,
+                    "messages": [services.message_payload(m, group) for m in page.messages]})
+
+
+@bp.post("/g/<slug>/chat/messages")
+@login_required
+def send(slug: str):
+    """The form without JavaScript (the script sends over Socket.IO instead)."""
+    group = load_group(slug)
+    if not can_participate(current_user, group):
+        abort(403)
+    form = MessageForm()
+    if form.validate_on_submit():
+        try:
+            message = services.send_message(current_user, group, form.body.data or "",
+                                            form.client_id.data or _new_client_id())
+        except InvalidInput as error:
+            apply_errors(form, error)
+        else:
+            return redirect(url_for("chat.index", slug=slug, _anchor=f"message-{message.id}"))
+    elif not form.errors:
+        form.form_errors.append(_("The form had expired. Please send it again."))
+    return _render(group, form=form)
+
+
+def _moderation_done(group, message: str, anchor: str | None = None):
+    if _wants_json():
+        return jsonify({"ok": True, "message": message})
+    flash(message, "success")
+    return redirect(url_for("chat.index", slug=group.slug, _anchor=anchor))
+
+
+def _moderation_failed(group, message: str, status: int = 400):
+    if _wants_json():
+        return jsonify({"ok": False, "message": message}), status
+    flash(message, "error")
+    return redirect(url_for("chat.index", slug=group.slug))
+
+
+def _load_moderated(slug: str):
+    group = load_group(slug)
+    if not can_moderate_group(current_user, group):
+        abort(403)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    return group
+
+
+@bp.post("/g/<slug>/chat/messages/<int:message_id>/remove")
+@login_required
+def remove(slug: str, message_id: int):
+    group = _load_moderated(slug)
+    try:
+        services.remove_message(current_user, group, message_id)
+    except NotFound:
+        abort(404)
+    return _moderation_done(group, _("The message was removed."), f"message-{message_id}")
+
+
+@bp.post("/g/<slug>/chat/mute")
+@login_required
+def mute(slug: str):
+    group = _load_moderated(slug)
+    form = MuteForm()
+    try:
+        mute = services.mute_member(current_user, group, form.user_id.data or 0,
+                                    form.minutes.data if form.minutes.validate(form) else 0)
+    except NotFound:
+        abort(404)
+    except InvalidInput as error:
+        return _moderation_failed(group, " ".join(str(m) for m in error.errors.values()))
+    return _moderation_done(group, _("%(name)s cannot write in the chat until %(time)s.",
+                                     name=mute.user.name,
+                                     time=format_datetime(mute.until, "short")))
+
+
+@bp.post("/g/<slug>/chat/mute/<int:user_id>/lift")
+@login_required
+def unmute(slug: str, user_id: int):
+    group = _load_moderated(slug)
+    try:
+        services.unmute_member(current_user, group, user_id)
+    except NotFound:
+        abort(404)
+    return _moderation_done(group, _("The member can write in the chat again."))
+
+
+@bp.post("/g/<slug>/chat/slow-mode")
+@login_required
+def slow_mode(slug: str):
+    group = _load_moderated(slug)
+    form = SlowModeForm()
+    try:
+        services.set_slow_mode(current_user, group,
+                               form.seconds.data if form.seconds.validate(form) else -1)
+    except InvalidInput as error:
+        return _moderation_failed(group, " ".join(str(m) for m in error.errors.values()))
+    seconds = form.seconds.data
+    return _moderation_done(group, _("Slow mode is off.") if not seconds else
+                            _("Slow mode is on: one message every %(n)d seconds per member.",
+                              n=seconds))
+
+
+@bp.post("/g/<slug>/chat/thread")
+@login_required
+def promote(slug: str):
+    """Continue the selected messages as a thread."""
+    group = load_group(slug)
+    if not can_participate(current_user, group):
+        abort(403)
+    form = PromoteForm()
+    if form.validate_on_submit():
+        try:
+            thread = services.promote_to_thread(current_user, group, form.message_ids.data,
+                                                form.title.data or "", form.client_token.data)
+        except PermissionDenied:
+            abort(403)
+        except InvalidInput as error:
+            apply_errors(form, error)
+        else:
+            flash(_("The conversation continues in this thread."), "success")
+            return redirect(url_for("discussions.thread", slug=slug, thread_id=thread.id))
+    elif not form.errors:
+        form.form_errors.append(_("The form had expired. Please send it again."))
+    return _render(group, promote_form=form)
+
+
+# --- helpers for other features' templates ---------------------------------------------------
+
+
+@bp.app_context_processor
+def chat_helpers():
+    def chat_transcript(workshop):
+        """The session's chat by day, for the session page (read once per page)."""
+        cache = g.setdefault("chat_transcripts", {})
+        if workshop.id not in cache:
+            cache[workshop.id] = services.transcript(current_user, workshop)
+        return cache[workshop.id]
+
+    def chat_mute_choices():
+        return MUTE_OPTIONS
+
+    def chat_my_handle() -> str:
+        return handle_for(current_user.name) if current_user.is_authenticated else ""
+
+    def chat_time_zone() -> str:
+        return str(get_timezone())
+
+    return {"chat_transcript": chat_transcript, "new_chat_client_id": _new_client_id,
+            "chat_mute_choices": chat_mute_choices, "chat_notice_kind": MessageKind.THREAD_NOTICE,
+            "chat_my_handle": chat_my_handle, "chat_time_zone": chat_time_zone}

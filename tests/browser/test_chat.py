@@ -1,0 +1,111 @@
+"""Two members chat in two Chromium pages; one goes offline and comes back.
+
+The chat needs the server the way it runs in production (gunicorn's gevent worker, WebSocket
+upgrade), so this journey starts its own server on a temporary database instead of the
+threaded live server the other journeys share.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.conftest import TIMEOUT_MS, assert_accessible, expect
+from tests.chat.live import PASSWORD, chat_server, prepare_database
+
+
+@pytest.fixture(scope="module")
+def chat_site(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("chat-browser")
+    database = f"sqlite:///{tmp / 'forum.db'}"
+    people = prepare_database(database)
+    with chat_server(database, tmp) as url:
+        yield url, people
+
+
+def _open_chat(browser, url: str, email: str, slug: str):
+    context = browser.new_context(base_url=url, locale="en-US")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.goto("/login")
+    page.get_by_label("E-mail address", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in", exact=True).click()
+    page.goto(f"/g/{slug}/chat")
+    expect(page.locator("[data-chat-status]")).to_have_text(re.compile("^Connected"))
+    return context, page
+
+
+def _say(page, text: str) -> None:
+    box = page.get_by_label("Message", exact=True)
+    box.fill(text)
+    box.press("Enter")
+
+
+def _ids(page) -> list[str]:
+    return page.locator("[data-chat-list] > li[data-id]").evaluate_all(
+        "items => items.map(item => item.dataset.id)")
+
+
+def _texts(page) -> list[str]:
+    return page.locator("[data-chat-list] > li[data-id] .chat-body").all_inner_texts()
+
+
+def test_two_members_chat_and_one_comes_back_after_going_offline(browser, chat_site):
+    url, people = chat_site
+    slug = people["group"]
+    contexts = []
+    try:
+        anna_context, anna = _open_chat(browser, url, people["member"]["email"], slug)
+        contexts.append(anna_context)
+        marta_context, marta = _open_chat(browser, url, people["moderator"]["email"], slug)
+        contexts.append(marta_context)
+        assert_accessible(anna)
+
+        presence = anna.locator("[data-chat-present]")
+        expect(presence).to_contain_text(people["moderator"]["name"])
+
+        _say(anna, "Dzień dobry, czy widać moją wiadomość?")
+        expect(marta.locator("[data-chat-list]")).to_contain_text("czy widać moją wiadomość")
+        _say(marta, "Widać! **Witamy**")
+        expect(anna.locator("[data-chat-list] strong")).to_have_text("Witamy")
+
+        # Anna's laptop loses the network; Marta goes on, Anna writes while offline.
+        anna_context.set_offline(True)
+        expect(anna.locator("[data-chat-status]")).to_have_text(re.compile("^Offline"),
+                                                                 timeout=30_000)
+        for n in range(3):
+            _say(marta, f"W czasie przerwy {n}")
+        _say(anna, "Napisane bez sieci")
+        expect(anna.locator(".chat-message.is-pending")).to_have_count(1)
+        expect(anna.locator("[data-chat-list]")).not_to_contain_text("W czasie przerwy 0")
+
+        anna_context.set_offline(False)
+        expect(anna.locator("[data-chat-status]")).to_have_text(re.compile("^Connected"),
+                                                                 timeout=30_000)
+        expect(anna.locator("[data-chat-list]")).to_contain_text("W czasie przerwy 2")
+        expect(marta.locator("[data-chat-list]")).to_contain_text("Napisane bez sieci")
+        expect(anna.locator(".chat-message.is-pending")).to_have_count(0)
+
+        expected = ["Dzień dobry, czy widać moją wiadomość?", "Widać! Witamy",
+                    "W czasie przerwy 0", "W czasie przerwy 1", "W czasie przerwy 2",
+                    "Napisane bez sieci"]
+        for page in (anna, marta):
+            expect(page.locator("[data-chat-list] > li[data-id]")).to_have_count(len(expected))
+            ids = _ids(page)
+            assert len(set(ids)) == len(ids) and ids == sorted(ids, key=int)
+            assert _texts(page) == expected
+        assert _ids(anna) == _ids(marta)
+
+        # The moderator removes a message: it disappears for Anna at once, in place.
+        first = marta.locator(f"#message-{_ids(marta)[0]}")
+        first.locator("summary").click()
+        first.get_by_role("button", name="Remove the message").click()
+        expect(anna.locator(f"#message-{_ids(anna)[0]}")).to_contain_text(
+            "Removed by a moderator.")
+        expect(anna.locator("[data-chat-list]")).not_to_contain_text("czy widać moją")
+    finally:
+        for context in contexts:
+            context.close()
