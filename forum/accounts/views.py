@@ -28,8 +28,8 @@ from forum.accounts.forms import (
     ResetPasswordForm,
 )
 from forum.config import LOCALES
-from forum.extensions import limiter
 from forum.errors import InvalidInput
+from forum.extensions import limiter
 from forum.forms import apply_errors, locale_choices, organisation_choices
 from forum.groups import services as group_services
 from forum.web import safe_next
