@@ -37,6 +37,7 @@ from forum.groups.policy import (
     can_participate,
     can_view_group,
     role_in,
+    roles_of,
 )
 from forum.moderation.services import record_audit
 from forum.text import render_markdown
@@ -450,6 +451,19 @@ def promote_to_thread(actor, group: Group, message_ids, title: str,
 def unread_mentions(actor) -> int:
     return db.session.scalar(db.select(func.count()).select_from(ChatMention).where(
         ChatMention.user_id == actor.id, ChatMention.read_at.is_(None))) or 0
+
+
+def unread_mentions_list(actor, limit: int = 20) -> list[ChatMessage]:
+    """Chat messages that mention the actor and that the actor has not seen yet (newest first),
+    in groups the actor still belongs to; for the notifications page."""
+    group_ids = list(roles_of(actor))
+    if not group_ids:
+        return []
+    return list(db.session.scalars(
+        db.select(ChatMessage).join(ChatMention, ChatMention.message_id == ChatMessage.id)
+        .where(ChatMention.user_id == actor.id, ChatMention.read_at.is_(None),
+               ChatMessage.group_id.in_(group_ids), ChatMessage.removed_at.is_(None))
+        .order_by(ChatMessage.id.desc()).limit(limit)))
 
 
 def mentions_in(actor, group: Group, messages: list[ChatMessage]) -> set[int]:

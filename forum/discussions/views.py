@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from forum.accounts.forms import EmptyForm
+from forum.chat import services as chat_services
 from forum.discussions import notify, services
 from forum.discussions.forms import (
     EditPostForm,
@@ -316,6 +317,7 @@ def notifications():
     before = request.args.get("before", type=int)
     items, next_before = notify.list_notifications(current_user, before)
     return render_template("discussions/notifications.html", items=items,
+                           chat_mentions=chat_services.unread_mentions_list(current_user),
                            next_before=next_before, action_form=EmptyForm(),
                            page_of=services.page_of)
 

@@ -170,3 +170,15 @@ def test_the_session_page_has_the_chat_while_live_and_its_transcript_after(app, 
     concluded = client.get(f"/g/{personas.g1.slug}/sessions/1").get_data(as_text=True)
     assert "Chat during the session" in concluded and "z poprzedniej sesji" in concluded
     assert "Day 1" in concluded and "data-chat " not in concluded
+
+
+def test_chat_mentions_reach_the_notifications_page(personas, login_as):
+    moderator = login_as(personas.moderator)
+    moderator.post(f"/g/{personas.g1.slug}/chat/messages",
+                   data={"body": "Czy @jan.kowalski ma kwestionariusz?"})
+    member = login_as(personas.member)
+    assert 'class="count-badge">1<' in member.get("/").get_data(as_text=True)
+    page = member.get("/notifications").get_data(as_text=True)
+    assert "mentioned you in the chat of Miasta testowe" in page
+    member.get(f"/g/{personas.g1.slug}/chat")  # seeing the message marks the mention read
+    assert 'class="count-badge"' not in member.get("/").get_data(as_text=True)
