@@ -52,7 +52,7 @@ translations: $(MO_FILES)
 
 # After changing UI strings: refresh the catalogues, then translate the new entries.
 extract-messages: $(STAMP_PY)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs='.* __pycache__ node_modules .venv' -o forum/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --ignore-dirs='.* __pycache__ node_modules .venv' -o forum/translations/messages.pot .
 	$(BIN)/pybabel update -i forum/translations/messages.pot -d forum/translations --no-fuzzy-matching
 
 lint: $(STAMP_PY)
