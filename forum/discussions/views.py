@@ -19,7 +19,7 @@ from forum.discussions.forms import (
     ThreadForm,
 )
 from forum.errors import InvalidInput, NotFound, PermissionDenied
-from forum.forms import apply_errors
+from forum.forms import apply_errors, session_choices
 from forum.groups.policy import can_edit_post, can_participate
 from forum.groups.views import load_group
 from forum.materials import services as material_services
@@ -50,9 +50,7 @@ def _post_url(post) -> str:
 
 
 def _session_choices(group, empty_label):
-    return [(0, empty_label), *((w.number, _("Session %(number)d: %(theme)s", number=w.number,
-                                                theme=w.theme))
-                                for w in workshop_services.list_workshops(current_user, group))]
+    return session_choices(workshop_services.list_workshops(current_user, group), empty_label)
 
 
 def _quote(post) -> str:

@@ -21,7 +21,7 @@ from forum.accounts.forms import EmptyForm
 from forum.accounts.services import list_organisations
 from forum.discussions import services as discussions
 from forum.errors import InvalidInput, NotFound, PermissionDenied
-from forum.forms import apply_errors, organisation_choices
+from forum.forms import apply_errors, organisation_choices, session_choices
 from forum.groups.policy import can_add_material_version, can_upload_material
 from forum.groups.views import load_group
 from forum.i18n import LANGUAGE_NAMES
@@ -43,9 +43,7 @@ def _load(slug: str, material_id: int):
 
 
 def _session_choices(group, empty_label):
-    workshops = workshop_services.list_workshops(current_user, group)
-    return [(0, empty_label), *((w.number, _("Session %(number)d: %(theme)s", number=w.number,
-                                                theme=w.theme)) for w in workshops)]
+    return session_choices(workshop_services.list_workshops(current_user, group), empty_label)
 
 
 def _upload(field) -> services.Upload | None:
