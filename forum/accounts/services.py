@@ -94,7 +94,7 @@ def time_zone_names() -> tuple[str, ...]:
     )
 
 
-def _check_profile_fields(name: str, position: str, locale: str, time_zone: str) -> dict:
+def check_profile_fields(name: str, position: str, locale: str, time_zone: str) -> dict:
     errors = {}
     if not name.strip():
         errors["name"] = _l("Enter your name.")
@@ -109,7 +109,7 @@ def _check_profile_fields(name: str, position: str, locale: str, time_zone: str)
     return errors
 
 
-def _organisation_or_error(organisation_id: int | None, errors: dict) -> Organisation | None:
+def organisation_or_error(organisation_id: int | None, errors: dict) -> Organisation | None:
     if not organisation_id:
         return None
     organisation = db.session.get(Organisation, organisation_id)
@@ -262,8 +262,8 @@ def update_profile(actor: User, user: User, *, name: str, organisation_id: int |
                    position: str, locale: str, time_zone: str) -> User:
     if actor.id != user.id and not can_administer(actor):
         raise NotFound()
-    errors = _check_profile_fields(name, position, locale, time_zone)
-    organisation = _organisation_or_error(organisation_id, errors)
+    errors = check_profile_fields(name, position, locale, time_zone)
+    organisation = organisation_or_error(organisation_id, errors)
     if errors:
         raise InvalidInput(errors)
     user.name = name.strip()
@@ -284,7 +284,7 @@ def create_user(actor: User | None, *, email: str, name: str, password: str | No
     """Create an account. `actor` None means the operator's command line."""
     if actor is not None and not can_administer(actor):
         raise PermissionDenied()
-    errors = _check_profile_fields(name, position, locale, time_zone)
+    errors = check_profile_fields(name, position, locale, time_zone)
     try:
         email = normalise_email(email)
     except InvalidInput as exc:
@@ -292,7 +292,7 @@ def create_user(actor: User | None, *, email: str, name: str, password: str | No
     else:
         if find_user_by_email(email):
             errors["email"] = _l("An account with this e-mail address already exists.")
-    organisation = _organisation_or_error(organisation_id, errors)
+    organisation = organisation_or_error(organisation_id, errors)
     if password is not None and check_strength and "password" not in errors:
         try:
             check_password(password, hints=(email, name))

@@ -15,12 +15,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 from sqlalchemy.orm import joinedload
 
-from forum.accounts.models import Organisation, User
+from forum.accounts.models import User
 from forum.accounts.services import (
     check_password,
+    check_profile_fields,
     find_user_by_email,
     hash_password,
     normalise_email,
+    organisation_or_error,
     too_long,
 )
 from forum.chat.realtime import disconnect_after_commit
@@ -340,24 +342,16 @@ def accept_invitation_with_new_account(token: str, *, name: str, password: str,
     invitation = open_invitation(token)
     if find_user_by_email(invitation.email) is not None:
         raise InvalidInput({"": _l("An account with this e-mail address exists. Sign in to join.")})
-    errors = {}
-    if not name.strip():
-        errors["name"] = _l("Enter your name.")
-    elif len(name) > 120:
-        errors["name"] = too_long(120)
-    if len(position) > 120:
-        errors["position"] = too_long(120)
+    errors = check_profile_fields(name, position, locale, "")
+    organisation = organisation_or_error(organisation_id, errors)
     try:
         check_password(password, hints=(invitation.email, name))
     except InvalidInput as exc:
         errors.update(exc.errors)
-    if organisation_id:
-        if db.session.get(Organisation, organisation_id) is None:
-            errors["organisation_id"] = _l("Choose an organisation from the list.")
     if errors:
         raise InvalidInput(errors)
     user = User(email=invitation.email, name=name.strip(), password_hash=hash_password(password),
-                organisation_id=organisation_id or None, position=position.strip(), locale=locale)
+                organisation=organisation, position=position.strip(), locale=locale)
     db.session.add(user)
     db.session.flush()
     _join(invitation, user)

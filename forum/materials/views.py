@@ -130,15 +130,18 @@ def create(slug: str):
 @login_required
 def detail(slug: str, material_id: int):
     group, material = _load(slug, material_id)
-    review_form = ReviewForm(formdata=None, review_until=material.review_until)
-    threads = discussions.list_threads(current_user, group, material=material)
+    return _render_detail(group, material)
+
+
+def _render_detail(group, material, version_form: VersionForm | None = None, status=200):
     return render_template(
         "materials/detail.html", group=group, material=material, kinds=services.MATERIAL_KINDS,
-        version_form=VersionForm(formdata=None), review_form=review_form,
-        action_form=EmptyForm(), languages=LANGUAGE_NAMES, page=threads, workshop=None,
-        unread=False,
+        version_form=version_form or VersionForm(formdata=None),
+        review_form=ReviewForm(formdata=None, review_until=material.review_until),
+        action_form=EmptyForm(), languages=LANGUAGE_NAMES, workshop=None, unread=False,
+        page=discussions.list_threads(current_user, group, material=material),
         review_open=services.review_is_open(material, workshop_services.group_today(group)),
-        can_add_version=can_add_material_version(current_user, group, material))
+        can_add_version=can_add_material_version(current_user, group, material)), status
 
 
 @bp.route("/g/<slug>/materials/<int:material_id>/edit", methods=["GET", "POST"])
@@ -189,13 +192,7 @@ def add_version(slug: str, material_id: int):
         else:
             flash(_("Version %(number)d uploaded.", number=version.number), "success")
             return redirect(url_for("materials.detail", slug=slug, material_id=material.id))
-    return render_template(
-        "materials/detail.html", group=group, material=material, kinds=services.MATERIAL_KINDS,
-        version_form=form, review_form=ReviewForm(formdata=None), action_form=EmptyForm(),
-        languages=LANGUAGE_NAMES, can_add_version=True, workshop=None, unread=False,
-        page=discussions.list_threads(current_user, group, material=material),
-        review_open=services.review_is_open(material, workshop_services.group_today(group)),
-    ), 400
+    return _render_detail(group, material, version_form=form, status=400)
 
 
 @bp.post("/g/<slug>/materials/<int:material_id>/delete")

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.servers import STARTUP_TIMEOUT, free_port
+from tests.servers import STARTUP_TIMEOUT, free_port, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -102,12 +102,7 @@ def chat_server(database_url: str, tmp: Path, *, redis_url: str = "", workers_lo
         _wait_until_up(url, process, log_path)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
     errors = [line for line in log_path.read_text(errors="replace").splitlines()
               if "Traceback" in line or " ERROR " in line or "[ERROR]" in line]
     if errors:
