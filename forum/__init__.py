@@ -53,6 +53,7 @@ def register_extensions(app: Flask) -> None:
     socketio.init_app(app, **realtime.socketio_options(app))
     realtime.init_app(app)  # this app's Socket.IO server, chat presence and rate limits
     from forum.accounts import login  # noqa: F401  (registers the user loader)
+    from forum.notifications import models  # noqa: F401  (outbox tables for migrations)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -58,6 +58,11 @@ class User(UserMixin, db.Model):
     # Rotating it changes the private calendar-feed address (see workshops.calendar).
     calendar_salt: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(8))
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # E-mail about notifications: every | daily | weekly | none (see forum.notifications).
+    email_notifications: Mapped[str] = mapped_column(String(16), default="every")
+    # The "since the last session" digest of each group (flask forum send-digests).
+    email_digest: Mapped[bool] = mapped_column(default=True)
+    last_notification_email_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     organisation: Mapped[Organisation | None] = relationship(lazy="joined")

@@ -49,6 +49,9 @@ class ChatMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # A moderator's edit (e.g. personal data removed) and the public note shown with it.
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    moderation_note: Mapped[str] = mapped_column(String(500), default="")
 
     group: Mapped[Group] = relationship()
     author: Mapped[User | None] = relationship(foreign_keys=[author_id], lazy="joined")
@@ -92,3 +95,5 @@ class ChatMention(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"),
                                          primary_key=True, index=True)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the e-mail batcher took it (sent, or skipped because read or unsubscribed).
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

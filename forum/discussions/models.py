@@ -41,6 +41,22 @@ class Thread(db.Model):
     pinned: Mapped[bool] = mapped_column(default=False)
     locked: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Closed with a summary: no new replies (like locked), the summary is shown at the top.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    close_summary: Mapped[str] = mapped_column(Text, default="")
+    close_summary_html: Mapped[str] = mapped_column(Text, default="")
+    # The post a moderator marked as the thread's conclusion (shown at the top).
+    conclusion_post_id: Mapped[int | None] = mapped_column(
+        ForeignKey("post.id", ondelete="SET NULL", use_alter=True,
+                   name="fk_thread_conclusion_post_id_post"))
+    # Set when the thread was merged into another: its URL redirects there, it leaves lists.
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("thread.id", ondelete="SET NULL"), index=True)
+    # "Bring to the next session" (agenda builder); cleared when it becomes an agenda item.
+    agenda_marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    agenda_marked_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"))
 
     group: Mapped[Group] = relationship()
     workshop: Mapped[Workshop | None] = relationship(lazy="joined")
@@ -49,6 +65,7 @@ class Thread(db.Model):
                                                     lazy="joined")
     materials = relationship("Material", secondary="thread_material", lazy="selectin",
                              order_by="Material.title")
+    conclusion_post = relationship("Post", foreign_keys=[conclusion_post_id], post_update=True)
 
 
 class Post(db.Model):
@@ -77,8 +94,10 @@ class Post(db.Model):
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hidden_reason: Mapped[str] = mapped_column(String(500), default="")
     hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # Public note shown on a post that a moderator edited (e.g. "personal data removed").
+    moderation_note: Mapped[str] = mapped_column(String(500), default="")
 
-    thread: Mapped[Thread] = relationship()
+    thread: Mapped[Thread] = relationship(foreign_keys=[thread_id])
     author: Mapped[User | None] = relationship(foreign_keys=[author_id], lazy="joined")
     reply_to: Mapped[Post | None] = relationship(remote_side=[id], lazy="joined",
                                                  join_depth=1)
@@ -135,18 +154,35 @@ class GroupWatch(db.Model):
 
 
 class Notification(db.Model):
-    """In-app notice: a reply to me, a mention of me, a new thread in a group I watch."""
+    """In-app notice, also the source of notification e-mails.
 
-    __table_args__ = (Index("ix_notification_user_unread", "user_id", "read_at", "id"),)
+    Kinds: reply | mention | new_thread (about a thread and post); report_outcome (what
+    moderators did about my report) and warning (a private notice from moderators), which
+    carry `text` and may have no thread.
+    """
+
+    __table_args__ = (
+        Index("ix_notification_user_unread", "user_id", "read_at", "id"),
+        # The e-mail batcher's scan: notices not yet considered for e-mail.
+        Index("ix_notification_unmailed", "emailed_at", "user_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(16))  # reply | mention | new_thread
-    thread_id: Mapped[int] = mapped_column(ForeignKey("thread.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("exchange_group.id", ondelete="CASCADE"))
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("thread.id", ondelete="CASCADE"))
     post_id: Mapped[int | None] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"))
+    chat_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("chat_message.id", ondelete="CASCADE"))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the e-mail batcher took it (sent, or skipped because read or unsubscribed).
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    thread: Mapped[Thread] = relationship(lazy="joined")
+    group: Mapped[Group | None] = relationship(lazy="joined")
+    thread: Mapped[Thread | None] = relationship(lazy="joined")
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id], lazy="joined")

@@ -122,8 +122,9 @@ def notify_new_post(actor, group: Group, thread: Thread, post: Post,
         Membership.group_id == group.id, Membership.user_id.in_(kinds)))}
     for user_id, kind in kinds.items():
         if user_id in members:
-            db.session.add(Notification(user_id=user_id, kind=kind, thread_id=thread.id,
-                                        post_id=post.id, actor_id=actor.id))
+            db.session.add(Notification(user_id=user_id, kind=kind, group_id=group.id,
+                                        thread_id=thread.id, post_id=post.id,
+                                        actor_id=actor.id))
 
 
 def open_notification(actor, notification_id: int) -> Notification | None:
@@ -133,7 +134,8 @@ def open_notification(actor, notification_id: int) -> Notification | None:
         return None
     notification.read_at = notification.read_at or utcnow()
     db.session.commit()
-    return notification if can_view_group(actor, notification.thread.group) else None
+    group = notification.group
+    return notification if group is not None and can_view_group(actor, group) else None
 
 
 def unread_notification_count(actor) -> int:
@@ -150,7 +152,7 @@ def list_notifications(actor, before_id: int | None = None,
         statement = statement.where(Notification.id < before_id)
     rows = list(db.session.scalars(statement))
     group_ids = set(roles_of(actor))
-    visible = [n for n in rows[:limit] if is_admin(actor) or n.thread.group_id in group_ids]
+    visible = [n for n in rows[:limit] if is_admin(actor) or n.group_id in group_ids]
     return visible, (rows[limit - 1].id if len(rows) > limit else None)
 
 

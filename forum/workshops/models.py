@@ -67,3 +67,23 @@ class Workshop(db.Model):
         if today <= self.day2:
             return WorkshopState.LIVE
         return WorkshopState.CONCLUDED
+
+
+class AgendaItem(db.Model):
+    """A point on a session's agenda, usually a thread brought to the session."""
+
+    __table_args__ = (
+        UniqueConstraint("workshop_id", "thread_id"),
+        Index("ix_agenda_item_workshop_position", "workshop_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id", ondelete="CASCADE"))
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("thread.id", ondelete="SET NULL"))
+    title: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    workshop: Mapped[Workshop] = relationship()
+    thread = relationship("Thread", lazy="joined")
