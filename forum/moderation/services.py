@@ -48,20 +48,46 @@ AUDIT_ACTIONS = {
     "chat.mute": _l("member muted in the chat"),
     "chat.unmute": _l("member unmuted in the chat"),
     "chat.slow_mode": _l("chat slow mode changed"),
+    "chat.edit": _l("chat message edited by a moderator"),
+    "post.edit": _l("post edited by a moderator"),
+    "report.dismiss": _l("report dismissed"),
+    "user.warn": _l("member warned"),
+    "thread.close": _l("thread closed with a summary"),
+    "thread.reopen": _l("thread reopened"),
+    "thread.rename": _l("thread renamed"),
+    "thread.merge": _l("threads merged"),
+    "thread.split": _l("posts split into a new thread"),
+    "thread.conclusion": _l("conclusion marked"),
+    "thread.conclusion_clear": _l("conclusion unmarked"),
+    "thread.agenda_mark": _l("thread marked for the next session"),
+    "thread.agenda_unmark": _l("thread no longer marked for the next session"),
+    "workshop.agenda": _l("agenda items added to a session"),
 }
 
 
-def record_audit(actor, action: str, *, group=None, target: str = "", details=None) -> None:
-    """Add an entry to the caller's transaction (it is committed with the change it records)."""
-    db.session.add(
-        AuditEntry(
-            actor_id=actor.id if actor is not None else None,
-            group_id=group.id if group is not None else None,
-            action=action,
-            target=target[:200],
-            details=details or {},
-        )
+def record_audit(actor, action: str, *, group=None, target: str = "", details=None,
+                 subject=None, reason: str = "", before: str = "") -> AuditEntry:
+    """Add an entry to the caller's transaction (it is committed with the change it records).
+
+    `subject` is the model instance acted on (its table name and id are kept, so the log can
+    be filtered by item); `reason` is the moderator's why; `before` the content before the
+    change, where content changed.
+    """
+    if subject is not None and subject.id is None:
+        db.session.flush()
+    entry = AuditEntry(
+        actor_id=actor.id if actor is not None else None,
+        group_id=group.id if group is not None else None,
+        action=action,
+        target=target[:200],
+        details=details or {},
+        subject_type=subject.__tablename__ if subject is not None else "",
+        subject_id=subject.id if subject is not None else None,
+        reason=reason or "",
+        before=before or "",
     )
+    db.session.add(entry)
+    return entry
 
 
 def list_audit(actor, *, before_id: int | None = None, limit: int = 50):
