@@ -11,9 +11,11 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from forum.accounts.forms import EmptyForm
@@ -22,11 +24,13 @@ from forum.discussions import services as discussions
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.forms import apply_errors, organisation_choices
 from forum.groups import services as group_services
-from forum.groups.policy import can_manage_workshops
+from forum.groups.policy import can_manage_workshops, can_plan_agenda
 from forum.groups.views import load_group
 from forum.materials import services as material_services
+from forum.materials.filetypes import content_disposition
+from forum.timeutil import utcnow
 from forum.web import safe_next
-from forum.workshops import services
+from forum.workshops import agenda, recap, services
 from forum.workshops.calendar import build_calendar
 from forum.workshops.forms import WorkshopForm
 
@@ -74,13 +78,22 @@ def index(slug: str):
 @login_required
 def detail(slug: str, number: int):
     group, workshop = _load(slug, number)
+    return _render_detail(group, workshop)
+
+
+def _render_detail(group, workshop, *, agenda_error=None, chosen_ids=None, status=200):
     state = workshop.state_on(services.group_today(group))
     materials = material_services.list_materials(current_user, group, workshop=workshop)
     threads = discussions.list_threads(current_user, group, workshop=workshop)
+    proposals = (agenda.proposed_threads(current_user, group)
+                 if agenda.takes_proposals(workshop) else None)
     return render_template("workshops/detail.html", group=group, workshop=workshop,
                            state=state, materials=materials, action_form=EmptyForm(),
                            page=threads, material=None, unread=False,
-                           material_kinds=material_services.MATERIAL_KINDS)
+                           material_kinds=material_services.MATERIAL_KINDS,
+                           agenda_entries=agenda.agenda_items(current_user, workshop),
+                           proposals=proposals, agenda_error=agenda_error,
+                           chosen_ids=chosen_ids), status
 
 
 @bp.route("/g/<slug>/sessions/new", methods=["GET", "POST"])
@@ -136,6 +149,158 @@ def cancel(slug: str, number: int):
             abort(403)
         flash(_("Session cancelled.") if cancelled else _("Session reinstated."), "success")
     return redirect(url_for("workshops.detail", slug=slug, number=number))
+
+
+# --- agenda builder --------------------------------------------------------------------------
+
+
+def _flash_errors(error: InvalidInput) -> None:
+    for message in error.errors.values():
+        flash(message, "error")
+
+
+@bp.post("/g/<slug>/t/<int:thread_id>/agenda")
+@login_required
+def mark_thread(slug: str, thread_id: int):
+    """The thread page's "Bring to the next session" and "Do not bring" buttons."""
+    group = load_group(slug)
+    try:
+        thread = discussions.get_thread_for(current_user, group, thread_id)
+    except NotFound:
+        abort(404)
+    if EmptyForm().validate_on_submit():
+        mark = request.form.get("mark") == "1"
+        try:
+            if mark:
+                agenda.mark_for_next_session(current_user, thread)
+            else:
+                agenda.unmark(current_user, thread)
+        except PermissionDenied:
+            abort(403)
+        except InvalidInput as error:
+            _flash_errors(error)
+        else:
+            flash(_("The thread will be brought to the next session.") if mark
+                  else _("The thread will not be brought to the next session."), "success")
+    else:
+        flash(_("The form had expired. Please send it again."), "error")
+    return redirect(safe_next(request.form.get("next"))
+                    or url_for("discussions.thread", slug=slug, thread_id=thread.id, page=1))
+
+
+def _chosen_ids() -> list[int] | None:
+    """The threads ticked in the form; None when the form offered no choice (all marked)."""
+    if request.form.get("choose") != "1":
+        return None
+    return [int(v) for v in request.form.getlist("thread_ids") if v.isdigit()]
+
+
+@bp.post("/g/<slug>/sessions/<int:number>/agenda")
+@login_required
+def add_agenda(slug: str, number: int):
+    group, workshop = _load(slug, number)
+    if not can_plan_agenda(current_user, group):
+        abort(403)
+    chosen = _chosen_ids()
+    if not EmptyForm().validate_on_submit():
+        return _render_detail(group, workshop, chosen_ids=chosen, status=400, agenda_error=_(
+            "The form had expired. Please send it again."))
+    try:
+        result = agenda.add_to_agenda(current_user, workshop, chosen)
+    except PermissionDenied:
+        abort(403)
+    except InvalidInput as error:
+        return _render_detail(group, workshop, chosen_ids=chosen, status=400,
+                              agenda_error=" ".join(str(m) for m in error.errors.values()))
+    if result.added:
+        flash(ngettext("%(num)d thread added to the agenda.",
+                       "%(num)d threads added to the agenda.", len(result.added)), "success")
+    if result.skipped:
+        flash(ngettext("%(num)d thread was already on the agenda.",
+                       "%(num)d threads were already on the agenda.", len(result.skipped)),
+              "info")
+    return redirect(url_for("workshops.detail", slug=slug, number=number,
+                            _anchor="agenda-heading"))
+
+
+@bp.post("/g/<slug>/sessions/<int:number>/agenda/<int:item_id>/remove")
+@login_required
+def remove_agenda_item(slug: str, number: int, item_id: int):
+    group, workshop = _load(slug, number)
+    if EmptyForm().validate_on_submit():
+        try:
+            agenda.remove_agenda_item(current_user, workshop, item_id)
+        except PermissionDenied:
+            abort(403)
+        except NotFound:
+            abort(404)
+        except InvalidInput as error:
+            _flash_errors(error)
+        else:
+            flash(_("The item was removed from the agenda."), "success")
+    return redirect(url_for("workshops.detail", slug=slug, number=number,
+                            _anchor="agenda-heading"))
+
+
+@bp.post("/g/<slug>/sessions/<int:number>/agenda/<int:item_id>/move")
+@login_required
+def move_agenda_item(slug: str, number: int, item_id: int):
+    group, workshop = _load(slug, number)
+    if EmptyForm().validate_on_submit():
+        try:
+            agenda.move_agenda_item(current_user, workshop, item_id,
+                                    request.form.get("direction", ""))
+        except PermissionDenied:
+            abort(403)
+        except NotFound:
+            abort(404)
+        except InvalidInput as error:
+            _flash_errors(error)
+    return redirect(url_for("workshops.detail", slug=slug, number=number,
+                            _anchor=f"agenda-item-{item_id}"))
+
+
+# --- session recap ---------------------------------------------------------------------------
+
+
+@bp.get("/g/<slug>/sessions/<int:number>/recap")
+@login_required
+def recap_page(slug: str, number: int):
+    group, workshop = _load(slug, number)
+    state = recap.recap_state(workshop)
+    summary = (recap.build_recap(current_user, workshop) if recap.recap_available(workshop)
+               else None)
+    return render_template("workshops/recap.html", group=group, workshop=workshop,
+                           state=state, recap=summary,
+                           material_kinds=material_services.MATERIAL_KINDS)
+
+
+@bp.get("/g/<slug>/sessions/<int:number>/recap.zip")
+@login_required
+def recap_zip(slug: str, number: int):
+    group, workshop = _load(slug, number)
+    try:
+        summary = recap.build_recap(current_user, workshop, with_posts=True)
+    except InvalidInput as error:
+        _flash_errors(error)
+        return redirect(url_for("workshops.recap_page", slug=slug, number=number))
+    files = recap.material_files(summary.materials)
+    base = current_app.config["FORUM_BASE_URL"].rstrip("/")
+    index_html = render_template(
+        "workshops/recap_export.html", group=group, workshop=workshop, recap=summary,
+        files=files, material_kinds=material_services.MATERIAL_KINDS,
+        forum_url=lambda endpoint, **values: base + url_for(endpoint, **values),
+        exported_at=utcnow())
+    archive = recap.write_zip(summary, index_html, files)
+    size = archive.seek(0, 2)
+    archive.seek(0)
+    response = send_file(archive, mimetype="application/zip", max_age=0, conditional=False)
+    response.content_length = size
+    response.headers["Content-Disposition"] = content_disposition(recap.export_name(workshop),
+                                                                  inline=False)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # --- calendar feeds --------------------------------------------------------------------------

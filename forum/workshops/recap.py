@@ -1,0 +1,234 @@
+"""Session recap: what a session produced, on a page and as a ZIP for the programme's report.
+
+A recap exists once the session has started (live or concluded). It gathers the session's
+materials, the threads started during the session (day 1 to day 2 in the group's time zone)
+or linked to it, its chat transcript, and counts. The export is a ZIP with a self-contained
+`index.html` (the HTML is rendered by the view from the sanitised `*_html` only), the current
+version of every material under `materials/`, and a `README.txt`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_
+from sqlalchemy.orm import selectinload
+
+from forum.chat.models import MessageKind
+from forum.chat.services import TranscriptDay
+from forum.chat.services import transcript as chat_transcript
+from forum.discussions.models import Post, Thread
+from forum.errors import InvalidInput, NotFound
+from forum.extensions import db
+from forum.groups.policy import can_view_group
+from forum.materials.filetypes import safe_download_name
+from forum.materials.models import Material, MaterialVersion
+from forum.materials.services import open_version
+from forum.timeutil import utcnow
+from forum.workshops.agenda import ThreadSummary, summaries
+from forum.workshops.models import Workshop, WorkshopState
+from forum.workshops.services import group_today
+
+SPOOL_BYTES = 8 * 1024 * 1024  # a ZIP bigger than this goes to a temporary file on disk
+COPY_CHUNK = 256 * 1024
+# Already compressed: stored as they are (deflating them again costs time and saves nothing).
+_COMPRESSED_MIME = ("image/", "video/", "audio/", "application/pdf", "application/zip",
+                    "application/vnd.openxmlformats", "application/vnd.oasis")
+
+
+# --- availability ----------------------------------------------------------------------------
+
+
+def recap_state(workshop: Workshop, now: datetime | None = None) -> WorkshopState:
+    return workshop.state_on(group_today(workshop.group, now))
+
+
+def recap_available(workshop: Workshop, now: datetime | None = None) -> bool:
+    return recap_state(workshop, now) in (WorkshopState.LIVE, WorkshopState.CONCLUDED)
+
+
+def _check_available(workshop: Workshop, now: datetime | None) -> None:
+    state = recap_state(workshop, now)
+    if state == WorkshopState.CANCELLED:
+        raise InvalidInput({"": _l("This session was cancelled: there is no recap.")})
+    if state == WorkshopState.UPCOMING:
+        raise InvalidInput({"": _l("The recap is available once the session has started.")})
+
+
+# --- the recap -------------------------------------------------------------------------------
+
+
+@dataclass
+class Recap:
+    workshop: Workshop
+    materials: list[Material]
+    threads: list[ThreadSummary]
+    transcript: list[TranscriptDay]
+    participants: int
+    post_count: int
+    message_count: int
+    # For the export: every thread's visible posts, oldest first (only with_posts=True).
+    posts: dict[int, list[Post]] = field(default_factory=dict)
+
+    @property
+    def material_count(self) -> int:
+        return len(self.materials)
+
+
+def session_bounds(workshop: Workshop) -> tuple[datetime, datetime]:
+    """From the start of day 1 to the end of day 2 in the group's time zone (as UTC-aware)."""
+    zone = ZoneInfo(workshop.group.time_zone)
+    start = datetime.combine(workshop.day1, time.min, zone)
+    end = datetime.combine(workshop.day2 + timedelta(days=1), time.min, zone)
+    return start, end
+
+
+def _materials(workshop: Workshop) -> list[Material]:
+    return list(db.session.scalars(
+        db.select(Material)
+        .where(Material.workshop_id == workshop.id, Material.group_id == workshop.group_id,
+               Material.deleted_at.is_(None))
+        .options(selectinload(Material.versions))
+        .order_by(Material.created_at, Material.id)))
+
+
+def _threads(workshop: Workshop) -> list[Thread]:
+    start, end = session_bounds(workshop)
+    return list(db.session.scalars(
+        db.select(Thread)
+        .where(Thread.group_id == workshop.group_id, Thread.merged_into_id.is_(None),
+               or_(Thread.workshop_id == workshop.id,
+                   (Thread.created_at >= start) & (Thread.created_at < end)))
+        .options(selectinload(Thread.conclusion_post))
+        .order_by(Thread.created_at, Thread.id)))
+
+
+def _visible_posts(thread_ids: list[int]) -> dict[int, list[Post]]:
+    posts: dict[int, list[Post]] = {i: [] for i in thread_ids}
+    if thread_ids:
+        for post in db.session.scalars(
+                db.select(Post).where(Post.thread_id.in_(thread_ids), Post.deleted_at.is_(None),
+                                      Post.hidden_at.is_(None))
+                .order_by(Post.thread_id, Post.number)):
+            posts[post.thread_id].append(post)
+    return posts
+
+
+def build_recap(actor, workshop: Workshop, *, with_posts: bool = False,
+                now: datetime | None = None) -> Recap:
+    """The recap of a session that has started; NotFound for people outside the group,
+    InvalidInput before the session starts or when it was cancelled."""
+    if not can_view_group(actor, workshop.group):
+        raise NotFound()
+    _check_available(workshop, now)
+    materials = _materials(workshop)
+    threads = summaries(_threads(workshop))
+    transcript = chat_transcript(actor, workshop)
+    thread_ids = [s.thread.id for s in threads]
+    messages = [m for day in transcript for m in day.messages
+                if m.kind == MessageKind.MESSAGE and not m.removed]
+    people = {m.author_id for m in messages if m.author_id is not None}
+    if thread_ids:
+        people.update(db.session.scalars(
+            db.select(Post.author_id).distinct().where(
+                Post.thread_id.in_(thread_ids), Post.author_id.is_not(None),
+                Post.deleted_at.is_(None), Post.hidden_at.is_(None))))
+    return Recap(
+        workshop=workshop, materials=materials, threads=threads, transcript=transcript,
+        participants=len(people), post_count=sum(s.post_count for s in threads),
+        message_count=len(messages),
+        posts=_visible_posts(thread_ids) if with_posts else {})
+
+
+# --- the ZIP export --------------------------------------------------------------------------
+
+
+def material_files(materials: list[Material]) -> dict[int, tuple[MaterialVersion, str]]:
+    """material id → (current version, a safe file name unique within the ZIP)."""
+    files, taken = {}, set()
+    for material in materials:
+        version = material.current_version
+        if version is None:  # a good-practice write-up without a file
+            continue
+        name = safe_download_name(version.original_name, max_length=120)
+        stem, dot, ext = name.rpartition(".")
+        if not dot:
+            stem, ext = name, ""
+        candidate, n = name, 1
+        while candidate.casefold() in taken:
+            n += 1
+            candidate = f"{stem} ({n}).{ext}" if ext else f"{stem} ({n})"
+        taken.add(candidate.casefold())
+        files[material.id] = (version, candidate)
+    return files
+
+
+def export_name(workshop: Workshop) -> str:
+    return f"{workshop.group.slug}-session-{workshop.number}-recap.zip"
+
+
+def _readme(recap: Recap, files: dict[int, tuple[MaterialVersion, str]]) -> str:
+    workshop = recap.workshop
+    lines = [
+        _("Recap of session %(number)d: %(theme)s", number=workshop.number,
+          theme=workshop.theme),
+        workshop.group.name,
+        f"{workshop.day1.isoformat()} – {workshop.day2.isoformat()}"
+        + (f", {workshop.place}" if workshop.place else ""),
+        "",
+        _("index.html — the recap: materials, threads with their posts, the chat transcript "
+          "and the counts. Open it in any web browser; it needs no connection."),
+        _("materials/ — the current version of each material of the session."),
+        "",
+        _("Participants: %(n)d", n=recap.participants),
+        _("Posts: %(n)d", n=recap.post_count),
+        _("Chat messages: %(n)d", n=recap.message_count),
+        _("Materials: %(n)d", n=recap.material_count),
+        "",
+    ]
+    for material in recap.materials:
+        if material.id in files:
+            version, name = files[material.id]
+            lines.append(f"materials/{name} — {material.title} "
+                         f"({_('version %(n)d', n=version.number)}, SHA-256 {version.sha256})")
+    lines += ["", _("Exported on %(when)s (UTC).",
+                    when=utcnow().strftime("%Y-%m-%d %H:%M"))]
+    return "\r\n".join(lines) + "\r\n"
+
+
+def _compressed(mime: str) -> bool:
+    return mime.startswith(_COMPRESSED_MIME)
+
+
+def write_zip(recap: Recap, index_html: str, files: dict[int, tuple[MaterialVersion, str]]):
+    """The ZIP in a SpooledTemporaryFile (in memory while small, on disk beyond
+    SPOOL_BYTES), positioned at its start; material files are copied in chunks."""
+    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+    try:
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("index.html", index_html.encode("utf-8"))
+            archive.writestr("README.txt", _readme(recap, files).encode("utf-8"))
+            for material in recap.materials:
+                if material.id not in files:
+                    continue
+                version, name = files[material.id]
+                info = zipfile.ZipInfo(f"materials/{name}",
+                                       date_time=version.created_at.timetuple()[:6])
+                info.compress_type = (zipfile.ZIP_STORED if _compressed(version.mime)
+                                      else zipfile.ZIP_DEFLATED)
+                info.external_attr = 0o644 << 16
+                with open_version(version) as source, \
+                        archive.open(info, "w", force_zip64=version.size > 2**31) as target:
+                    shutil.copyfileobj(source, target, COPY_CHUNK)
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+    return out
