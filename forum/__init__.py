@@ -64,11 +64,13 @@ def register_blueprints(app: Flask) -> None:
     from forum.groups.views import bp as groups_bp
     from forum.health import bp as health_bp
     from forum.materials.views import bp as materials_bp
+    from forum.moderation.audit_views import bp as audit_bp
+    from forum.moderation.views import bp as moderation_bp
     from forum.search.views import bp as search_bp
     from forum.workshops.views import bp as workshops_bp
 
     for bp in (health_bp, accounts_bp, groups_bp, workshops_bp, materials_bp, discussions_bp,
-               search_bp, chat_bp, admin_bp):
+               search_bp, chat_bp, admin_bp, moderation_bp, audit_bp):
         app.register_blueprint(bp)
 
 

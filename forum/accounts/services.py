@@ -307,7 +307,7 @@ def create_user(actor: User | None, *, email: str, name: str, password: str | No
     )
     db.session.add(user)
     db.session.flush()
-    record_audit(actor, "user.create", target=email, details={"admin": is_admin})
+    record_audit(actor, "user.create", target=email, details={"admin": is_admin}, subject=user)
     if not password:
         _mail_account_setup(user)
     db.session.commit()
@@ -334,7 +334,8 @@ def set_user_active(actor: User | None, user: User, active: bool) -> None:
     if not active:
         user.alternative_id = new_alternative_id()  # ends every session at once
         disconnect_after_commit(user.id, "signed_out")
-    record_audit(actor, "user.activate" if active else "user.deactivate", target=user.email)
+    record_audit(actor, "user.activate" if active else "user.deactivate", target=user.email,
+                 subject=user)
     db.session.commit()
 
 
@@ -344,7 +345,8 @@ def set_user_admin(actor: User | None, user: User, admin: bool) -> None:
     if actor is not None and actor.id == user.id and not admin:
         raise InvalidInput({"": _l("You cannot remove your own administrator rights.")})
     user.is_admin = admin
-    record_audit(actor, "user.admin" if admin else "user.unadmin", target=user.email)
+    record_audit(actor, "user.admin" if admin else "user.unadmin", target=user.email,
+                 subject=user)
     db.session.commit()
 
 
@@ -416,7 +418,7 @@ def create_organisation(actor: User | None, *, name: str, kind: str,
     _check_organisation(name, kind, region, None)
     organisation = Organisation(name=name.strip(), kind=kind, region=region.strip())
     db.session.add(organisation)
-    record_audit(actor, "organisation.create", target=organisation.name)
+    record_audit(actor, "organisation.create", target=organisation.name, subject=organisation)
     db.session.commit()
     return organisation
 
@@ -427,7 +429,7 @@ def update_organisation(actor: User, organisation: Organisation, *, name: str, k
         raise PermissionDenied()
     _check_organisation(name, kind, region, organisation.id)
     organisation.name, organisation.kind, organisation.region = name.strip(), kind, region.strip()
-    record_audit(actor, "organisation.update", target=organisation.name)
+    record_audit(actor, "organisation.update", target=organisation.name, subject=organisation)
     db.session.commit()
     return organisation
 

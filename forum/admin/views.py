@@ -23,7 +23,8 @@ from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.forms import apply_errors, organisation_choices
 from forum.groups import services as groups
 from forum.groups.policy import can_administer
-from forum.moderation.services import AUDIT_ACTIONS, list_audit
+from forum.moderation import audit_views
+from forum.moderation.services import audit_actors, audit_groups, iter_audit, list_audit
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -322,7 +323,16 @@ def revoke_invitation(invitation_id: int):
 
 @bp.get("/audit")
 def audit():
-    before = request.args.get("before", type=int)
-    entries, next_before = list_audit(current_user, before_id=before)
-    return render_template("admin/audit.html", entries=entries, next_before=next_before,
-                           actions=AUDIT_ACTIONS, roles=groups.ROLES)
+    form, filters = audit_views.filter_form(groups=audit_groups(current_user))
+    entries, next_before = list_audit(current_user, filters, request.args.get("before", type=int))
+    return audit_views.render_log(
+        "admin/audit.html", entries=entries, next_before=next_before, form=form,
+        actors=audit_actors(current_user),
+        page_url=lambda **args: url_for("admin.audit", **args),
+        csv_url=url_for("admin.audit_csv", **audit_views.query_args()))
+
+
+@bp.get("/audit.csv")
+def audit_csv():
+    _form, filters = audit_views.filter_form(groups=audit_groups(current_user))
+    return audit_views.csv_response(iter_audit(current_user, filters), "audit")

@@ -123,6 +123,8 @@ def message_payload(message: ChatMessage, group: Group) -> dict:
         "client_id": message.client_id,
         "workshop": message.workshop.number if message.workshop else None,
         "removed": message.removed,
+        # A moderator's edit: the public note shown with the message ("" when not edited).
+        "moderation_note": "" if message.removed else message.moderation_note,
     }
     if message.kind == MessageKind.THREAD_NOTICE:
         payload["thread"] = ({"id": message.thread_id, "title": message.thread.title,
@@ -310,14 +312,24 @@ def remove_message(actor, group: Group, message_id: int) -> ChatMessage:
     message = get_message_for(actor, group, message_id)
     if message.removed:
         return message
+    remove_message_in_transaction(actor, group, message)
+    db.session.commit()
+    return message
+
+
+def remove_message_in_transaction(actor, group: Group, message: ChatMessage, *,
+                                  reason: str = "", details: dict | None = None) -> None:
+    """Remove the message and record it in the caller's transaction; the `message_removed`
+    event goes out after the commit. No permission check: the caller checks (the moderation
+    desk resolves a report with it)."""
     message.removed_at, message.removed_by_id = utcnow(), actor.id
     record_audit(actor, "chat.remove", group=group,
                  target=message.author.name if message.author else "",
-                 details={"message_id": message.id, "text": message.body[:200]})
+                 details={"message_id": message.id, "text": message.body[:200],
+                          **(details or {})},
+                 subject=message, reason=reason)
     realtime.emit_to_group_after_commit(group.id, "message_removed",
                                         {"id": message.id, "group": group.slug})
-    db.session.commit()
-    return message
 
 
 def _member(group: Group, user_id: int) -> User:
@@ -342,7 +354,7 @@ def mute_member(actor, group: Group, user_id: int, minutes: int) -> ChatMute:
         db.session.add(mute)
     mute.until, mute.by_id = until, actor.id
     record_audit(actor, "chat.mute", group=group, target=user.name,
-                 details={"user_id": user.id, "minutes": minutes})
+                 details={"user_id": user.id, "minutes": minutes}, subject=user)
     db.session.commit()
     return mute
 
@@ -354,7 +366,7 @@ def unmute_member(actor, group: Group, user_id: int) -> None:
     if mute is not None:
         mute.until = utcnow()
         record_audit(actor, "chat.unmute", group=group, target=user.name,
-                     details={"user_id": user.id})
+                     details={"user_id": user.id}, subject=user)
         db.session.commit()
 
 
@@ -374,7 +386,7 @@ def set_slow_mode(actor, group: Group, seconds: int) -> None:
         return
     settings.slow_mode_seconds = seconds
     record_audit(actor, "chat.slow_mode", group=group, target=group.slug,
-                 details={"seconds": seconds})
+                 details={"seconds": seconds}, subject=group)
     realtime.emit_to_group_after_commit(group.id, "slow_mode_changed",
                                         {"group": group.slug, "seconds": seconds})
     db.session.commit()

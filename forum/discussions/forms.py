@@ -32,3 +32,36 @@ class HidePostForm(FlaskForm):
 
 class MoveThreadForm(FlaskForm):
     workshop_number = SelectField(_l("Session"), coerce=int, validate_choice=False)
+
+
+# --- curating threads (each form has a prefix: several live on the thread page) -------------
+
+_reason_label = _l("Reason (optional, kept in the audit log)")
+
+
+class RenameThreadForm(FlaskForm):
+    title = StringField(_l("New title"), validators=[Length(max=200)])
+    reason = StringField(_reason_label, validators=[Length(max=500)])
+
+
+class CloseThreadForm(FlaskForm):
+    summary = TextAreaField(_l("Summary"), description=_l(
+        "What the group concluded; shown at the top of the thread. Markdown."),
+        render_kw={"rows": 4})
+
+
+class ReopenThreadForm(FlaskForm):
+    reason = StringField(_reason_label, validators=[Length(max=500)])
+
+
+class MergeThreadForm(FlaskForm):
+    target_id = SelectField(_l("Merge into"), coerce=int, validate_choice=False)
+    target = StringField(_l("…or the number or link of another thread"),
+                         validators=[Length(max=500)])
+    reason = StringField(_reason_label, validators=[Length(max=500)])
+
+
+class SplitThreadForm(FlaskForm):
+    title = StringField(_l("Title of the new thread"), validators=[Length(max=200)])
+    workshop_number = SelectField(_l("Session"), coerce=int, validate_choice=False)
+    reason = StringField(_reason_label, validators=[Length(max=500)])

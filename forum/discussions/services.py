@@ -10,6 +10,7 @@ from sqlalchemy import and_, func, or_, update
 from sqlalchemy.orm import selectinload
 
 from forum.accounts.services import too_long
+from forum.discussions import live
 from forum.discussions.models import (
     Post,
     PostRevision,
@@ -109,7 +110,7 @@ def list_threads(actor, group: Group, *, workshop: Workshop | None = None,
     statement = (
         db.select(Thread, read.last_read_number)
         .outerjoin(read, and_(read.thread_id == Thread.id, read.user_id == actor.id))
-        .where(Thread.group_id == group.id)
+        .where(Thread.group_id == group.id, Thread.merged_into_id.is_(None))
         .options(selectinload(Thread.materials))
     )
     if workshop is not None:
@@ -231,12 +232,17 @@ def _new_post(actor, thread: Thread, body: str, *, reply_to: Post | None = None,
               client_token: str | None = None) -> Post:
     # Take the next number with one atomic UPDATE: concurrent replies never collide.
     now = utcnow()
+    # A thread merged meanwhile (curation.merge_threads) takes no more posts.
     number = db.session.execute(
-        update(Thread).where(Thread.id == thread.id)
+        update(Thread).where(Thread.id == thread.id, Thread.merged_into_id.is_(None))
         .values(last_number=Thread.last_number + 1, last_post_at=now, last_author_id=actor.id,
                 reply_count=Thread.reply_count + (1 if thread.last_number else 0))
         .returning(Thread.last_number)
-    ).scalar_one()
+    ).scalar_one_or_none()
+    if number is None:
+        db.session.rollback()
+        raise InvalidInput({"body": _l("This thread was just merged into another one: open it "
+                                       "again and send your reply there.")})
     db.session.refresh(thread)
     post = Post(thread=thread, number=number, author_id=actor.id, body=body,
                 body_html=render_markdown(body), reply_to=reply_to,
@@ -312,7 +318,9 @@ def reply(actor, thread: Thread, body: str, *, reply_to_id: int | None = None,
     if existing is not None:
         return existing
     if not can_post_in_thread(actor, group, thread):
-        raise InvalidInput({"body": _l("This thread is locked: no new replies can be added.")})
+        raise InvalidInput({"body": _l("This thread is closed: no new replies can be added.")
+                            if thread.closed_at and not thread.locked else
+                            _l("This thread is locked: no new replies can be added.")})
     _check_body(body)
     reply_to = None
     if reply_to_id:
@@ -322,6 +330,7 @@ def reply(actor, thread: Thread, body: str, *, reply_to_id: int | None = None,
     post = _new_post(actor, thread, body, reply_to=reply_to, client_token=client_token)
     watch_thread(actor, thread)
     notify_new_post(actor, group, thread, post)
+    live.post_created_after_commit(post)  # to the thread's followers, once committed
     db.session.commit()
     return post
 
@@ -337,6 +346,7 @@ def edit_post(actor, post: Post, body: str) -> Post:
     post.body, post.body_html = body, render_markdown(body)
     post.search_text = fold(f"{post.thread.title}\n{body}" if post.number == 1 else body)
     post.edited_at = utcnow()
+    live.post_changed_after_commit(post)
     db.session.commit()
     return post
 
@@ -358,7 +368,8 @@ def delete_post(actor, post: Post) -> None:
         thread.reply_count -= 1
     if actor.id != post.author_id:
         record_audit(actor, "post.delete", group=thread.group, target=thread.title,
-                     details={"post_id": post.id})
+                     details={"post_id": post.id}, subject=post)
+    live.post_changed_after_commit(post)
     db.session.commit()
 
 
@@ -366,6 +377,16 @@ def hide_post(actor, post: Post, reason: str) -> None:
     thread = post.thread
     if not can_moderate_group(actor, thread.group):
         raise PermissionDenied()
+    hide_post_in_transaction(actor, post, reason)
+    db.session.commit()
+
+
+def hide_post_in_transaction(actor, post: Post, reason: str, *,
+                             details: dict | None = None) -> None:
+    """Hide the post and record it, in the caller's transaction (no permission check: the
+    caller checks; the moderation desk resolves a report with it). `details` are added to
+    the audit entry's."""
+    thread = post.thread
     if not reason.strip():
         raise InvalidInput({"reason": _l("Say why the post is hidden; its author will see it.")})
     if len(reason) > 500:
@@ -374,8 +395,9 @@ def hide_post(actor, post: Post, reason: str) -> None:
         thread.reply_count -= 1
     post.hidden_at, post.hidden_reason, post.hidden_by_id = utcnow(), reason.strip(), actor.id
     record_audit(actor, "post.hide", group=thread.group, target=thread.title,
-                 details={"post_id": post.id, "reason": reason.strip()})
-    db.session.commit()
+                 details={"post_id": post.id, "reason": reason.strip(), **(details or {})},
+                 subject=post, reason=reason.strip())
+    live.post_changed_after_commit(post)
 
 
 def unhide_post(actor, post: Post) -> None:
@@ -387,7 +409,8 @@ def unhide_post(actor, post: Post) -> None:
             thread.reply_count += 1
         post.hidden_at, post.hidden_reason, post.hidden_by_id = None, "", None
         record_audit(actor, "post.unhide", group=thread.group, target=thread.title,
-                     details={"post_id": post.id})
+                     details={"post_id": post.id}, subject=post)
+        live.post_changed_after_commit(post)
         db.session.commit()
 
 
@@ -428,7 +451,7 @@ def set_pinned(actor, thread: Thread, pinned: bool) -> None:
     if thread.pinned != pinned:
         thread.pinned = pinned
         record_audit(actor, "thread.pin" if pinned else "thread.unpin", group=thread.group,
-                     target=thread.title)
+                     target=thread.title, subject=thread)
         db.session.commit()
 
 
@@ -437,7 +460,7 @@ def set_locked(actor, thread: Thread, locked: bool) -> None:
     if thread.locked != locked:
         thread.locked = locked
         record_audit(actor, "thread.lock" if locked else "thread.unlock", group=thread.group,
-                     target=thread.title)
+                     target=thread.title, subject=thread)
         db.session.commit()
 
 
@@ -447,7 +470,8 @@ def move_to_session(actor, thread: Thread, workshop_number: int | None) -> None:
     old = thread.workshop.number if thread.workshop else None
     thread.workshop = workshop
     record_audit(actor, "thread.move", group=thread.group, target=thread.title,
-                 details={"from": old, "to": workshop.number if workshop else None})
+                 details={"from": old, "to": workshop.number if workshop else None},
+                 subject=thread)
     db.session.commit()
 
 

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 
 from forum.accounts.forms import EmptyForm
 from forum.chat import services as chat_services
-from forum.discussions import notify, services
+from forum.discussions import curation, notify, services
 from forum.discussions.forms import (
     EditPostForm,
     HidePostForm,
@@ -104,6 +104,8 @@ def new_thread(slug: str):
 @login_required
 def thread(slug: str, thread_id: int):
     group, thread = _thread(slug, thread_id)
+    if (merged_into := _merged_into(thread)) is not None:  # a merged thread's old URL
+        return redirect(url_for("discussions.thread", slug=slug, thread_id=merged_into.id), 301)
     page = request.args.get("page", type=int)
     if page is None:  # open at the first unread post
         number = services.first_unread_number(current_user, thread)
@@ -130,7 +132,17 @@ def thread(slug: str, thread_id: int):
     return _render_thread(group, view, form, reply_to)
 
 
-def _render_thread(group, view, form, reply_to=None, preview=None, status=200):
+def _merged_into(thread):
+    try:
+        return curation.resolve_merged(current_user, thread)
+    except NotFound:
+        abort(404)
+
+
+def _render_thread(group, view, form, reply_to=None, preview=None, status=200,
+                   curation_forms=None):
+    from forum.discussions.curation_views import curation_context
+
     move_form = MoveThreadForm(formdata=None)
     move_form.workshop_number.choices = _session_choices(group, _("— no session —"))
     move_form.workshop_number.data = view.thread.workshop.number if view.thread.workshop else 0
@@ -139,13 +151,15 @@ def _render_thread(group, view, form, reply_to=None, preview=None, status=200):
         reply_to=reply_to, preview=preview, reactions=services.REACTIONS,
         action_form=EmptyForm(), hide_form=HidePostForm(formdata=None), move_form=move_form,
         watch_level=notify.thread_watch_level(current_user, view.thread),
-        body_of=lambda post: services.visible_body(current_user, post)), status
+        body_of=lambda post: services.visible_body(current_user, post),
+        **curation_context(group, view.thread, curation_forms or {})), status
 
 
 @bp.post("/g/<slug>/t/<int:thread_id>/reply")
 @login_required
 def reply(slug: str, thread_id: int):
     group, thread = _thread(slug, thread_id)
+    thread = _merged_into(thread) or thread  # a reply sent to a merged thread goes to the target
     form = ReplyForm()
     reply_to = None
     if form.reply_to_id.data and form.reply_to_id.data.isdigit():
@@ -331,9 +345,22 @@ def read_notifications():
 @bp.get("/notifications/<int:notification_id>")
 @login_required
 def open_notification(notification_id: int):
-    """Mark one notification read and go to the post it is about."""
+    """Mark one notification read and go to the post or chat message it is about (or back
+    to the notifications when it is about neither, e.g. a notice whose item is gone)."""
     target = notify.open_notification(current_user, notification_id)
-    if target is None or target.post_id is None:
-        return redirect(url_for("discussions.notifications"))
-    return redirect(url_for("discussions.post_link", slug=target.thread.group.slug,
-                            post_id=target.post_id))
+    if target is not None and target.post_id is not None:
+        return redirect(url_for("discussions.post_link", slug=target.group.slug,
+                                post_id=target.post_id))
+    if target is not None and target.chat_message_id is not None:
+        try:
+            message = chat_services.get_message_for(current_user, target.group,
+                                                    target.chat_message_id)
+        except NotFound:
+            pass
+        else:
+            return redirect(chat_services.chat_link(target.group, [message]))
+    return redirect(url_for("discussions.notifications"))
+
+
+from forum.discussions import curation_views  # noqa: E402,F401  (its routes on this bp)
+from forum.discussions import live_views  # noqa: E402,F401  (the live fragment, on this bp)

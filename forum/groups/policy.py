@@ -88,10 +88,11 @@ def can_add_material_version(actor, group: Group, material) -> bool:
 
 
 def can_post_in_thread(actor, group: Group, thread) -> bool:
-    """Reply: participants while the thread is open; moderators even when it is locked."""
-    if not can_participate(actor, group):
+    """Reply: participants while the thread is open; moderators even when it is locked or
+    closed (closed with a summary behaves like locked); never in a merged thread."""
+    if not can_participate(actor, group) or thread.merged_into_id is not None:
         return False
-    return not thread.locked or can_moderate_group(actor, group)
+    return (not thread.locked and thread.closed_at is None) or can_moderate_group(actor, group)
 
 
 def can_edit_post(actor, group: Group, post) -> bool:
@@ -114,3 +115,19 @@ def can_see_post_history(actor, group: Group, post) -> bool:
 
 def can_see_hidden_post(actor, group: Group, post) -> bool:
     return can_see_post_history(actor, group, post)
+
+
+def can_report(actor, group: Group) -> bool:
+    """Report a post or chat message to the moderators: anyone who can see the group
+    (observers and administrators included)."""
+    return is_signed_in(actor) and can_view_group(actor, group)
+
+
+def can_handle_reports(actor, group: Group) -> bool:
+    """See the group's reports queue and resolve reports (the moderation desk)."""
+    return can_moderate_group(actor, group)
+
+
+def can_plan_agenda(actor, group: Group) -> bool:
+    """Mark threads for the next session and turn them into a session's agenda items."""
+    return can_moderate_group(actor, group)

@@ -157,7 +157,7 @@ def create_group(actor, *, name: str, slug: str, description: str = "",
                   time_zone=time_zone)
     db.session.add(group)
     db.session.flush()
-    record_audit(actor, "group.create", group=group, target=group.slug)
+    record_audit(actor, "group.create", group=group, target=group.slug, subject=group)
     db.session.commit()
     return group
 
@@ -172,7 +172,7 @@ def update_group(actor, group: Group, *, name: str, slug: str, description: str,
     group.kind, group.time_zone = kind, time_zone
     if members_can_upload is not None:
         group.members_can_upload = members_can_upload
-    record_audit(actor, "group.update", group=group, target=group.slug)
+    record_audit(actor, "group.update", group=group, target=group.slug, subject=group)
     db.session.commit()
     return group
 
@@ -201,7 +201,8 @@ def set_role(actor, group: Group, user: User, role: str) -> Membership:
         membership.role = role
         action = "membership.role"
         disconnect_after_commit(user.id, "membership")  # open chat sockets rejoin as the new role
-    record_audit(actor, action, group=group, target=user.email, details={"role": role})
+    record_audit(actor, action, group=group, target=user.email, details={"role": role},
+                 subject=user)
     db.session.commit()
     forget_roles(user)
     return membership
@@ -214,7 +215,7 @@ def remove_member(actor, group: Group, user: User) -> None:
     if membership is None:
         raise NotFound()
     db.session.delete(membership)
-    record_audit(actor, "membership.remove", group=group, target=user.email)
+    record_audit(actor, "membership.remove", group=group, target=user.email, subject=user)
     disconnect_after_commit(user.id, "membership")  # cut off from the group's chat at once
     db.session.commit()
     forget_roles(user)
@@ -253,7 +254,8 @@ def invite(actor, group: Group, email: str, role: str = Role.MEMBER) -> tuple[In
         expires_at=now + timedelta(days=current_app.config["FORUM_INVITATION_DAYS"]),
     )
     db.session.add(invitation)
-    record_audit(actor, "invitation.create", group=group, target=email, details={"role": role})
+    record_audit(actor, "invitation.create", group=group, target=email, details={"role": role},
+                 subject=invitation)
 
     url = f"{current_app.config['FORUM_BASE_URL']}/invitations/{token}"
     locale = (existing.locale if existing else "") or current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -273,7 +275,8 @@ def revoke_invitation(actor, invitation: Invitation) -> None:
         raise PermissionDenied()
     if invitation.accepted_at is None and invitation.revoked_at is None:
         invitation.revoked_at = utcnow()
-        record_audit(actor, "invitation.revoke", group=invitation.group, target=invitation.email)
+        record_audit(actor, "invitation.revoke", group=invitation.group, target=invitation.email,
+                     subject=invitation)
         db.session.commit()
 
 
@@ -319,7 +322,8 @@ def _join(invitation: Invitation, user: User) -> None:
         db.session.add(Membership(user=user, group=invitation.group, role=invitation.role))
     invitation.accepted_at = utcnow()
     invitation.accepted_by_id = user.id
-    record_audit(user, "invitation.accept", group=invitation.group, target=user.email)
+    record_audit(user, "invitation.accept", group=invitation.group, target=user.email,
+                 subject=invitation)
 
 
 def accept_invitation(actor: User, token: str) -> Group:

@@ -225,7 +225,8 @@ def share_material(actor, group: Group, data: MaterialInput, upload: Upload | No
     if upload is not None:
         _store(actor, material, upload)
     db.session.add(material)
-    record_audit(actor, "material.create", group=group, target=material.title)
+    record_audit(actor, "material.create", group=group, target=material.title,
+                 subject=material)
     db.session.commit()
     return material
 
@@ -237,7 +238,7 @@ def add_version(actor, material: Material, upload: Upload, note: str = "") -> Ma
         raise InvalidInput({"note": too_long(500)})
     version = _store(actor, material, upload, note)
     record_audit(actor, "material.version", group=material.group, target=material.title,
-                 details={"version": version.number})
+                 details={"version": version.number}, subject=material)
     db.session.commit()
     return version
 
@@ -258,7 +259,8 @@ def update_good_practice(actor, material: Material, data: MaterialInput,
     material.description_html = render_markdown(data.description)
     _apply_good_practice(material, practice)
     material.updated_at = utcnow()
-    record_audit(actor, "material.update", group=material.group, target=material.title)
+    record_audit(actor, "material.update", group=material.group, target=material.title,
+                 subject=material)
     db.session.commit()
     return material
 
@@ -269,7 +271,7 @@ def delete_material(actor, material: Material) -> None:
         raise PermissionDenied()
     material.deleted_at = utcnow()
     record_audit(actor, "material.delete", group=material.group, target=material.title,
-                 details={"material_id": material.id})
+                 details={"material_id": material.id}, subject=material)
     db.session.commit()
 
 
@@ -283,7 +285,7 @@ def set_review(actor, material: Material, until: date | None) -> None:
     material.updated_at = utcnow()
     record_audit(actor, "material.review" if until else "material.review_close",
                  group=material.group, target=material.title,
-                 details={"until": until.isoformat()} if until else {})
+                 details={"until": until.isoformat()} if until else {}, subject=material)
     db.session.commit()
 
 

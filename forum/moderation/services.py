@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from forum.errors import NotFound
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, event, func, or_
+from sqlalchemy.orm import Session
+
+from forum.accounts.models import Organisation, User
+from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
-from forum.groups.policy import can_administer
-from forum.moderation.models import AuditEntry
+from forum.groups.models import Group, Invitation
+from forum.groups.policy import can_administer, can_moderate_group, can_view_group
+from forum.moderation.models import AuditEntry, Report
 
 # How each recorded action is named in the audit log.
 AUDIT_ACTIONS = {
@@ -62,6 +74,7 @@ AUDIT_ACTIONS = {
     "thread.agenda_mark": _l("thread marked for the next session"),
     "thread.agenda_unmark": _l("thread no longer marked for the next session"),
     "workshop.agenda": _l("agenda items added to a session"),
+    "workshop.agenda_remove": _l("agenda item removed from a session"),
 }
 
 
@@ -90,12 +103,263 @@ def record_audit(actor, action: str, *, group=None, target: str = "", details=No
     return entry
 
 
-def list_audit(actor, *, before_id: int | None = None, limit: int = 50):
-    """Newest first, keyset-paginated by id."""
-    if not can_administer(actor):
+# --- reading the audit log ------------------------------------------------------------------
+
+# The kinds of item an entry can be about (the model's table name → how the log names it).
+SUBJECT_TYPES = {
+    "thread": _l("thread"),
+    "post": _l("post"),
+    "chat_message": _l("chat message"),
+    "report": _l("report"),
+    "material": _l("material"),
+    "workshop": _l("session"),
+    "user": _l("account"),
+    "exchange_group": _l("group"),
+    "organisation": _l("organisation"),
+    "invitation": _l("invitation"),
+}
+AUDIT_PAGE = 50
+CSV_BATCH = 500
+
+
+class AuditLogImmutable(RuntimeError):
+    """Raised when code tries to change or delete an audit entry: the log is append-only."""
+
+
+@event.listens_for(AuditEntry, "before_update")
+def _never_update(mapper, connection, target):
+    raise AuditLogImmutable("audit entries are never changed")
+
+
+@event.listens_for(AuditEntry, "before_delete")
+def _never_delete(mapper, connection, target):
+    raise AuditLogImmutable("audit entries are never deleted")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _no_bulk_changes(state):
+    """ORM bulk UPDATE/DELETE statements skip the mapper events above: refuse them too."""
+    if (state.is_update or state.is_delete) and state.bind_mapper is not None \
+            and state.bind_mapper.class_ is AuditEntry:
+        raise AuditLogImmutable("audit entries are never changed or deleted")
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """What the log is narrowed to; dates are whole days in `time_zone`, both included."""
+
+    group_id: int | None = None
+    actor: str = ""  # part of a name or an e-mail address
+    action: str = ""
+    subject_type: str = ""
+    subject_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    time_zone: str = "UTC"
+
+
+def _audit_scope(actor, group) -> None:
+    """Administrators read every group's log; a group's moderators read that group's."""
+    if group is None:
+        if not can_administer(actor):
+            raise NotFound()
+    elif not can_view_group(actor, group):
         raise NotFound()
-    statement = db.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit + 1)
+    elif not can_moderate_group(actor, group):
+        raise PermissionDenied()
+
+
+def _day_start(day: date, time_zone: str) -> datetime:
+    try:
+        zone = ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+
+
+def _audit_statement(filters: AuditFilters, group):
+    statement = db.select(AuditEntry)
+    group_id = group.id if group is not None else filters.group_id
+    if group_id:
+        statement = statement.where(AuditEntry.group_id == group_id)
+    if (words := filters.actor.strip().lower()):
+        people = db.select(User.id).where(or_(
+            func.lower(User.name).contains(words, autoescape=True),
+            func.lower(User.email).contains(words, autoescape=True)))
+        statement = statement.where(AuditEntry.actor_id.in_(people))
+    if filters.action:
+        statement = statement.where(AuditEntry.action == filters.action)
+    if filters.subject_type:
+        statement = statement.where(AuditEntry.subject_type == filters.subject_type)
+    if filters.subject_id:
+        statement = statement.where(AuditEntry.subject_id == filters.subject_id)
+    if filters.date_from:
+        statement = statement.where(
+            AuditEntry.created_at >= _day_start(filters.date_from, filters.time_zone))
+    if filters.date_to:
+        statement = statement.where(AuditEntry.created_at < _day_start(
+            filters.date_to + timedelta(days=1), filters.time_zone))
+    return statement.order_by(AuditEntry.id.desc())
+
+
+def list_audit(actor, filters: AuditFilters | None = None, before_id: int | None = None, *,
+               group=None, limit: int = AUDIT_PAGE):
+    """(entries newest first, id for the next page or None), keyset-paginated by id.
+
+    Without `group`: the whole log, administrators only (NotFound for others). With `group`:
+    that group's entries for its moderators and administrators; other members get
+    PermissionDenied, everyone else NotFound.
+    """
+    _audit_scope(actor, group)
+    statement = _audit_statement(filters or AuditFilters(), group).limit(limit + 1)
     if before_id:
         statement = statement.where(AuditEntry.id < before_id)
     entries = list(db.session.scalars(statement))
     return entries[:limit], (entries[limit - 1].id if len(entries) > limit else None)
+
+
+def iter_audit(actor, filters: AuditFilters | None = None, *, group=None) -> Iterator[AuditEntry]:
+    """Every matching entry, newest first, read in batches (for the CSV export).
+
+    The permission check happens at the call, not when the iteration starts.
+    """
+    _audit_scope(actor, group)
+    statement = _audit_statement(filters or AuditFilters(), group)
+
+    def entries():
+        before = None
+        while True:
+            batch = statement.limit(CSV_BATCH)
+            if before is not None:
+                batch = batch.where(AuditEntry.id < before)
+            rows = list(db.session.scalars(batch))
+            yield from rows
+            if len(rows) < CSV_BATCH:
+                return
+            before = rows[-1].id
+            db.session.expunge_all()  # keep memory flat on a long log
+
+    return entries()
+
+
+def audit_actors(actor, *, group=None) -> list[User]:
+    """People who appear in the (group's) log as actors, for the filter's suggestions."""
+    _audit_scope(actor, group)
+    ids = db.select(AuditEntry.actor_id).distinct()
+    if group is not None:
+        ids = ids.where(AuditEntry.group_id == group.id)
+    return list(db.session.scalars(db.select(User).where(User.id.in_(ids)).order_by(User.name)))
+
+
+def audit_groups(actor) -> list[Group]:
+    if not can_administer(actor):
+        raise NotFound()
+    return list(db.session.scalars(db.select(Group).order_by(Group.name)))
+
+
+def audit_links(actor, entries: list[AuditEntry]) -> dict[tuple[str, int], tuple[str, dict]]:
+    """(subject type, id) → (endpoint, url arguments) for items that still exist and the actor
+    may open; one query per kind of item on the page."""
+    from forum.chat.models import ChatMessage
+    from forum.discussions.models import Post, Thread
+    from forum.materials.models import Material
+    from forum.workshops.models import Workshop
+
+    wanted: dict[str, set[int]] = {}
+    for entry in entries:
+        if entry.subject_type and entry.subject_id:
+            wanted.setdefault(entry.subject_type, set()).add(entry.subject_id)
+    admin = can_administer(actor)
+    links: dict[tuple[str, int], tuple[str, dict]] = {}
+
+    def rows(*columns, where):
+        return db.session.execute(db.select(*columns).join(
+            Group, Group.id == columns[-1]).where(where)).all()
+
+    if (ids := wanted.get("thread")):
+        for item_id, slug, _g in rows(Thread.id, Group.slug, Thread.group_id,
+                                     where=Thread.id.in_(ids)):
+            links[("thread", item_id)] = ("discussions.thread", {"slug": slug,
+                                                                 "thread_id": item_id})
+    if (ids := wanted.get("post")):
+        for item_id, slug, _g in db.session.execute(
+                db.select(Post.id, Group.slug, Thread.group_id)
+                .join(Thread, Thread.id == Post.thread_id).join(Group, Group.id == Thread.group_id)
+                .where(Post.id.in_(ids))).all():
+            links[("post", item_id)] = ("discussions.post_link", {"slug": slug,
+                                                                  "post_id": item_id})
+    if (ids := wanted.get("chat_message")):
+        for item_id, slug, _g in rows(ChatMessage.id, Group.slug, ChatMessage.group_id,
+                                     where=ChatMessage.id.in_(ids)):
+            links[("chat_message", item_id)] = ("chat.index", {"slug": slug})
+    if (ids := wanted.get("material")):
+        for item_id, slug, _g in rows(Material.id, Group.slug, Material.group_id,
+                                     where=and_(Material.id.in_(ids),
+                                                Material.deleted_at.is_(None))):
+            links[("material", item_id)] = ("materials.detail", {"slug": slug,
+                                                                 "material_id": item_id})
+    if (ids := wanted.get("workshop")):
+        for item_id, slug, number, _g in db.session.execute(
+                db.select(Workshop.id, Group.slug, Workshop.number, Workshop.group_id)
+                .join(Group, Group.id == Workshop.group_id).where(Workshop.id.in_(ids))).all():
+            links[("workshop", item_id)] = ("workshops.detail", {"slug": slug, "number": number})
+    if (ids := wanted.get("report")):
+        for item_id, slug, _g in rows(Report.id, Group.slug, Report.group_id,
+                                     where=Report.id.in_(ids)):
+            links[("report", item_id)] = ("moderation.report", {"slug": slug,
+                                                                "report_id": item_id})
+    if (ids := wanted.get("exchange_group")):
+        for item_id, slug in db.session.execute(
+                db.select(Group.id, Group.slug).where(Group.id.in_(ids))).all():
+            links[("exchange_group", item_id)] = (
+                ("admin.group", {"group_id": item_id}) if admin
+                else ("groups.detail", {"slug": slug}))
+    if admin:
+        for kind, model, endpoint, key in (
+                ("user", User, "admin.user", "user_id"),
+                ("organisation", Organisation, "admin.organisation", "organisation_id")):
+            if (ids := wanted.get(kind)):
+                for (item_id,) in db.session.execute(db.select(model.id).where(
+                        model.id.in_(ids))).all():
+                    links[(kind, item_id)] = (endpoint, {key: item_id})
+        if (ids := wanted.get("invitation")):
+            for item_id, group_id in db.session.execute(
+                    db.select(Invitation.id, Invitation.group_id)
+                    .where(Invitation.id.in_(ids))).all():
+                links[("invitation", item_id)] = ("admin.group", {"group_id": group_id})
+    return links
+
+
+# --- CSV export ------------------------------------------------------------------------------
+
+CSV_COLUMNS = ("id", "when_utc", "actor", "actor_email", "group", "action", "action_label",
+               "subject_type", "subject_id", "target", "reason", "before", "details")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    """A cell a spreadsheet shows as text: never run as a formula (= + - @ get a ')."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def audit_csv_lines(entries: Iterable[AuditEntry]) -> Iterator[str]:
+    """The CSV text, a line at a time: a UTF-8 BOM (for Excel), the header, one row per entry."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+
+    def line(values) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([csv_cell(v) for v in values])
+        return buffer.getvalue()
+
+    yield "\ufeff" + line(CSV_COLUMNS)
+    for e in entries:
+        yield line((
+            e.id, e.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            e.actor.name if e.actor else "", e.actor.email if e.actor else "",
+            e.group.slug if e.group else "", e.action, str(AUDIT_ACTIONS.get(e.action, "")),
+            e.subject_type, e.subject_id or "", e.target, e.reason, e.before,
+            json.dumps(e.details, ensure_ascii=False, sort_keys=True) if e.details else "",
+        ))

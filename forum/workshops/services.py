@@ -163,7 +163,8 @@ def create_workshop(actor, group: Group, data: WorkshopInput) -> Workshop:
     workshop = Workshop(group=group)
     _apply(workshop, data)
     db.session.add(workshop)
-    record_audit(actor, "workshop.create", group=group, target=f"{data.number}. {data.theme}")
+    record_audit(actor, "workshop.create", group=group, target=f"{data.number}. {data.theme}",
+                 subject=workshop)
     db.session.commit()
     return workshop
 
@@ -177,7 +178,8 @@ def update_workshop(actor, workshop: Workshop, data: WorkshopInput) -> Workshop:
     workshop.sequence += 1
     details = {"renumbered_from": old_number} if old_number != data.number else {}
     record_audit(actor, "workshop.update", group=workshop.group,
-                 target=f"{workshop.number}. {workshop.theme}", details=details)
+                 target=f"{workshop.number}. {workshop.theme}", details=details,
+                 subject=workshop)
     db.session.commit()
     return workshop
 
@@ -190,7 +192,8 @@ def set_cancelled(actor, workshop: Workshop, cancelled: bool) -> Workshop:
         workshop.sequence += 1
         workshop.updated_at = utcnow()
         record_audit(actor, "workshop.cancel" if cancelled else "workshop.reinstate",
-                     group=workshop.group, target=f"{workshop.number}. {workshop.theme}")
+                     group=workshop.group, target=f"{workshop.number}. {workshop.theme}",
+                     subject=workshop)
         db.session.commit()
     return workshop
 

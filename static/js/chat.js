@@ -150,6 +150,26 @@
       mentionsMe = myHandle !== "" && message.author && message.author.id !== me &&
         plainText(message.body_html).toLowerCase().indexOf("@" + myHandle) !== -1;
     }
+    var note = li.querySelector(".chat-note");
+    if (note) {
+      if (!message.removed && message.moderation_note) {
+        showNote(note, message.moderation_note);
+      } else {
+        note.remove();
+      }
+    }
+    var report = li.querySelector(".chat-report");
+    if (report) {
+      if (message.removed || message.kind !== "message" ||
+          (message.author && message.author.id === me)) {
+        report.parentElement.remove();
+      } else {
+        report.setAttribute("href", report.getAttribute("href")
+          .replace(/\/0\/report$/, "/" + message.id + "/report"));
+        report.querySelector(".chat-report-context").textContent =
+          fill(strings.report_context, { name: name, time: time });
+      }
+    }
     var mention = li.querySelector(".chat-mention");
     if (mentionsMe) { li.classList.add("mentions-me"); } else if (mention) { mention.remove(); }
 
@@ -243,10 +263,30 @@
     li.classList.add("is-removed");
     var body = li.querySelector(".chat-body, .chat-notice");
     if (body) { body.replaceWith(placeholder("chat-placeholder", strings.removed)); }
-    [".chat-select", ".chat-select + label", ".chat-moderate"].forEach(function (selector) {
+    [".chat-select", ".chat-select + label", ".chat-moderate", ".chat-note",
+      ".chat-actions"].forEach(function (selector) {
       var node = li.querySelector(selector);
       if (node) { node.remove(); }
     });
+  }
+
+  function showNote(note, text) {
+    note.textContent = fill(strings.edited_note, { note: text });
+    note.hidden = false;
+  }
+
+  // A moderator edited a message (e.g. removed personal data): new text and the public note.
+  function markEdited(data) {
+    var li = document.getElementById("message-" + data.id);
+    if (!li || li.classList.contains("is-removed")) { return; }
+    var body = li.querySelector(".chat-body");
+    if (body) { body.innerHTML = data.body_html; } // sanitised on the server (forum.text)
+    var note = li.querySelector(".chat-note");
+    if (!note) {
+      note = placeholder("moderation-note chat-note", "");
+      if (body) { body.after(note); } else { return; }
+    }
+    showNote(note, data.moderation_note);
   }
 
   // --- sending ---------------------------------------------------------------------------------
@@ -537,6 +577,9 @@
   socket.on("message_created", function (message) { addMessage(message, false); });
   socket.on("message_removed", function (data) {
     if (data.group === group) { markRemoved(data.id); }
+  });
+  socket.on("message_edited", function (data) {
+    if (data.group === group) { markEdited(data); }
   });
   socket.on("presence_changed", function (data) {
     if (data.group !== group) { return; }

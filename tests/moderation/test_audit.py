@@ -1,0 +1,348 @@
+"""The audit log: filters, scoping, CSV export, immutability, and nothing missing."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import delete, update
+
+from forum.accounts import services as accounts
+from forum.chat import services as chat
+from forum.discussions import curation
+from forum.discussions import services as discussions
+from forum.errors import NotFound, PermissionDenied
+from forum.extensions import db
+from forum.groups import services as groups
+from forum.materials import services as materials
+from forum.moderation import services
+from forum.moderation.models import AuditEntry
+from forum.moderation.services import AuditFilters, AuditLogImmutable, csv_cell
+from forum.timeutil import utcnow
+from forum.workshops import services as workshops
+from tests import factories
+from tests.materials import samples
+
+
+@pytest.fixture
+def people(ctx, personas):
+    return {key: factories.user(getattr(personas, key).id)
+            for key in ("admin", "moderator", "member", "observer", "outsider")}
+
+
+@pytest.fixture
+def g1(ctx, personas):
+    return factories.group(personas.g1.id)
+
+
+@pytest.fixture
+def g2(ctx, personas):
+    return factories.group(personas.g2.id)
+
+
+def _entries() -> list[AuditEntry]:
+    return list(db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.id)))
+
+
+def _log(people, g1, g2):
+    """A few entries in two groups by two people."""
+    thread = discussions.start_thread(people["member"], g1, title="Dowozy", body="x")
+    discussions.set_pinned(people["moderator"], thread, True)
+    curation.rename_thread(people["moderator"], thread, "=SUMA(1) dowozy", "porządek")
+    other = discussions.start_thread(people["outsider"], g2, title="Powiaty", body="y")
+    discussions.set_locked(people["admin"], other, True)
+    return thread, other
+
+
+# --- scoping ---------------------------------------------------------------------------------
+
+
+def test_admins_see_every_group_moderators_only_theirs(people, g1, g2):
+    thread, other = _log(people, g1, g2)
+    everything, _next = services.list_audit(people["admin"])
+    assert [e.action for e in everything] == ["thread.lock", "thread.rename", "thread.pin"]
+    mine, _next = services.list_audit(people["moderator"], group=g1)
+    assert [e.action for e in mine] == ["thread.rename", "thread.pin"]
+    with pytest.raises(NotFound):
+        services.list_audit(people["moderator"])  # the whole log: administrators only
+    with pytest.raises(PermissionDenied):
+        services.list_audit(people["member"], group=g1)
+    with pytest.raises(PermissionDenied):
+        services.iter_audit(people["observer"], group=g1)
+    with pytest.raises(NotFound):
+        services.list_audit(people["outsider"], group=g1)
+    with pytest.raises(NotFound):
+        services.list_audit(people["moderator"], group=g2)
+
+
+# --- filters ---------------------------------------------------------------------------------
+
+
+def test_filters_by_group_actor_action_item_and_dates(people, g1, g2):
+    thread, other = _log(people, g1, g2)
+    admin = people["admin"]
+
+    def actions(**filters):
+        entries, _next = services.list_audit(admin, AuditFilters(**filters))
+        return [e.action for e in entries]
+
+    assert actions(group_id=g2.id) == ["thread.lock"]
+    assert actions(actor="MARTA") == ["thread.rename", "thread.pin"]
+    assert actions(actor="admin@example") == ["thread.lock"]
+    assert actions(actor="%") == []  # like-wildcards are taken literally
+    assert actions(action="thread.pin") == ["thread.pin"]
+    assert actions(subject_type="thread", subject_id=other.id) == ["thread.lock"]
+    assert actions(subject_type="post") == []
+    today = utcnow().date()
+    assert len(actions(date_from=today, date_to=today)) == 3
+    assert actions(date_to=today - timedelta(days=1)) == []
+    assert actions(date_from=today + timedelta(days=1)) == []
+    # A day is a day where the reader lives: far east, "today" may already be tomorrow.
+    assert len(actions(date_from=today - timedelta(days=1), date_to=today + timedelta(days=1),
+                       time_zone="Pacific/Kiritimati")) == 3
+
+
+def test_keyset_pages_keep_the_filters(people, g1, g2):
+    thread = discussions.start_thread(people["member"], g1, title="T", body="x")
+    for n in range(5):
+        discussions.set_pinned(people["moderator"], thread, n % 2 == 0)
+    discussions.set_locked(people["admin"], thread, True)
+    filters = AuditFilters(actor="marta")
+    first, before = services.list_audit(people["admin"], filters, limit=2)
+    second, before2 = services.list_audit(people["admin"], filters, before, limit=2)
+    third, before3 = services.list_audit(people["admin"], filters, before2, limit=2)
+    seen = [e.id for e in first + second + third]
+    assert len(seen) == len(set(seen)) == 5 and before3 is None
+    assert seen == sorted(seen, reverse=True)
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+
+def test_csv_cells_never_start_a_formula():
+    assert csv_cell("=SUM(A1)") == "'=SUM(A1)"
+    for text in ("+1", "-2", "@x", "\tx", "\rx"):
+        assert csv_cell(text).startswith("'")
+    assert csv_cell("Zwykły tekst") == "Zwykły tekst"
+    assert csv_cell(None) == ""
+    assert csv_cell(12) == "12"
+
+
+def test_csv_has_a_bom_a_header_and_the_filtered_rows(people, g1, g2):
+    _log(people, g1, g2)
+    entries = services.iter_audit(people["moderator"], AuditFilters(action="thread.rename"),
+                                  group=g1)
+    text = "".join(services.audit_csv_lines(entries))
+    assert text.startswith("\ufeffid,")
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    [row] = rows
+    assert row["action"] == "thread.rename" and row["actor"] == "Marta Moderator"
+    assert row["target"] == "'=SUMA(1) dowozy"  # a spreadsheet shows it, never runs it
+    assert row["before"] == "Dowozy" and row["reason"] == "porządek"
+    assert row["group"] == "miasta-testowe" and row["subject_type"] == "thread"
+
+
+def test_csv_streams_long_logs_in_batches(people, g1, monkeypatch):
+    monkeypatch.setattr(services, "CSV_BATCH", 3)
+    thread = discussions.start_thread(people["member"], g1, title="T", body="x")
+    for n in range(7):
+        discussions.set_pinned(people["moderator"], thread, n % 2 == 0)
+    rows = list(services.iter_audit(people["admin"]))
+    assert len(rows) == 7 and len({e.id for e in rows}) == 7
+
+
+# --- never editable --------------------------------------------------------------------------
+
+
+def test_entries_can_be_neither_changed_nor_deleted(people, g1, g2):
+    _log(people, g1, g2)
+    entry = _entries()[0]
+    entry.reason = "poprawione"
+    with pytest.raises(AuditLogImmutable):
+        db.session.flush()
+    db.session.rollback()
+    entry = _entries()[0]
+    db.session.delete(entry)
+    with pytest.raises(AuditLogImmutable):
+        db.session.flush()
+    db.session.rollback()
+    with pytest.raises(AuditLogImmutable):
+        db.session.execute(update(AuditEntry).values(reason="x"))
+    db.session.rollback()
+    with pytest.raises(AuditLogImmutable):
+        db.session.execute(delete(AuditEntry))
+    db.session.rollback()
+    assert len(_entries()) == 3 and all(e.reason != "poprawione" for e in _entries())
+
+
+# --- nothing missing -------------------------------------------------------------------------
+
+
+def test_every_moderator_and_administrator_action_is_recorded_once_with_its_item(
+        people, g1, monkeypatch):
+    from forum.discussions.models import Post
+
+    moderator, admin, member = people["moderator"], people["admin"], people["member"]
+    today = workshops.group_today(g1)
+    state: dict = {}
+
+    def thread():
+        return state.setdefault("thread", discussions.start_thread(
+            member, g1, title="Wątek", body="pierwszy"))
+
+    def post():
+        if "post" not in state:
+            state["post"] = discussions.reply(member, thread(), "odpowiedź")
+        return state["post"]
+
+    def material():
+        if "material" not in state:
+            state["material"] = materials.share_material(
+                moderator, g1, materials.MaterialInput(title="Raport", kind="minutes"),
+                materials.Upload(io.BytesIO(samples.PDF), "r.pdf"))
+        return state["material"]
+
+    def chat_message():
+        if "message" not in state:
+            state["message"] = chat.send_message(member, g1, "hej", "client-1")
+        return state["message"]
+
+    def workshop():
+        return state.setdefault("workshop", db.session.scalar(db.select(
+            workshops.Workshop).where(workshops.Workshop.group_id == g1.id)))
+
+    session_input = workshops.WorkshopInput(number=1, theme="Edukacja",
+                                            day1=today + timedelta(days=10))
+    steps = [
+        ("workshop.create", lambda: workshops.create_workshop(moderator, g1, session_input)),
+        ("workshop.update", lambda: workshops.update_workshop(
+            moderator, workshop(), workshops.WorkshopInput(
+                number=1, theme="Edukacja włączająca", day1=today + timedelta(days=10)))),
+        ("workshop.cancel", lambda: workshops.set_cancelled(moderator, workshop(), True)),
+        ("workshop.reinstate", lambda: workshops.set_cancelled(moderator, workshop(), False)),
+        ("material.create", lambda: material()),
+        ("material.version", lambda: materials.add_version(
+            moderator, material(), materials.Upload(io.BytesIO(samples.PDF), "r2.pdf"))),
+        ("material.review", lambda: materials.set_review(
+            moderator, material(), today + timedelta(days=5))),
+        ("material.review_close", lambda: materials.set_review(moderator, material(), None)),
+        ("material.delete", lambda: materials.delete_material(moderator, material())),
+        ("thread.pin", lambda: discussions.set_pinned(moderator, thread(), True)),
+        ("thread.unpin", lambda: discussions.set_pinned(moderator, thread(), False)),
+        ("thread.lock", lambda: discussions.set_locked(moderator, thread(), True)),
+        ("thread.unlock", lambda: discussions.set_locked(moderator, thread(), False)),
+        ("thread.move", lambda: discussions.move_to_session(moderator, thread(), 1)),
+        ("thread.rename", lambda: curation.rename_thread(moderator, thread(), "Nowy")),
+        ("thread.close", lambda: curation.close_thread(moderator, thread(), "Koniec")),
+        ("thread.reopen", lambda: curation.reopen_thread(moderator, thread())),
+        ("thread.conclusion", lambda: curation.set_conclusion(moderator, thread(), post())),
+        ("thread.conclusion_clear", lambda: curation.set_conclusion(moderator, thread(), None)),
+        ("post.hide", lambda: discussions.hide_post(moderator, post(), "dane osobowe")),
+        ("post.unhide", lambda: discussions.unhide_post(moderator, post())),
+        ("thread.split", lambda: state.setdefault("split", curation.split_thread(
+            moderator, thread(), [post().id], title="Odnoga"))),
+        ("thread.merge", lambda: curation.merge_threads(moderator, state["split"], thread())),
+        ("post.delete", lambda: discussions.delete_post(moderator, db.session.get(
+            Post, post().id))),
+        ("chat.remove", lambda: chat.remove_message(moderator, g1, chat_message().id)),
+        ("chat.mute", lambda: chat.mute_member(moderator, g1, member.id, 10)),
+        ("chat.unmute", lambda: chat.unmute_member(moderator, g1, member.id)),
+        ("chat.slow_mode", lambda: chat.set_slow_mode(moderator, g1, 30)),
+        ("user.create", lambda: state.setdefault("user", accounts.create_user(
+            admin, email="nowa@example.org", name="Nowa Osoba", password="Dluga-fraza-2026"))),
+        ("user.deactivate", lambda: accounts.set_user_active(admin, state["user"], False)),
+        ("user.activate", lambda: accounts.set_user_active(admin, state["user"], True)),
+        ("user.admin", lambda: accounts.set_user_admin(admin, state["user"], True)),
+        ("user.unadmin", lambda: accounts.set_user_admin(admin, state["user"], False)),
+        ("organisation.create", lambda: state.setdefault("org", accounts.create_organisation(
+            admin, name="Gmina Nowa", kind="rural_commune"))),
+        ("organisation.update", lambda: accounts.update_organisation(
+            admin, state["org"], name="Gmina Nowsza", kind="rural_commune")),
+        ("membership.add", lambda: groups.set_role(admin, g1, state["user"], "member")),
+        ("membership.role", lambda: groups.set_role(admin, g1, state["user"], "observer")),
+        ("membership.remove", lambda: groups.remove_member(admin, g1, state["user"])),
+        ("invitation.create", lambda: state.setdefault("invitation", groups.invite(
+            admin, g1, "zaproszona@example.org")[0])),
+        ("invitation.revoke", lambda: groups.revoke_invitation(admin, state["invitation"])),
+        ("group.create", lambda: state.setdefault("group", groups.create_group(
+            admin, name="Gminy nowe", slug="gminy-nowe", kind="rural"))),
+        ("group.update", lambda: groups.update_group(
+            admin, state["group"], name="Gminy nowsze", slug="gminy-nowe", description="",
+            kind="rural", time_zone="Europe/Warsaw")),
+    ]
+    for action, step in steps:
+        count = len(_entries())
+        step()
+        new = _entries()[count:]
+        assert [e.action for e in new] == [action], action
+        assert new[0].subject_type and new[0].subject_id, f"{action} names no item"
+        assert new[0].actor_id in (moderator.id, admin.id)
+    recorded = {e.action for e in _entries()}
+    assert recorded == {action for action, _step in steps}
+    assert recorded <= set(services.AUDIT_ACTIONS)
+    hidden = next(e for e in _entries() if e.action == "post.hide")
+    assert (hidden.subject_type, hidden.reason) == ("post", "dane osobowe")
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+PERSONAS = ["anonymous", "outsider", "observer", "member", "moderator", "admin"]
+
+
+@pytest.fixture
+def logged(app, personas):
+    with app.app_context():
+        people = {key: factories.user(getattr(personas, key).id)
+                  for key in ("admin", "moderator", "member", "outsider")}
+        thread, other = _log(people, factories.group(personas.g1.id),
+                             factories.group(personas.g2.id))
+        return {"thread": thread.id, "other": other.id}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_group_log_and_csv_answer_each_persona(personas, login_as, logged, persona):
+    client = login_as(None if persona == "anonymous" else getattr(personas, persona))
+    expected = {"anonymous": 302, "outsider": 404, "observer": 403, "member": 403}.get(
+        persona, 200)
+    for url in ("/g/{}/moderation/audit", "/g/{}/moderation/audit.csv"):
+        assert client.get(url.format(personas.g1.slug)).status_code == expected, url
+    admin_expected = {"anonymous": 302, "admin": 200}.get(persona, 404)
+    for url in ("/admin/audit", "/admin/audit.csv"):
+        assert client.get(url).status_code == admin_expected, url
+
+
+def test_group_log_shows_who_what_item_why_and_before(personas, login_as, logged):
+    page = login_as(personas.moderator).get(
+        f"/g/{personas.g1.slug}/moderation/audit").get_data(as_text=True)
+    table = _table(page)
+    assert "Marta Moderator" in table and "thread renamed" in table
+    assert f'href="/g/{personas.g1.slug}/t/{logged["thread"]}"' in table
+    assert "porządek" in table and "<details><summary>Show</summary>" in table
+    assert "thread locked" not in table  # another group's entry
+    assert "<form" not in table  # nothing to edit or delete
+    assert '<form method="get" class="filter-form audit-filters"' in page
+
+
+def _table(page: str) -> str:
+    return page.split("<tbody>")[1].split("</tbody>")[0]
+
+
+def test_admin_log_filters_and_keeps_them_in_the_csv_link(personas, login_as, logged):
+    admin = login_as(personas.admin)
+    page = admin.get("/admin/audit?action=thread.lock").get_data(as_text=True)
+    assert "thread locked" in _table(page) and "thread renamed" not in _table(page)
+    assert "/admin/audit.csv?action=thread.lock" in page
+    response = admin.get("/admin/audit.csv?action=thread.lock")
+    assert response.headers["Content-Type"].startswith("text/csv")
+    assert "attachment" in response.headers["Content-Disposition"]
+    body = response.get_data().decode("utf-8")
+    assert body.startswith("\ufeff") and body.count("\r\n") == 2
+    page = admin.get("/admin/audit?date_from=not-a-date&subject_id=abc").get_data(as_text=True)
+    assert "thread renamed" in _table(page)  # bad filter values are shown and ignored
+    assert "Not a valid date value." in page
+
+
+def test_the_log_cannot_be_changed_over_http(personas, login_as, logged):
+    admin = login_as(personas.admin)
+    assert admin.post("/admin/audit").status_code == 405
+    assert admin.post(f"/g/{personas.g1.slug}/moderation/audit").status_code == 405
