@@ -164,6 +164,15 @@ def _check_good_practice(practice: GoodPracticeInput, errors: dict) -> None:
         errors["contact_organisation_id"] = _l("Choose an organisation from the list.")
 
 
+def _material_text(material: Material) -> str:
+    """The editable text of a material, as kept in the audit log before a change."""
+    parts = [material.title, material.description]
+    if material.good_practice is not None:
+        parts += [getattr(material.good_practice, field)
+                  for field in ("problem", "actions", "results", "costs")]
+    return "\n\n".join(part for part in parts if part)
+
+
 def _apply_good_practice(material: Material, practice: GoodPracticeInput) -> None:
     record = material.good_practice or GoodPractice()
     for field in ("problem", "actions", "results", "costs"):
@@ -253,6 +262,7 @@ def update_good_practice(actor, material: Material, data: MaterialInput,
     _check_good_practice(practice, errors)
     if errors:
         raise InvalidInput(errors)
+    before = _material_text(material)
     material.title, material.language, material.workshop = data.title.strip(), data.language, \
         workshop
     material.description = data.description
@@ -260,6 +270,7 @@ def update_good_practice(actor, material: Material, data: MaterialInput,
     _apply_good_practice(material, practice)
     material.updated_at = utcnow()
     record_audit(actor, "material.update", group=material.group, target=material.title,
+                 before=before,
                  subject=material)
     db.session.commit()
     return material

@@ -140,6 +140,13 @@ def _validate(group: Group, data: WorkshopInput, existing: Workshop | None) -> N
         raise InvalidInput(errors)
 
 
+def _workshop_text(workshop: Workshop) -> str:
+    """A session as it was, for the audit log's "before" of a change."""
+    lines = [f"{workshop.number}. {workshop.theme}", f"{workshop.day1} – {workshop.day2}",
+             workshop.place, workshop.description, workshop.agenda_day1, workshop.agenda_day2]
+    return "\n\n".join(line for line in lines if line)
+
+
 def _apply(workshop: Workshop, data: WorkshopInput) -> None:
     workshop.number = data.number
     workshop.theme = data.theme.strip()
@@ -174,12 +181,13 @@ def update_workshop(actor, workshop: Workshop, data: WorkshopInput) -> Workshop:
         raise PermissionDenied()
     _validate(workshop.group, data, workshop)
     old_number = workshop.number
+    before = _workshop_text(workshop)
     _apply(workshop, data)
     workshop.sequence += 1
     details = {"renumbered_from": old_number} if old_number != data.number else {}
     record_audit(actor, "workshop.update", group=workshop.group,
                  target=f"{workshop.number}. {workshop.theme}", details=details,
-                 subject=workshop)
+                 subject=workshop, before=before)
     db.session.commit()
     return workshop
 

@@ -15,10 +15,11 @@ from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
 from forum.groups import services as groups
 from forum.materials import services as materials
-from forum.moderation import services
+from forum.moderation import reports, services
 from forum.moderation.models import AuditEntry
 from forum.moderation.services import AuditFilters, AuditLogImmutable, csv_cell
 from forum.timeutil import utcnow
+from forum.workshops import agenda
 from forum.workshops import services as workshops
 from tests import factories
 from tests.materials import samples
@@ -183,6 +184,7 @@ def test_every_moderator_and_administrator_action_is_recorded_once_with_its_item
     from forum.discussions.models import Post
 
     moderator, admin, member = people["moderator"], people["admin"], people["member"]
+    observer = people["observer"]
     today = workshops.group_today(g1)
     state: dict = {}
 
@@ -227,6 +229,13 @@ def test_every_moderator_and_administrator_action_is_recorded_once_with_its_item
             moderator, material(), today + timedelta(days=5))),
         ("material.review_close", lambda: materials.set_review(moderator, material(), None)),
         ("material.delete", lambda: materials.delete_material(moderator, material())),
+        ("material.create", lambda: state.setdefault("practice", materials.share_material(
+            moderator, g1, materials.MaterialInput(title="Budżet", kind="good_practice"), None,
+            materials.GoodPracticeInput(problem="Mało chętnych", actions="Spotkania")))),
+        ("material.update", lambda: materials.update_good_practice(
+            moderator, state["practice"],
+            materials.MaterialInput(title="Budżet obywatelski", kind="good_practice"),
+            materials.GoodPracticeInput(problem="Mało chętnych", actions="Spotkania w szkołach"))),
         ("thread.pin", lambda: discussions.set_pinned(moderator, thread(), True)),
         ("thread.unpin", lambda: discussions.set_pinned(moderator, thread(), False)),
         ("thread.lock", lambda: discussions.set_locked(moderator, thread(), True)),
@@ -237,6 +246,23 @@ def test_every_moderator_and_administrator_action_is_recorded_once_with_its_item
         ("thread.reopen", lambda: curation.reopen_thread(moderator, thread())),
         ("thread.conclusion", lambda: curation.set_conclusion(moderator, thread(), post())),
         ("thread.conclusion_clear", lambda: curation.set_conclusion(moderator, thread(), None)),
+        ("thread.agenda_mark", lambda: agenda.mark_for_next_session(moderator, thread())),
+        ("thread.agenda_unmark", lambda: agenda.unmark(moderator, thread())),
+        ("thread.agenda_mark", lambda: agenda.mark_for_next_session(moderator, thread())),
+        ("workshop.agenda", lambda: agenda.add_to_agenda(moderator, workshop())),
+        ("workshop.agenda_remove", lambda: agenda.remove_agenda_item(
+            moderator, workshop(), agenda.agenda_items(moderator, workshop())[0].item.id)),
+        ("post.edit", lambda: reports.resolve_report(
+            moderator, reports.report_post(observer, post(), "personal_data"), "edit",
+            note="usunięto numer telefonu", new_body="odpowiedź bez danych")),
+        ("report.dismiss", lambda: reports.resolve_report(
+            moderator, reports.report_post(observer, post(), "off_topic"), "dismiss")),
+        ("user.warn", lambda: reports.resolve_report(
+            moderator, reports.report_post(observer, post(), "offensive"), "warn",
+            note="Prosimy o spokojny ton.")),
+        ("chat.edit", lambda: reports.resolve_report(
+            moderator, reports.report_chat_message(observer, chat_message(), "personal_data"),
+            "edit", note="usunięto adres", new_body="hej!")),
         ("post.hide", lambda: discussions.hide_post(moderator, post(), "dane osobowe")),
         ("post.unhide", lambda: discussions.unhide_post(moderator, post())),
         ("thread.split", lambda: state.setdefault("split", curation.split_thread(
@@ -279,7 +305,12 @@ def test_every_moderator_and_administrator_action_is_recorded_once_with_its_item
         assert new[0].actor_id in (moderator.id, admin.id)
     recorded = {e.action for e in _entries()}
     assert recorded == {action for action, _step in steps}
-    assert recorded <= set(services.AUDIT_ACTIONS)
+    # Every named action is exercised here, except the one a member does for themselves.
+    assert recorded == set(services.AUDIT_ACTIONS) - {"invitation.accept"}
+    changed = {e.action: e for e in _entries()}
+    assert "Mało chętnych" in changed["material.update"].before
+    assert "Edukacja\n" in changed["workshop.update"].before + "\n"
+    assert changed["post.edit"].before == "odpowiedź" and changed["chat.edit"].before == "hej"
     hidden = next(e for e in _entries() if e.action == "post.hide")
     assert (hidden.subject_type, hidden.reason) == ("post", "dane osobowe")
 
