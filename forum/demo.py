@@ -14,13 +14,17 @@ from forum.accounts.models import Organisation, OrganisationKind, User
 from forum.accounts.services import hash_password
 from forum.chat.demo import seed_chat
 from forum.demo_files import make_chart_png, make_csv, make_pdf
+from forum.discussions import curation
 from forum.discussions import services as discussions
+from forum.discussions.models import Post
 from forum.discussions.notify import handle_for
 from forum.extensions import db
 from forum.groups.models import Group, GroupKind, Membership, Role
 from forum.materials import services as materials
 from forum.materials.models import MaterialKind
+from forum.moderation import reports
 from forum.text import render_markdown
+from forum.workshops import agenda
 from forum.workshops.models import Workshop
 from forum.workshops.services import group_today
 
@@ -179,7 +183,8 @@ def seed_demo(seed: int = 2026) -> dict:
     for key, group in groups.items():
         _seed_materials(moderators[key], group, organisations[key])
         people = [m.user for m in memberships if m.group is group and m.role != Role.OBSERVER]
-        _seed_threads(rng, group, moderators[key], people)
+        threads = _seed_threads(rng, group, moderators[key], people)
+        _seed_curation(group, moderators[key], threads, member if key == "cities" else None)
     seed_chat(groups.values(), memberships)  # forum/chat/demo.py
     return {
         "password": DEMO_PASSWORD,
@@ -280,12 +285,15 @@ THREADS = [
 ]
 
 
-def _seed_threads(rng: random.Random, group: Group, moderator: User, people: list[User]) -> None:
+def _seed_threads(rng: random.Random, group: Group, moderator: User,
+                  people: list[User]) -> list:
     others = [p for p in people if p.id != moderator.id]
+    threads = []
     for number, title, body, replies in THREADS:
         author = moderator if number in (3, 5) else rng.choice(others)
         thread = discussions.start_thread(author, group, title=title, body=body,
                                           workshop_number=number)
+        threads.append(thread)
         previous = None
         for index, text in enumerate(replies):
             writer = rng.choice([p for p in others if p.id != author.id])
@@ -299,3 +307,21 @@ def _seed_threads(rng: random.Random, group: Group, moderator: User, people: lis
         body="Witamy na forum grupy! Tu kontynuujemy rozmowy z sesji. Kalendarz sesji "
              "dodacie do swojego kalendarza ze strony **Sesje**.")
     discussions.set_pinned(moderator, pinned, True)
+    return threads
+
+
+def _seed_curation(group: Group, moderator: User, threads: list, reporter: User | None) -> None:
+    """What the moderation desk and the agenda builder look like with some work done."""
+    first, second, third = threads[0], threads[1], threads[2]
+    last_reply = discussions.post_id_at(first, first.last_number)
+    curation.set_conclusion(moderator, first, db.session.get(Post, last_reply))
+    curation.close_thread(
+        moderator, second,
+        "Podsumowanie: każda gmina przygotuje krótki opis swojej metody do następnej sesji.")
+    agenda.mark_for_next_session(moderator, third)
+    if reporter is not None:  # one open report in the demo moderator's group
+        post = db.session.scalar(db.select(Post).where(
+            Post.thread_id == third.id, Post.number == 2))
+        if post is not None and post.author_id != reporter.id:
+            reports.report_post(reporter, post, "personal_data",
+                                "W tym wpisie jest prywatny numer telefonu.")
