@@ -4,7 +4,13 @@ import io
 
 import pytest
 
+from forum.chat import services as chat
+from forum.discussions import services as discussions
+from forum.discussions.models import Post, Thread
+from forum.extensions import db
 from forum.materials import services as materials
+from forum.moderation import reports
+from forum.moderation.models import Report
 from forum.workshops import services as workshops
 from tests import factories
 from tests.materials import samples
@@ -71,6 +77,27 @@ PAGES = [
     ("/admin/groups/new", _expected_admin_page),
     ("/admin/groups/{g1_id}", _expected_admin_page),
     ("/admin/audit", _expected_admin_page),
+    ("/admin/audit.csv", _expected_admin_page),
+    ("/g/{g1}/t/{thread}", _expected_group_page),
+    ("/g/{g1}/p/{post}/report", _expected_group_page),
+    ("/g/{g1}/chat/messages/{message}/report", _expected_group_page),
+    ("/g/{g1}/moderation", _expected_manager_page),
+    ("/g/{g1}/moderation?status=resolved", _expected_manager_page),
+    ("/g/{g1}/moderation/reports/{report}", _expected_manager_page),
+    ("/g/{g1}/moderation/audit", _expected_manager_page),
+    ("/g/{g1}/moderation/audit.csv", _expected_manager_page),
+    ("/moderation", _expected_admin_page),
+    ("/g/{g1}/sessions/1/recap", _expected_group_page),
+    ("/g/{g1}/sessions/1/recap.zip", _expected_group_page),
+    ("/g/{g1}/sessions/2/recap", lambda p: 302 if p == "anonymous" else 404),
+]
+
+# Moderators' actions (POST): members and observers are refused, outsiders learn nothing.
+MODERATOR_ACTIONS = [
+    "/g/{g1}/t/{thread}/rename", "/g/{g1}/t/{thread}/close", "/g/{g1}/t/{thread}/reopen",
+    "/g/{g1}/t/{thread}/merge", "/g/{g1}/t/{thread}/split", "/g/{g1}/t/{thread}/conclusion",
+    "/g/{g1}/t/{thread}/agenda", "/g/{g1}/sessions/1/agenda",
+    "/g/{g1}/moderation/reports/{report}",
 ]
 
 
@@ -84,13 +111,26 @@ def _session_and_material(personas) -> int:
     return material.id
 
 
+def _group_content(personas) -> dict:
+    """A thread, a chat message and an open report in g1 (by the moderator, reported by a
+    member), for the pages about them."""
+    moderator, group = factories.user(personas.moderator.id), factories.group(personas.g1.id)
+    thread = discussions.start_thread(moderator, group, title="Wątek", body="Pierwszy wpis")
+    post = discussions.post_id_at(thread, 1)
+    message = chat.send_message(moderator, group, "Dzień dobry", "matrix-1")
+    report = reports.report_post(factories.user(personas.member.id),
+                                 db.session.get(Post, post), "off_topic")
+    return {"thread": thread.id, "post": post, "message": message.id, "report": report.id}
+
+
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_every_page_answers_each_persona_as_expected(app, personas, login_as, persona):
     with app.app_context():
         material_id = _session_and_material(personas)
+        content = _group_content(personas)
     client = login_as(None if persona == "anonymous" else getattr(personas, persona))
     values = {"g1": personas.g1.slug, "g1_id": personas.g1.id, "org": personas.organisation_id,
-              "member_id": personas.member.id, "material": material_id}
+              "member_id": personas.member.id, "material": material_id, **content}
     failures = []
     for template, expectation in PAGES:
         url = template.format(**values)
@@ -118,6 +158,28 @@ def test_admin_actions_are_404_for_non_administrators(app, personas, login_as, p
     with app.app_context():
         member = factories.user(personas.member.id)
         assert member.active and not member.is_admin
+
+
+@pytest.mark.parametrize("persona", ["outsider", "observer", "member"])
+def test_moderator_actions_are_refused_to_everyone_else(app, personas, login_as, persona):
+    with app.app_context():
+        _session_and_material(personas)
+        content = _group_content(personas)
+    client = login_as(getattr(personas, persona))
+    expected = 404 if persona == "outsider" else 403
+    failures = []
+    for template in MODERATOR_ACTIONS:
+        url = template.format(g1=personas.g1.slug, **content)
+        status = client.post(url, data={"title": "Nowy", "summary": "Koniec", "mark": "1",
+                                        "action": "dismiss", "note": "x"}).status_code
+        if status != expected:
+            failures.append(f"{url}: got {status}, expected {expected}")
+    assert not failures, "\n".join(failures)
+    with app.app_context():
+        thread = db.session.get(Thread, content["thread"])
+        assert thread.title == "Wątek" and thread.closed_at is None
+        assert thread.agenda_marked_at is None
+        assert db.session.get(Report, content["report"]).status == "open"
 
 
 def test_a_closed_group_and_a_missing_one_look_the_same(personas, login_as):
