@@ -78,6 +78,7 @@ def register_socket_handlers(app: Flask) -> None:
     # Importing registers the handlers on the unbound SocketIO object; every later
     # init_app (one per app, e.g. in tests) gives them to its new server.
     from forum.chat import sockets  # noqa: F401
+    from forum.discussions import live_sockets  # noqa: F401  (/threads: follow a thread)
 
 
 def register_cli(app: Flask) -> None:

@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 
 NAMESPACE = "/chat"
 _EXTENSION = "forum_chat"
+# Other namespaces' `fn(user_id, reason)` run by `disconnect_user` after the chat's own
+# (forum/discussions/live.py: the followers of threads).
+DISCONNECT_HOOKS: list = []
 
 
 def group_room(group_id: int) -> str:
@@ -162,6 +165,11 @@ def disconnect_user(user_id: int, reason: str) -> None:
             chat.server.disconnect(sid, namespace=NAMESPACE)
         except Exception:  # already gone
             log.debug("could not disconnect %s", sid, exc_info=True)
+    for hook in DISCONNECT_HOOKS:
+        try:
+            hook(user_id, reason)
+        except Exception:  # the chat is cut off whatever another namespace does
+            log.exception("disconnect hook %r failed", hook)
 
 
 def disconnect_after_commit(user_id: int, reason: str) -> None:

@@ -362,5 +362,5 @@ def open_notification(notification_id: int):
     return redirect(url_for("discussions.notifications"))
 
 
-from forum.discussions import curation_views  # noqa: E402,F401  (its routes on this bp)
-from forum.discussions import live_views  # noqa: E402,F401  (the live fragment, on this bp)
+# Their routes on this blueprint: curation, and the fragment threads read live fetch.
+from forum.discussions import curation_views, live_views  # noqa: E402,F401

@@ -1,0 +1,171 @@
+"""Threads read live: who follows which thread, and what they are told after a commit.
+
+A reader's page connects to the Socket.IO namespace `/threads` and follows the thread it shows
+(forum/discussions/live_sockets.py). Services queue `post_created` / `post_changed` with
+`post_created_after_commit` / `post_changed_after_commit`; the events go to the thread's room
+only once the transaction commits (forum/events.py), so a rolled-back reply is never announced.
+Events carry ids and numbers only, never post HTML: readers' permissions differ (hidden posts),
+so each page fetches what it may see from the fragment endpoint (live_views.py).
+
+Followers are not chat presence: their connections are kept in a store of their own (the same
+classes as the chat's, under another Redis prefix) and never join a group's presence. The
+store knows each person's connections (across workers with Redis), so that a removal from a
+group, a role change, a deactivation or a sign-out cuts them off at once: the chat's
+`disconnect_user` calls `disconnect_user` here through its hook list.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from flask import Flask, current_app
+
+from forum.chat import realtime
+from forum.chat.presence import MemoryPresence, RedisPresence
+from forum.discussions.models import Post, Reaction
+from forum.errors import NotFound
+from forum.events import after_commit
+from forum.extensions import db
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "/threads"
+MAX_FOLLOWS = 20  # threads one connection may follow (a page follows one)
+_EXTENSION = "forum_threads"
+
+
+def thread_room(thread_id: int) -> str:
+    return f"thread-{thread_id}"
+
+
+def user_room(user_id: int) -> str:
+    return f"user-{user_id}"
+
+
+# --- this app's followers ----------------------------------------------------------------------
+
+
+@dataclass
+class LiveState:
+    connections: object  # presence.MemoryPresence | presence.RedisPresence (sids only)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    follows: dict[str, set[int]] = field(default_factory=dict)  # sid → thread ids (this worker)
+
+
+_state_lock = threading.Lock()
+
+
+def state(app: Flask | None = None) -> LiveState:
+    """Made on first use: one per app, like the chat's (tests make many apps)."""
+    app = app or current_app
+    live = app.extensions.get(_EXTENSION)
+    if live is None:
+        with _state_lock:
+            live = app.extensions.get(_EXTENSION)
+            if live is None:
+                url = app.config.get("FORUM_REDIS_URL") or None
+                live = LiveState(RedisPresence(url, prefix="forum:threads") if url
+                                 else MemoryPresence())
+                app.extensions[_EXTENSION] = live
+    return live
+
+
+def connected(user_id: int, sid: str, alternative_id: str) -> None:
+    state().connections.connect(user_id, sid, alternative_id)
+
+
+def who(sid: str) -> tuple[int, str] | None:
+    """(user id, alternative id at connect time) of a connection of this worker."""
+    return state().connections.local.who(sid)
+
+
+def add_follow(sid: str, thread_id: int) -> bool:
+    """Remember that the connection follows the thread; False when it follows too many."""
+    live = state()
+    with live.lock:
+        threads = live.follows.setdefault(sid, set())
+        if thread_id not in threads and len(threads) >= MAX_FOLLOWS:
+            return False
+        threads.add(thread_id)
+        return True
+
+
+def disconnected(sid: str) -> None:
+    """No database here: this may run inside another request's commit hook (a kick)."""
+    live = state()
+    live.connections.disconnect(sid)
+    with live.lock:
+        live.follows.pop(sid, None)
+
+
+# --- emitting ----------------------------------------------------------------------------------
+
+
+def post_payload(post) -> dict:
+    from forum.discussions.services import page_of  # services import this module
+
+    return {"thread_id": post.thread_id, "post_id": post.id, "number": post.number,
+            "page": page_of(post.number)}
+
+
+def _emit_after_commit(event: str, thread_id: int, data: dict) -> None:
+    server = realtime.state().server  # this app's Socket.IO server (the chat's)
+
+    def emit():
+        server.emit(event, data, to=thread_room(thread_id), namespace=NAMESPACE)
+
+    after_commit(emit)
+
+
+def post_created_after_commit(post) -> None:
+    """Queue `post_created` for the post's thread (call after the post is flushed)."""
+    payload = post_payload(post)
+    _emit_after_commit("post_created", payload["thread_id"], payload)
+
+
+def post_changed_after_commit(post) -> None:
+    """Queue `post_changed` (edited, hidden, shown again, removed) for the post's thread."""
+    payload = post_payload(post)
+    _emit_after_commit("post_changed", payload["thread_id"], payload)
+
+
+# --- what a follower fetches -------------------------------------------------------------------
+
+
+def post_view(actor, thread, number: int):
+    """A ThreadView holding the one post `number` of the thread (for the fragment endpoint:
+    the thread page's own markup, the reader's own permissions). NotFound when there is no
+    such post. Reading it live does not mark it read: the next visit of the page does."""
+    from forum.discussions.services import ThreadView, page_of  # services import this module
+
+    post = db.session.scalar(db.select(Post).where(Post.thread_id == thread.id,
+                                                   Post.number == number))
+    if post is None:
+        raise NotFound()
+    counts: dict[str, int] = dict(db.session.execute(
+        db.select(Reaction.kind, db.func.count()).where(Reaction.post_id == post.id)
+        .group_by(Reaction.kind)).all())
+    mine = {(post.id, kind) for kind in db.session.scalars(db.select(Reaction.kind).where(
+        Reaction.post_id == post.id, Reaction.user_id == actor.id))}
+    return ThreadView(thread, [post], page_of(number), max(page_of(thread.last_number), 1),
+                      {post.id: counts} if counts else {}, mine, None)
+
+
+# --- cutting people off ------------------------------------------------------------------------
+
+
+def disconnect_user(user_id: int, reason: str) -> None:
+    """Tell every follower connection of the person why, then cut them all off (every
+    worker). Called by the chat's `disconnect_user` (sign-out, deactivation, membership)."""
+    server = realtime.state().server
+    server.emit("session_ended", {"reason": reason}, to=user_room(user_id), namespace=NAMESPACE)
+    for sid in state().connections.sids_of(user_id):
+        try:
+            server.disconnect(sid, namespace=NAMESPACE)
+        except Exception:  # already gone
+            log.debug("could not disconnect %s", sid, exc_info=True)
+
+
+realtime.DISCONNECT_HOOKS.append(disconnect_user)

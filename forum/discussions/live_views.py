@@ -1,0 +1,33 @@
+"""The HTTP side of threads read live: one post as the thread page shows it to this reader.
+
+static/js/thread_live.js fetches it when `post_created` or `post_changed` arrives over
+`/threads` and takes the post's `<li>` out of it. It is the thread page itself, holding only
+that post, so the markup (reactions, reply links, moderation tools, hidden-post placeholders)
+is exactly the page's, under the same authorisation: 404 for a missing thread, a missing post
+and a closed group alike.
+"""
+
+from __future__ import annotations
+
+from flask import abort, make_response
+from flask_login import current_user, login_required
+
+from forum.discussions import live
+from forum.discussions.forms import ReplyForm
+from forum.discussions.views import _render_thread, _thread, bp
+from forum.errors import NotFound
+
+
+@bp.get("/g/<slug>/t/<int:thread_id>/posts/<int:number>/fragment")
+@login_required
+def post_fragment(slug: str, thread_id: int, number: int):
+    group, thread = _thread(slug, thread_id)
+    try:
+        view = live.post_view(current_user, thread, number)
+    except NotFound:
+        abort(404)
+    html, status = _render_thread(group, view, ReplyForm(formdata=None))
+    response = make_response(html, status)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response

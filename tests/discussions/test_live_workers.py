@@ -1,0 +1,105 @@
+"""Threads read live across two gunicorn gevent workers sharing a real redis-server: a reply
+through one worker reaches a follower on the other, and a sign-out there cuts it off."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+
+from tests.chat.live import chat_server, prepare_database, sign_in
+
+
+def _token(http, url: str) -> str:
+    page = http.get(url, timeout=10)
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
+
+
+class Follower:
+    """A python-socketio client on /threads that keeps what it receives."""
+
+    def __init__(self, url: str, email: str):
+        import socketio
+
+        self.url = url
+        self.http = sign_in(url, email)
+        self.client = socketio.Client(http_session=self.http, reconnection=False)
+        self.lock = threading.Condition()
+        self.received: list[tuple[str, dict]] = []
+        for name in ("post_created", "post_changed", "session_ended"):
+            self.client.on(name, self._recorder(name), namespace="/threads")
+
+    def _recorder(self, name):
+        def record(data=None):
+            with self.lock:
+                self.received.append((name, data))
+                self.lock.notify_all()
+        return record
+
+    def connect(self) -> Follower:
+        cookie = "; ".join(f"{c.name}={c.value}" for c in self.http.cookies)
+        self.client.connect(self.url, namespaces=["/threads"], headers={"Cookie": cookie},
+                            wait_timeout=10)
+        return self
+
+    def follow(self, slug: str, thread_id: int) -> dict:
+        return self.client.call("follow_thread", {"slug": slug, "thread_id": thread_id},
+                                namespace="/threads", timeout=10)
+
+    def wait_for(self, name: str, timeout: float = 10) -> dict:
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while True:
+                for kind, data in self.received:
+                    if kind == name:
+                        return data
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"no {name} within {timeout}s: {self.received}")
+                self.lock.wait(remaining)
+
+    def close(self) -> None:
+        try:
+            self.client.disconnect()
+        except Exception:
+            pass
+        self.http.close()
+
+
+def test_a_reply_on_one_worker_reaches_a_follower_on_the_other(tmp_path, redis_url):
+    database = f"sqlite:///{tmp_path / 'forum.db'}"
+    people = prepare_database(database)
+    slug = people["group"]
+    with chat_server(database, tmp_path, redis_url=redis_url, workers_log="-a") as worker_a, \
+            chat_server(database, tmp_path, redis_url=redis_url, workers_log="-b") as worker_b:
+        author = sign_in(worker_a, people["member"]["email"])
+        started = author.post(f"{worker_a}/g/{slug}/t/new", data={
+            "csrf_token": _token(author, f"{worker_a}/g/{slug}/t/new"), "title": "Dwa procesy",
+            "body": "Pierwszy wpis", "workshop_number": "0"}, allow_redirects=False, timeout=10)
+        assert started.status_code == 302, started.text[:500]
+        thread_id = int(re.search(r"/t/(\d+)", started.headers["Location"]).group(1))
+
+        reader = Follower(worker_b, people["observer"]["email"]).connect()
+        try:
+            assert reader.follow(slug, thread_id)["last_number"] == 1
+            replied = author.post(f"{worker_a}/g/{slug}/t/{thread_id}/reply", data={
+                "csrf_token": _token(author, f"{worker_a}/g/{slug}/t/{thread_id}?page=1"),
+                "body": "Przez drugi proces"}, allow_redirects=False, timeout=10)
+            assert replied.status_code == 302
+            post_id = int(re.search(r"#post-(\d+)$", replied.headers["Location"]).group(1))
+            assert reader.wait_for("post_created") == {"thread_id": thread_id,
+                                                       "post_id": post_id, "number": 2,
+                                                       "page": 1}
+
+            # The reader signs out through worker A: their follower on worker B is cut off.
+            http = reader.http
+            http.post(f"{worker_a}/logout", data={"csrf_token": _token(http, f"{worker_a}/")},
+                      allow_redirects=False, timeout=10)
+            assert reader.wait_for("session_ended")["reason"] == "signed_out"
+            deadline = time.monotonic() + 5
+            while reader.client.connected and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert not reader.client.connected
+        finally:
+            reader.close()
+            author.close()
