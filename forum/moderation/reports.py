@@ -31,6 +31,7 @@ from forum.accounts.services import too_long
 from forum.chat import realtime
 from forum.chat import services as chat
 from forum.chat.models import ChatMessage, MessageKind
+from forum.discussions import live
 from forum.discussions import services as discussions
 from forum.discussions.models import Notification, Post, PostRevision, Thread
 from forum.errors import InvalidInput, NotFound, PermissionDenied
@@ -361,6 +362,7 @@ def _edit_post(actor, post: Post, body: str, note: str, details: dict) -> None:
     record_audit(actor, "post.edit", group=post.thread.group, target=post.thread.title,
                  details={"post_id": post.id, **details}, subject=post, reason=note,
                  before=before)
+    live.post_changed_after_commit(post)  # readers of the thread see the new text
 
 
 def _edit_message(actor, group: Group, message: ChatMessage, body: str, note: str,

@@ -186,6 +186,10 @@ def test_observers_read_but_cannot_write(personas, login_as):
     assert "Dowozy" in page and "Post the reply" not in page
     assert observer.get(f"/g/{personas.g1.slug}/t/new").status_code == 403
     assert observer.post(f"{url}/reply", data={"body": "x"}).status_code == 403
+    # No empty "Reply" section pointing at a heading that is not there (axe: aria).
+    labelled = re.findall(r'aria-labelledby="([^"]+)"', page)
+    assert "reply-heading" not in labelled
+    assert all(f'id="{target}"' in page for target in labelled)
 
 
 def test_mention_suggestions_list_members_only(personas, login_as):
