@@ -66,11 +66,12 @@ def register_blueprints(app: Flask) -> None:
     from forum.materials.views import bp as materials_bp
     from forum.moderation.audit_views import bp as audit_bp
     from forum.moderation.views import bp as moderation_bp
+    from forum.notifications.views import bp as notifications_bp
     from forum.search.views import bp as search_bp
     from forum.workshops.views import bp as workshops_bp
 
     for bp in (health_bp, accounts_bp, groups_bp, workshops_bp, materials_bp, discussions_bp,
-               search_bp, chat_bp, admin_bp, moderation_bp, audit_bp):
+               search_bp, chat_bp, admin_bp, moderation_bp, audit_bp, notifications_bp):
         app.register_blueprint(bp)
 
 
@@ -89,5 +90,7 @@ def register_cli(app: Flask) -> None:
 
 def register_web_hooks(app: Flask) -> None:
     from forum import web
+    from forum.notifications import worker
 
     web.init_app(app)
+    worker.init_app(app)  # the background mail sender (FORUM_MAIL_WORKER)

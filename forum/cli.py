@@ -197,3 +197,86 @@ def seed_demo():
                f"{logins['password']}):")
     for email in logins["logins"]:
         click.echo(f"  {email}")
+
+
+# --- e-mail: notifications, outbox, digests ------------------------------------------------
+
+
+def _delivery_line(delivery) -> str:
+    return (f"{delivery.sent} e-mail(s) sent, {delivery.retried} to retry later, "
+            f"{delivery.failed} failed")
+
+
+@forum_cli.command("send-mail")
+@click.option("--loop", is_flag=True,
+              help="Keep running: a round every FORUM_MAIL_POLL_SECONDS (Ctrl+C stops).")
+@with_appcontext
+def send_mail_command(loop):
+    """Queue due notification e-mails, then send what the outbox holds."""
+    import time
+
+    from flask import current_app
+
+    from forum.notifications.worker import run_once
+
+    while True:
+        try:
+            batch, delivery = run_once()
+        except Exception:
+            db.session.rollback()
+            if not loop:
+                raise
+            current_app.logger.exception("send-mail round failed; trying again")
+        else:
+            if not loop or batch.emails or delivery.total:
+                click.echo(f"{batch.emails} notification e-mail(s) queued; "
+                           f"{_delivery_line(delivery)}")
+        finally:
+            db.session.remove()
+        if not loop:
+            return
+        try:
+            time.sleep(current_app.config["FORUM_MAIL_POLL_SECONDS"])
+        except KeyboardInterrupt:
+            click.echo("stopped")
+            return
+
+
+@forum_cli.command("send-digests")
+@click.option("--group", "slug", default=None, help="Only this group (its address).")
+@click.option("--dry-run", is_flag=True, help="Count what would be sent; change nothing.")
+@click.option("--no-send", is_flag=True, help="Only queue; leave sending to the mail worker.")
+@with_appcontext
+def send_digests(slug, dry_run, no_send):
+    """E-mail each member the digest since their group's latest concluded session (meant
+    for cron; safe to run twice: one digest per member, group, session and week)."""
+    from datetime import timedelta
+
+    from forum.notifications import digest, locks
+    from forum.notifications.outbox import deliver_all
+
+    groups = [_group(slug)] if slug else list(db.session.scalars(
+        db.select(Group).order_by(Group.slug)))
+    holder = None
+    if not dry_run:
+        try:
+            holder = locks.acquire("send-digests", timedelta(minutes=30))
+        except locks.LockHeld as held:
+            click.echo(f"error: another digest run is in progress since "
+                       f"{held.since:%Y-%m-%d %H:%M:%S} UTC ({held.holder}); it "
+                       f"expires at {held.expires_at:%Y-%m-%d %H:%M:%S} UTC. "
+                       "Try again later.", err=True)
+            sys.exit(1)
+    try:
+        report = digest.queue_digests(groups, dry_run=dry_run)
+    finally:
+        if holder:
+            locks.release("send-digests", holder)
+    for slug_ in report.no_session:
+        click.echo(f"{slug_}: no concluded session yet")
+    verb = "would be queued" if dry_run else "queued"
+    click.echo(f"{report.queued} digest(s) {verb}; {report.skipped} skipped "
+               f"({report.already} already sent this week, {report.nothing_new} with "
+               "nothing new)")
+    if not dry_run and not no_send and report.queued:
+        click.echo(_delivery_line(deliver_all()))

@@ -92,6 +92,20 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "MAIL_PASSWORD": env.get("FORUM_MAIL_PASSWORD", ""),
         "MAIL_SENDER": env.get("FORUM_MAIL_SENDER", "forum@localhost"),
         "MAIL_OUTBOX": outbox,
+        # E-mail notifications and digests (forum.notifications): the outbox sender and batcher.
+        # At most one notification e-mail per person per this many minutes ("every event").
+        "FORUM_MAIL_BATCH_MINUTES": int(env.get("FORUM_MAIL_BATCH_MINUTES", "10")),
+        # How often the background sender looks for work (worker in the app, send-mail --loop).
+        "FORUM_MAIL_POLL_SECONDS": float(env.get("FORUM_MAIL_POLL_SECONDS", "30")),
+        # Run the sender inside each served process (off: run `flask forum send-mail --loop`).
+        "FORUM_MAIL_WORKER": _bool(env.get("FORUM_MAIL_WORKER"), default=mode != "testing"),
+        # Attempts before an e-mail is marked failed; the wait doubles from the first retry.
+        "FORUM_MAIL_MAX_ATTEMPTS": int(env.get("FORUM_MAIL_MAX_ATTEMPTS", "8")),
+        "FORUM_MAIL_RETRY_SECONDS": int(env.get("FORUM_MAIL_RETRY_SECONDS", "60")),
+        # How long a sender owns the e-mails it claimed; after that another sender retries them.
+        "FORUM_MAIL_CLAIM_SECONDS": int(env.get("FORUM_MAIL_CLAIM_SECONDS", "300")),
+        # Unsubscribe links in e-mails work this long.
+        "FORUM_UNSUBSCRIBE_DAYS": int(env.get("FORUM_UNSUBSCRIBE_DAYS", "90")),
         # Sessions and cookies
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

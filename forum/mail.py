@@ -18,21 +18,36 @@ from flask import current_app
 log = logging.getLogger(__name__)
 
 
-def build_message(to: str, subject: str, body: str) -> EmailMessage:
+def build_message(to: str, subject: str, body: str, *, html: str = "",
+                  headers: dict[str, str] | None = None) -> EmailMessage:
+    """A plain-text message, with an HTML alternative when `html` is given.
+
+    `headers` are set as given and win over the defaults: the outbox passes a fixed
+    Message-ID (the same on every retry) and List-Unsubscribe headers."""
     config = current_app.config
+    headers = dict(headers or {})
     message = EmailMessage()
     message["From"] = config["MAIL_SENDER"]
     message["To"] = to
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain=config["MAIL_SENDER"].rpartition("@")[2] or None)
+    message["Message-ID"] = headers.pop("Message-ID", None) or make_msgid(
+        domain=config["MAIL_SENDER"].rpartition("@")[2] or None)
     message["Auto-Submitted"] = "auto-generated"
+    for name, value in headers.items():
+        del message[name]
+        message[name] = value
     message.set_content(body)
+    if html:
+        message.add_alternative(html, subtype="html")
     return message
 
 
-def send_mail(to: str, subject: str, body: str) -> None:
-    message = build_message(to, subject, body)
+def send_mail(to: str, subject: str, body: str, *, html: str = "",
+              headers: dict[str, str] | None = None) -> None:
+    """Send now (raises on failure: smtplib.SMTPException, OSError). Background e-mail goes
+    through forum.notifications.outbox, which calls this and retries."""
+    message = build_message(to, subject, body, html=html, headers=headers)
     config = current_app.config
     if config["MAIL_OUTBOX"]:
         outbox = Path(config["MAIL_OUTBOX"])

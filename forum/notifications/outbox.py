@@ -1,0 +1,203 @@
+"""The outbox: e-mail decided in a transaction, delivered later by a background sender.
+
+Guarantee: at-least-once delivery with a stable Message-ID. A row is queued in the same
+transaction as the decision to send it (so a rolled-back decision sends nothing, a committed
+one is never lost); `dedupe_key` makes deciding twice harmless. A sender claims due rows with an
+atomic UPDATE (and SKIP LOCKED on PostgreSQL) and commits the claim before talking to SMTP, so
+two senders never take the same row. A row is sent twice only if its sender died between the
+SMTP server accepting it and the "sent" mark; the retry then carries the same Message-ID, so mail
+clients recognise the copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import secrets
+import smtplib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, or_
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from forum import mail
+from forum.extensions import db
+from forum.notifications.models import OutboxEmail, OutboxStatus
+from forum.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = timedelta(hours=6)
+ERROR_LIMIT = 2000  # characters of the last error kept on the row
+
+
+def _message_id(dedupe_key: str) -> str:
+    domain = current_app.config["MAIL_SENDER"].rpartition("@")[2] or "localhost"
+    digest = hashlib.sha256(dedupe_key.encode()).hexdigest()[:24]
+    return f"<outbox.{digest}.{secrets.token_hex(6)}@{domain}>"
+
+
+def _insert():
+    return postgresql_insert if db.session.get_bind().dialect.name == "postgresql" \
+        else sqlite_insert
+
+
+def queue_email(kind: str, user, subject: str, text: str, html: str = "", *,
+                dedupe_key: str, headers: dict[str, str] | None = None,
+                to: str | None = None) -> int | None:
+    """Add an e-mail to the outbox in the caller's transaction (the caller commits).
+
+    Returns the new row's id, or None when an e-mail with this `dedupe_key` was already
+    queued (a second decision to send the same thing is a no-op). The insert uses ON CONFLICT
+    DO NOTHING, which is safe against a concurrent writer on PostgreSQL and SQLite alike and
+    leaves the caller's transaction usable."""
+    address = to or user.email
+    all_headers = {"Message-ID": _message_id(dedupe_key), **(headers or {})}
+    statement = (
+        _insert()(OutboxEmail)
+        .values(dedupe_key=dedupe_key[:200], kind=kind,
+                user_id=user.id if user is not None else None, to_address=address,
+                subject=subject[:300], body_text=text, body_html=html,
+                headers=json.dumps(all_headers), status=OutboxStatus.PENDING, attempts=0,
+                next_attempt_at=utcnow(), last_error="", created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboxEmail.id)
+    )
+    new_id = db.session.execute(statement).scalar()
+    if new_id is None:
+        log.info("e-mail %s already queued; not queued again", dedupe_key)
+    return new_id
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retried: int = 0  # failed this time, will be tried again
+    failed: int = 0  # gave up on them
+
+    def __iadd__(self, other: DeliveryReport) -> DeliveryReport:
+        self.sent += other.sent
+        self.retried += other.retried
+        self.failed += other.failed
+        return self
+
+    @property
+    def total(self) -> int:
+        return self.sent + self.retried + self.failed
+
+
+def _due(now: datetime):
+    return or_(
+        and_(OutboxEmail.status == OutboxStatus.PENDING, OutboxEmail.next_attempt_at <= now),
+        # Claimed by a sender that did not finish in time (it died, or hangs): take it over.
+        and_(OutboxEmail.status == OutboxStatus.SENDING, OutboxEmail.claimed_until < now),
+    )
+
+
+def _claim(limit: int, now: datetime) -> list[tuple[int, datetime]]:
+    """Claim up to `limit` due rows and commit the claim; returns (id, claimed_until) pairs."""
+    lease = timedelta(seconds=current_app.config["FORUM_MAIL_CLAIM_SECONDS"])
+    query = db.select(OutboxEmail.id).where(_due(now)).order_by(OutboxEmail.id).limit(limit)
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    candidates = list(db.session.scalars(query))
+    claimed = []
+    for outbox_id in candidates:
+        # A distinct lease end per row: it is also the sender's proof of ownership when it
+        # marks the row sent (a sender whose lease expired and was taken over finds out).
+        until = now + lease + timedelta(microseconds=secrets.randbelow(1_000_000))
+        result = db.session.execute(
+            db.update(OutboxEmail)
+            .where(OutboxEmail.id == outbox_id, _due(now))  # still as we read it
+            .values(status=OutboxStatus.SENDING, claimed_until=until)
+            .execution_options(synchronize_session=False))
+        if result.rowcount == 1:
+            claimed.append((outbox_id, until))
+    db.session.commit()
+    return claimed
+
+
+def _permanent(error: Exception) -> bool:
+    """Errors that a retry cannot fix: every recipient refused with a 5xx code."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(500 <= code < 600 for code, _ in error.recipients.values())
+    return False
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before attempt `attempts + 1`: the base, doubled after every failure, capped."""
+    base = timedelta(seconds=current_app.config["FORUM_MAIL_RETRY_SECONDS"])
+    return min(base * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def _send_one(outbox_id: int, until: datetime, report: DeliveryReport) -> None:
+    row = db.session.get(OutboxEmail, outbox_id)
+    if row is None:  # deleted meanwhile (never by the forum itself)
+        return
+    mine = and_(OutboxEmail.id == outbox_id, OutboxEmail.status == OutboxStatus.SENDING,
+                OutboxEmail.claimed_until == until)
+    try:
+        mail.send_mail(row.to_address, row.subject, row.body_text, html=row.body_html,
+                       headers=json.loads(row.headers or "{}"))
+    except Exception as error:  # any failure is recorded on the row
+        db.session.rollback()
+        attempts = row.attempts + 1
+        give_up = _permanent(error) or attempts >= current_app.config["FORUM_MAIL_MAX_ATTEMPTS"]
+        message = f"{type(error).__name__}: {error}"[:ERROR_LIMIT]
+        values = {"attempts": attempts, "last_error": message, "claimed_until": None}
+        if give_up:
+            values["status"] = OutboxStatus.FAILED
+            report.failed += 1
+            log.error("e-mail %s to %s failed for good after %d attempt(s): %s",
+                      outbox_id, row.to_address, attempts, message)
+        else:
+            values["status"] = OutboxStatus.PENDING
+            values["next_attempt_at"] = utcnow() + backoff(attempts)
+            report.retried += 1
+            log.warning("e-mail %s to %s failed (attempt %d), retrying at %s: %s",
+                        outbox_id, row.to_address, attempts, values["next_attempt_at"], message)
+        db.session.execute(db.update(OutboxEmail).where(mine).values(**values)
+                           .execution_options(synchronize_session=False))
+        db.session.commit()
+        return
+    result = db.session.execute(
+        db.update(OutboxEmail).where(mine)
+        .values(status=OutboxStatus.SENT, sent_at=utcnow(), claimed_until=None,
+                attempts=row.attempts + 1, last_error="")
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    report.sent += 1
+    if result.rowcount != 1:
+        log.warning("e-mail %s was sent after its claim had expired; another sender may "
+                    "send it again (same Message-ID)", outbox_id)
+
+
+def deliver_due(limit: int = 50, now: datetime | None = None) -> DeliveryReport:
+    """Claim and send up to `limit` due e-mails; each ends sent, pending (retry) or failed."""
+    report = DeliveryReport()
+    claimed = _claim(limit, now or utcnow())
+    for outbox_id, until in claimed:
+        _send_one(outbox_id, until, report)
+    db.session.expire_all()
+    return report
+
+
+def deliver_all(batch: int = 50, now: datetime | None = None) -> DeliveryReport:
+    """Send everything due now (batch after batch) until nothing due is left."""
+    report = DeliveryReport()
+    while True:
+        step = deliver_due(batch, now)
+        report += step
+        if step.total < batch:
+            return report
+
+
+def outbox_counts() -> dict[str, int]:
+    """Rows per status (for the command line and operators)."""
+    rows = db.session.execute(db.select(OutboxEmail.status, db.func.count())
+                              .group_by(OutboxEmail.status))
+    return {status: count for status, count in rows}
