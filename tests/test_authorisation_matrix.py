@@ -90,6 +90,11 @@ PAGES = [
     ("/g/{g1}/sessions/1/recap", _expected_group_page),
     ("/g/{g1}/sessions/1/recap.zip", _expected_group_page),
     ("/g/{g1}/sessions/2/recap", lambda p: 302 if p == "anonymous" else 404),
+    ("/g/{g1}/since/1", _expected_group_page),
+    ("/g/{g1}/since/2", lambda p: 302 if p == "anonymous" else 404),
+    ("/profile/email", lambda p: 302 if p == "anonymous" else 200),
+    ("/g/{g1}/t/{thread}/posts/1/fragment", _expected_group_page),
+    ("/g/{g1}/t/{thread}/posts/9/fragment", lambda p: 302 if p == "anonymous" else 404),
 ]
 
 # Moderators' actions (POST): members and observers are refused, outsiders learn nothing.
