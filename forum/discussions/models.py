@@ -158,7 +158,8 @@ class Notification(db.Model):
 
     Kinds: reply | mention | new_thread (about a thread and post); report_outcome (what
     moderators did about my report) and warning (a private notice from moderators), which
-    carry `text` and may have no thread.
+    carry `text` and may have no thread; new_report (to moderators: a new case, `text` is
+    the report id).
     """
 
     __table_args__ = (

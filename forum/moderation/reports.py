@@ -36,7 +36,7 @@ from forum.discussions import services as discussions
 from forum.discussions.models import Notification, Post, PostRevision, Thread
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
-from forum.groups.models import Group
+from forum.groups.models import Group, Membership, Role
 from forum.groups.policy import can_handle_reports, can_report, can_view_group, is_admin
 from forum.moderation.models import (
     Report,
@@ -143,6 +143,8 @@ def _flag(actor, *, group: Group, item_clause, new_report: dict, reason: str,
         report = Report(group_id=group.id, status=ReportStatus.OPEN, flag_count=0,
                         created_at=now, **new_report)
         db.session.add(report)
+        db.session.flush()
+        _tell_moderators(actor, group, report)
     report.flag_count = (report.flag_count or 0) + 1
     report.last_flagged_at = now
     report.flags.append(ReportFlag(reporter_id=actor.id, reason=reason, text=text,
@@ -153,6 +155,24 @@ def _flag(actor, *, group: Group, item_clause, new_report: dict, reason: str,
         db.session.rollback()
         raise InvalidInput({"": already}) from None
     return report
+
+
+def _tell_moderators(reporter, group: Group, report: Report) -> None:
+    """A new case (not a further report of an open one): a notice to each moderator of the
+    group (e-mailed like other notices), except the reporter and the reported author."""
+    thread_id = db.session.scalar(db.select(Post.thread_id).where(Post.id == report.post_id)) \
+        if report.post_id else None
+    moderators = db.session.scalars(
+        db.select(Membership.user_id).join(User, User.id == Membership.user_id)
+        .where(Membership.group_id == group.id, Membership.role == Role.MODERATOR,
+               User.active.is_(True)))
+    for user_id in moderators:
+        if user_id in (reporter.id, report.content_author_id):
+            continue
+        db.session.add(Notification(
+            user_id=user_id, kind="new_report", group_id=group.id, thread_id=thread_id,
+            post_id=report.post_id, chat_message_id=report.chat_message_id,
+            actor_id=reporter.id, text=str(report.id)))
 
 
 def report_post(actor, post: Post, reason: str, text: str = "") -> Report:

@@ -1,7 +1,7 @@
 """Notification e-mails: a person's new notices gathered into one e-mail per interval.
 
-Sources: `Notification` rows (reply, mention, new_thread, report_outcome, warning) and
-`ChatMention` rows whose `emailed_at` is empty. For each person whose interval has passed
+Sources: `Notification` rows (reply, mention, new_thread, report_outcome, warning, new_report)
+and `ChatMention` rows whose `emailed_at` is empty. For each person whose interval has passed
 ("every": FORUM_MAIL_BATCH_MINUTES, "daily", "weekly") the notices still worth telling (not
 read in the app meanwhile, not too old, in groups the person still belongs to) become one
 outbox e-mail, and every notice looked at gets `emailed_at`, in one transaction per person.
@@ -204,6 +204,13 @@ def _notice_item(notice: Notification, post: Post | None) -> Item | None:
         else:
             title = _("%(name)s replied in “%(thread)s”", name=who, thread=thread.title)
         return Item(notice.created_at, title, group_name, url, excerpt(post.body))
+    if notice.kind == "new_report":  # to moderators; opening it leads to the report
+        if notice.post_id and thread is not None:
+            title = _("%(name)s reported a post in “%(thread)s”", name=who, thread=thread.title)
+        else:
+            title = _("%(name)s reported a message in the chat of %(group)s", name=who,
+                      group=group_name)
+        return Item(notice.created_at, title, group_name, url)
     if notice.kind == "report_outcome":  # `text` is the resolution (moderation.reports)
         return Item(notice.created_at, _report_outcome_title(notice), group_name, url)
     if notice.kind == "warning":  # `text` is the moderators' note to the author

@@ -279,6 +279,20 @@ def test_warnings_and_chat_outcomes_on_the_notifications_page(personas, login_as
         opened.headers["Location"]
 
 
+def test_moderators_are_told_of_a_new_report_and_led_to_it(personas, login_as, items, app):
+    report_id = _report(app, personas.observer, items["own_post"])  # the member's post
+    moderator = login_as(personas.moderator)
+    page = moderator.get("/notifications").get_data(as_text=True)
+    assert "reported a post in “Dowozy uczniów”" in page
+    with app.app_context():
+        notice_id = db.session.scalar(db.select(Notification.id).where(
+            Notification.kind == "new_report", Notification.user_id == personas.moderator.id))
+    opened = moderator.get(f"/notifications/{notice_id}")
+    assert opened.status_code == 302
+    assert opened.headers["Location"].endswith(
+        f"/g/{personas.g1.slug}/moderation/reports/{report_id}")
+
+
 def test_a_notice_whose_group_was_left_goes_back_to_the_list(personas, login_as, items, app):
     with app.app_context():
         notice = Notification(user_id=personas.outsider.id, kind="warning",

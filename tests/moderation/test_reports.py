@@ -157,6 +157,18 @@ def test_reports_of_one_item_by_several_members_are_merged(people, post):
     assert db.session.scalar(db.select(db.func.count()).select_from(Report)) == 1
 
 
+def test_a_new_case_is_told_to_the_groups_moderators_once(people, members_post, post):
+    report = reports.report_post(people["observer"], members_post, "personal_data")
+    reports.report_post(people["admin"], members_post, "offensive")  # merged: no new notice
+    [notice] = _notices(people["moderator"], "new_report")
+    assert (notice.text, notice.post_id, notice.actor_id) == (
+        str(report.id), members_post.id, people["observer"].id)
+    assert _notices(people["member"], "new_report") == []
+    # The moderator wrote `post`: they are not the one to be told about a report of it.
+    reports.report_post(people["member"], post, "off_topic")
+    assert len(_notices(people["moderator"], "new_report")) == 1
+
+
 def test_a_resolved_item_reported_again_opens_a_new_report(people, post):
     first = reports.report_post(people["member"], post, "off_topic")
     reports.resolve_report(people["moderator"], first, "dismiss")

@@ -237,3 +237,16 @@ def test_user_text_is_escaped_in_the_html_part(people, group, smtp):
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;b&gt;Tytuł&lt;/b&gt; &amp; co" in html
     assert "“<b>Tytuł</b> & co”" in text  # plain text stays readable
+
+
+def test_a_new_report_is_mailed_to_the_groups_moderators(people, group, smtp):
+    from forum.moderation import reports
+
+    thread = _thread_of(people, group)
+    reply = discussions.reply(people["member"], thread, "Mój numer: 600 100 200")
+    reports.report_post(people["observer"], reply, "personal_data")
+    _send()
+    [message] = smtp.wait_for(1)
+    assert message["To"] == people["moderator"].email
+    text = parts(message)[0]
+    assert "reported a post in “Dowozy uczniów”" in text
