@@ -90,20 +90,27 @@ def _again(group, thread, name: str, form):
     return _render_thread(group, view, reply_form, status=400, curation_forms={name: form})
 
 
+def _submit(group, thread, name: str, form, action, done: str):
+    """Run the curation `action` for a valid form: back to the thread with `done`, or the
+    thread page again with the form filled in and the reasons shown."""
+    if form.validate_on_submit():
+        try:
+            action()
+        except InvalidInput as error:
+            apply_errors(form, error)
+        else:
+            return _back(group, thread, done)
+    return _again(group, thread, name, form)
+
+
 @bp.post("/g/<slug>/t/<int:thread_id>/rename")
 @login_required
 def rename_thread(slug: str, thread_id: int):
     group, thread = _load(slug, thread_id)
     form = RenameThreadForm(prefix="rename")
-    if form.validate_on_submit():
-        try:
-            curation.rename_thread(current_user, thread, form.title.data or "",
-                                   form.reason.data or "")
-        except InvalidInput as error:
-            apply_errors(form, error)
-        else:
-            return _back(group, thread, _("The thread was renamed."))
-    return _again(group, thread, "rename", form)
+    return _submit(group, thread, "rename", form, lambda: curation.rename_thread(
+        current_user, thread, form.title.data or "", form.reason.data or ""),
+        _("The thread was renamed."))
 
 
 @bp.post("/g/<slug>/t/<int:thread_id>/close")
@@ -111,14 +118,9 @@ def rename_thread(slug: str, thread_id: int):
 def close_thread(slug: str, thread_id: int):
     group, thread = _load(slug, thread_id)
     form = CloseThreadForm(prefix="close")
-    if form.validate_on_submit():
-        try:
-            curation.close_thread(current_user, thread, form.summary.data or "")
-        except InvalidInput as error:
-            apply_errors(form, error)
-        else:
-            return _back(group, thread, _("The thread is closed; the summary is at the top."))
-    return _again(group, thread, "close", form)
+    return _submit(group, thread, "close", form, lambda: curation.close_thread(
+        current_user, thread, form.summary.data or ""),
+        _("The thread is closed; the summary is at the top."))
 
 
 @bp.post("/g/<slug>/t/<int:thread_id>/reopen")
@@ -126,14 +128,8 @@ def close_thread(slug: str, thread_id: int):
 def reopen_thread(slug: str, thread_id: int):
     group, thread = _load(slug, thread_id)
     form = ReopenThreadForm(prefix="reopen")
-    if form.validate_on_submit():
-        try:
-            curation.reopen_thread(current_user, thread, form.reason.data or "")
-        except InvalidInput as error:
-            apply_errors(form, error)
-        else:
-            return _back(group, thread, _("The thread is open again."))
-    return _again(group, thread, "reopen", form)
+    return _submit(group, thread, "reopen", form, lambda: curation.reopen_thread(
+        current_user, thread, form.reason.data or ""), _("The thread is open again."))
 
 
 @bp.post("/g/<slug>/t/<int:thread_id>/merge")
