@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import socketio as python_socketio
-from flask import Flask, current_app
+from flask import Flask, current_app, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
@@ -179,3 +181,22 @@ def disconnect_after_commit(user_id: int, reason: str) -> None:
     from a group, role changed: the client reconnects and joins again with what it may do).
     """
     after_commit(lambda: disconnect_user(user_id, reason))
+
+
+def ack_error(code: str, message) -> dict:
+    """The negative acknowledgement (and connection refusal) of every namespace."""
+    return {"ok": False, "error": code, "message": str(message)}
+
+
+def admit(namespace_label: str, sign_in_message):
+    """Connect handler's checks for every namespace: the app's own origin and a signed-in
+    person; returns the user or raises ConnectionRefusedError with the error code."""
+    if not connection_allowed(request.headers, request.environ, current_app.config):
+        logging.getLogger("forum.security").warning(
+            "%s connection refused (origin) origin=%s site=%s", namespace_label,
+            request.headers.get("Origin"), request.headers.get("Sec-Fetch-Site"))
+        raise ConnectionRefusedError(ack_error(
+            "origin", _l("Connections from other sites are not accepted.")))
+    if not current_user.is_authenticated:
+        raise ConnectionRefusedError(ack_error("unauthorised", sign_in_message))
+    return current_user._get_current_object()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from functools import wraps
 
-from flask import current_app, request
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -42,21 +42,12 @@ def on_connect(auth=None):
 # --- the chat namespace ----------------------------------------------------------------------
 
 
-def _error(code: str, message) -> dict:
-    return {"ok": False, "error": code, "message": str(message)}
+_error = realtime.ack_error
 
 
 @socketio.on("connect", namespace=NAMESPACE)
 def chat_connect(auth=None):
-    if not realtime.connection_allowed(request.headers, request.environ, current_app.config):
-        security_log.warning("chat connection refused (origin) origin=%s site=%s",
-                             request.headers.get("Origin"),
-                             request.headers.get("Sec-Fetch-Site"))
-        raise ConnectionRefusedError(_error("origin", _l("Connections from other sites are "
-                                                         "not accepted.")))
-    if not current_user.is_authenticated:
-        raise ConnectionRefusedError(_error("unauthorised", _l("Sign in to use the chat.")))
-    user = current_user._get_current_object()
+    user = realtime.admit("chat", _l("Sign in to use the chat."))
     chat = realtime.state()
     chat.presence.connect(user.id, request.sid, user.alternative_id)
     chat.server.enter_room(request.sid, realtime.user_room(user.id), namespace=NAMESPACE)

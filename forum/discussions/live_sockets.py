@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, request
+from flask import request
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 
 from forum.accounts.models import User
 from forum.chat import realtime
@@ -29,21 +28,12 @@ log = logging.getLogger(__name__)
 security_log = logging.getLogger("forum.security")
 
 
-def _error(code: str, message) -> dict:
-    return {"ok": False, "error": code, "message": str(message)}
+_error = realtime.ack_error
 
 
 @socketio.on("connect", namespace=NAMESPACE)
 def threads_connect(auth=None):
-    if not realtime.connection_allowed(request.headers, request.environ, current_app.config):
-        security_log.warning("threads connection refused (origin) origin=%s site=%s",
-                             request.headers.get("Origin"),
-                             request.headers.get("Sec-Fetch-Site"))
-        raise ConnectionRefusedError(_error("origin", _l("Connections from other sites are "
-                                                         "not accepted.")))
-    if not current_user.is_authenticated:
-        raise ConnectionRefusedError(_error("unauthorised", _l("Sign in to follow threads.")))
-    user = current_user._get_current_object()
+    user = realtime.admit("threads", _l("Sign in to follow threads."))
     live.connected(user.id, request.sid, user.alternative_id)
     realtime.state().server.enter_room(request.sid, live.user_room(user.id),
                                        namespace=NAMESPACE)
