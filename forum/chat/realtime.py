@@ -77,6 +77,30 @@ def init_app(app: Flask) -> None:
         presence=make_presence(app.config.get("FORUM_REDIS_URL") or None),
         limiter=MovingWindowRateLimiter(storage_from_string(app.config["RATELIMIT_STORAGE_URI"])),
     )
+    app.wsgi_app = QuietWebSocketDeparture(app.wsgi_app)
+
+
+class QuietWebSocketDeparture:
+    """A browser that leaves a page while its connection is being upgraded to WebSocket
+    closes the socket under Engine.IO, which then raises a bare OSError; gunicorn would log
+    that as a server error. Under gunicorn, end the hijacked connection the way Engine.IO
+    does when a WebSocket ends normally (StopIteration). Real socket errors (with an errno)
+    and every other request pass through untouched."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        if (environ.get("HTTP_UPGRADE", "").lower() != "websocket"
+                or "gunicorn.socket" not in environ):
+            return self.app(environ, start_response)
+        try:
+            return self.app(environ, start_response)
+        except OSError as error:
+            if error.errno is not None:
+                raise
+            log.info("a WebSocket was closed by the client during the upgrade")
+            raise StopIteration() from None
 
 
 def state(app: Flask | None = None) -> ChatState:

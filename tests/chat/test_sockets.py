@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+import pytest
+
 from forum.accounts import services as accounts
 from forum.chat import services as chat
 from forum.chat.models import ChatMessage
@@ -404,3 +406,20 @@ def test_mutes_expire(app, personas, chat_client):
         mute.until = mute.until - timedelta(minutes=6)
         db.session.commit()
     assert chat_client(personas.member).send(personas.g1.slug, "back", "exp-1")["ok"]
+
+
+def test_a_browser_leaving_during_the_websocket_upgrade_is_not_a_server_error():
+    from forum.chat.realtime import QuietWebSocketDeparture
+
+    def engineio(error):
+        def app(environ, start_response):
+            raise error
+        return app
+
+    upgrade = {"HTTP_UPGRADE": "websocket", "gunicorn.socket": object()}
+    with pytest.raises(StopIteration):  # how gunicorn ends a hijacked connection quietly
+        QuietWebSocketDeparture(engineio(OSError()))(upgrade, None)
+    with pytest.raises(ConnectionResetError):  # a real socket error still surfaces
+        QuietWebSocketDeparture(engineio(ConnectionResetError(104, "reset")))(upgrade, None)
+    with pytest.raises(OSError):  # not a WebSocket upgrade: untouched
+        QuietWebSocketDeparture(engineio(OSError()))({"gunicorn.socket": object()}, None)
