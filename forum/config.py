@@ -106,6 +106,8 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "FORUM_MAIL_CLAIM_SECONDS": int(env.get("FORUM_MAIL_CLAIM_SECONDS", "300")),
         # Unsubscribe links in e-mails work this long.
         "FORUM_UNSUBSCRIBE_DAYS": int(env.get("FORUM_UNSUBSCRIBE_DAYS", "90")),
+        # Sent e-mails are kept this long in the outbox (for operators), then deleted.
+        "FORUM_MAIL_KEEP_DAYS": int(env.get("FORUM_MAIL_KEEP_DAYS", "30")),
         # Sessions and cookies
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

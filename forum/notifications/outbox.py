@@ -196,6 +196,18 @@ def deliver_all(batch: int = 50, now: datetime | None = None) -> DeliveryReport:
             return report
 
 
+def purge_sent(now: datetime | None = None) -> int:
+    """Forget e-mails sent more than FORUM_MAIL_KEEP_DAYS ago (failed ones stay for operators).
+    Their dedupe keys go too, which is safe: notices are marked e-mailed and digests are
+    remembered in `digest_delivery`, so nothing queues them again."""
+    keep_days = current_app.config["FORUM_MAIL_KEEP_DAYS"]
+    cutoff = (now or utcnow()) - timedelta(days=keep_days)
+    result = db.session.execute(db.delete(OutboxEmail).where(
+        OutboxEmail.status == OutboxStatus.SENT, OutboxEmail.sent_at < cutoff))
+    db.session.commit()
+    return result.rowcount or 0
+
+
 def outbox_counts() -> dict[str, int]:
     """Rows per status (for the command line and operators)."""
     rows = db.session.execute(db.select(OutboxEmail.status, db.func.count())

@@ -16,7 +16,7 @@ from flask import Flask
 
 from forum.extensions import db, socketio
 from forum.notifications.batcher import BatchReport, run_batcher
-from forum.notifications.outbox import DeliveryReport, deliver_all
+from forum.notifications.outbox import DeliveryReport, deliver_all, purge_sent
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,7 @@ def run_once() -> tuple[BatchReport, DeliveryReport]:
     """One round (inside an app context): queue due notification e-mails, send due e-mails."""
     batch = run_batcher()
     delivery = deliver_all()
+    purge_sent()
     return batch, delivery
 
 

@@ -155,3 +155,19 @@ def test_backoff_doubles_and_is_capped(ctx):
     assert outbox.backoff(2) == timedelta(seconds=120)
     assert outbox.backoff(4) == timedelta(seconds=480)
     assert outbox.backoff(30) == outbox.MAX_BACKOFF
+
+
+def test_sent_emails_are_forgotten_after_the_keeping_period_failed_ones_stay(app, people):
+    old_sent, new_sent, old_failed = (_queue(people["member"], key=k)
+                                      for k in ("old", "new", "failed"))
+    long_ago = utcnow() - timedelta(days=app.config["FORUM_MAIL_KEEP_DAYS"] + 1)
+    for outbox_id, status, sent_at in ((old_sent, OutboxStatus.SENT, long_ago),
+                                       (new_sent, OutboxStatus.SENT, utcnow()),
+                                       (old_failed, OutboxStatus.FAILED, None)):
+        row = db.session.get(OutboxEmail, outbox_id)
+        row.status, row.sent_at, row.created_at = status, sent_at, long_ago
+    db.session.commit()
+    assert outbox.purge_sent() == 1
+    assert _row(old_sent) is None
+    assert _row(new_sent).status == OutboxStatus.SENT
+    assert _row(old_failed).status == OutboxStatus.FAILED
