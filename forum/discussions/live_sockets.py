@@ -20,6 +20,7 @@ from forum.accounts.models import User
 from forum.chat import realtime
 from forum.discussions import live, services
 from forum.discussions.live import NAMESPACE
+from forum.discussions.models import Thread
 from forum.errors import NotFound
 from forum.extensions import db, socketio
 from forum.groups.services import get_group_for
@@ -91,9 +92,14 @@ def follow_thread(data=None, *args):
         # arrives live as well, so nothing falls in a gap (clients de-duplicate by post id).
         realtime.state().server.enter_room(request.sid, live.thread_room(thread.id),
                                            namespace=NAMESPACE)
-        db.session.refresh(thread)
-        return {"ok": True, "thread_id": thread.id, "last_number": thread.last_number,
-                "page": services.page_of(thread.last_number),
+        last_number = db.session.scalar(db.select(Thread.last_number).where(
+            Thread.id == thread.id))
+        if last_number is None:  # the thread (or its group) was deleted meanwhile
+            realtime.state().server.leave_room(request.sid, live.thread_room(thread.id),
+                                               namespace=NAMESPACE)
+            return _not_found()
+        return {"ok": True, "thread_id": thread.id, "last_number": last_number,
+                "page": services.page_of(last_number),
                 "per_page": services.POSTS_PER_PAGE}
     except NotFound:
         return _not_found()
