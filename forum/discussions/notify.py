@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import lazy_gettext as _l
+
 from forum.accounts.models import User
 from forum.discussions.models import GroupWatch, Notification, Post, Thread, ThreadWatch
 from forum.errors import InvalidInput, NotFound
@@ -57,7 +59,7 @@ def watch_thread(user: User, thread: Thread) -> None:
 
 def _set_level(model, key: tuple, level: str | None, **columns) -> None:
     if level not in (WATCHING, MUTED, None):
-        raise InvalidInput({"level": "unknown level"})
+        raise InvalidInput({"level": _l("Choose a setting from the list.")})
     row = db.session.get(model, key)
     if level is None:
         if row is not None:
