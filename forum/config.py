@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from datetime import timedelta
@@ -35,6 +36,18 @@ def _dev_secret_key(instance_path: Path) -> str:
     return key
 
 
+# The example value printed in .env.example and the README: never accepted in production.
+EXAMPLE_SECRET_KEY = "change-me-to-a-long-random-value"
+MIN_SECRET_KEY_BYTES = 32
+
+
+def default_redis_prefix(database_url: str, secret_key: str) -> str:
+    """A Redis name prefix unique to one installation (its database and its secret), so that
+    two installations sharing a Redis server (production and a staging copy) never meet."""
+    digest = hashlib.sha256(f"{database_url}\n{secret_key}".encode()).hexdigest()[:12]
+    return f"forum-{digest}"
+
+
 def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
     env = dict(os.environ if env is None else env)
     mode = env.get("FORUM_ENV", "production").strip().lower()
@@ -52,6 +65,7 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
             )
         secret_key = _dev_secret_key(instance) if development else secrets.token_hex(32)
 
+    database_url = env.get("FORUM_DATABASE_URL", f"sqlite:///{instance / 'forum.db'}")
     redis_url = env.get("FORUM_REDIS_URL", "")
     # gevent serves the chat (WebSocket, many clients); tests use Flask's test client: threads.
     async_mode = env.get("FORUM_ASYNC_MODE", "threading" if mode == "testing" else "gevent")
@@ -64,13 +78,17 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "FORUM_ENV": mode,
         "DEBUG": False,
         "SECRET_KEY": secret_key,
-        "SQLALCHEMY_DATABASE_URI": env.get(
-            "FORUM_DATABASE_URL", f"sqlite:///{instance / 'forum.db'}"
-        ),
+        "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Connections per process (PostgreSQL): pool size plus overflow at most.
+        "FORUM_DB_POOL_SIZE": int(env.get("FORUM_DB_POOL_SIZE", "5")),
+        "FORUM_DB_MAX_OVERFLOW": int(env.get("FORUM_DB_MAX_OVERFLOW", "10")),
         "FORUM_BASE_URL": env.get("FORUM_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "FORUM_SITE_NAME": env.get("FORUM_SITE_NAME", "Forum Współpracy"),
         "FORUM_REDIS_URL": redis_url,
+        # Every Redis name (Socket.IO channel, presence, rate limits) starts with this.
+        "FORUM_REDIS_PREFIX": env.get("FORUM_REDIS_PREFIX", "")
+        or default_redis_prefix(database_url, secret_key),
         "FORUM_TRUST_PROXY": _bool(env.get("FORUM_TRUST_PROXY")),
         "FORUM_DEFAULT_TIMEZONE": env.get("FORUM_DEFAULT_TIMEZONE", "Europe/Warsaw"),
         "FORUM_INVITATION_DAYS": int(env.get("FORUM_INVITATION_DAYS", "14")),
@@ -134,6 +152,19 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "FORUM_MAX_UPLOAD_MB": int(env.get("FORUM_MAX_UPLOAD_MB", "50")),
         "MAX_CONTENT_LENGTH": (int(env.get("FORUM_MAX_UPLOAD_MB", "50")) + 1) * 1024 * 1024,
         "FORUM_STORAGE_ROOT": env.get("FORUM_STORAGE_ROOT", str(instance / "uploads")),
+        # Object storage instead of the disk: s3://bucket/optional/prefix (S3 API, boto3).
+        "FORUM_STORAGE_URL": env.get("FORUM_STORAGE_URL", ""),
+        "FORUM_S3_ENDPOINT_URL": env.get("FORUM_S3_ENDPOINT_URL", ""),
+        "FORUM_S3_REGION": env.get("FORUM_S3_REGION", ""),
+        # Downloads from object storage: 0 streams them through the app; N > 0 redirects to a
+        # signed URL valid for N seconds.
+        "FORUM_S3_REDIRECT_SECONDS": int(env.get("FORUM_S3_REDIRECT_SECONDS", "0")),
+        # Logs and metrics
+        "FORUM_LOG_FORMAT": env.get("FORUM_LOG_FORMAT", "text").strip().lower(),
+        "FORUM_LOG_LEVEL": env.get("FORUM_LOG_LEVEL", "INFO").strip().upper(),
+        # /metrics: with a token, `Authorization: Bearer <token>` from anywhere; without one,
+        # only requests from this machine (127.0.0.1, ::1).
+        "FORUM_METRICS_TOKEN": env.get("FORUM_METRICS_TOKEN", ""),
         "BABEL_DEFAULT_LOCALE": env.get("FORUM_DEFAULT_LOCALE", "pl"),
         "BABEL_DEFAULT_TIMEZONE": "UTC",
     }
