@@ -9,7 +9,7 @@ from PIL import Image
 
 from forum.materials import filetypes as ft
 from forum.materials.filetypes import RejectedFile
-from forum.materials.storage import LocalStorage, StoredFile, storage_for
+from forum.materials.storage import LocalStorage, StorageUnavailable, StoredFile, storage_for
 
 MB = 1024 * 1024
 
@@ -142,3 +142,59 @@ def test_storage_for_reads_the_setting_and_caches(tmp_path):
     relative.config["FORUM_STORAGE_ROOT"] = "uploads"
     assert storage_for(relative).root == tmp_path / "instance" / "uploads"
     assert os.path.isdir(tmp_path / "instance" / "uploads")
+
+
+def test_opening_a_missing_file_raises_file_not_found(storage):
+    with pytest.raises(FileNotFoundError):
+        storage.open("0" * 64)
+
+
+def test_iter_keys_lists_stored_files_only(storage):
+    keys = {storage.save(io.BytesIO(data), MB).commit().key for data in (b"one", b"two")}
+    pending = storage.save(io.BytesIO(b"in progress"), MB)  # under tmp: not a key
+    (storage.root / "ab").mkdir()
+    (storage.root / "ab" / "stray.txt").write_text("not a key")
+    misplaced = storage.root / "00" / "00" / hashlib.sha256(b"x").hexdigest()
+    misplaced.parent.mkdir(parents=True)
+    misplaced.write_bytes(b"x")  # a key in the wrong folder is not reachable by open()
+    assert set(storage.iter_keys()) == keys
+    pending.discard()
+
+
+def test_put_stores_under_a_known_key(storage, tmp_path):
+    data = b"restored from a backup"
+    key = hashlib.sha256(data).hexdigest()
+    stored = storage.put(key, io.BytesIO(data))
+    assert stored == StoredFile(key, len(data), key)
+    with storage.open(key) as f:
+        assert f.read() == data
+    assert storage.put(key, io.BytesIO(data)) == stored  # again: harmless
+    assert list(storage.iter_keys()) == [key]
+    assert leftovers(storage) == [storage.path_for(key)]
+
+
+def test_put_refuses_bytes_that_do_not_hash_to_the_key(storage):
+    key = hashlib.sha256(b"the original").hexdigest()
+    with pytest.raises(ValueError):
+        storage.put(key, io.BytesIO(b"something else"))
+    assert not storage.exists(key)
+    assert leftovers(storage) == []
+    with pytest.raises(ValueError):
+        storage.put("../" + key[3:], io.BytesIO(b"the original"))
+
+
+def test_check_writable(storage):
+    storage.check_writable()
+    assert leftovers(storage) == []  # the probe is removed
+    storage.tmp.rmdir()
+    storage.tmp.write_text("a file where the folder should be")
+    with pytest.raises(OSError) as error:
+        storage.check_writable()
+    assert isinstance(error.value, StorageUnavailable)
+    assert str(storage.tmp) in str(error.value)
+
+
+def test_local_downloads_are_streamed_by_the_app(storage):
+    key = storage.save(io.BytesIO(b"abc"), MB).commit().key
+    assert storage.download_url(key, content_type="text/plain",
+                                content_disposition="attachment") is None
