@@ -89,8 +89,9 @@ def register_cli(app: Flask) -> None:
 
 
 def register_web_hooks(app: Flask) -> None:
-    from forum import web
+    from forum import observability, web
     from forum.notifications import worker
 
+    observability.init_app(app)  # log handler, request ids, /metrics
     web.init_app(app)
     worker.init_app(app)  # the background mail sender (FORUM_MAIL_WORKER)

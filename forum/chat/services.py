@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
+from forum import observability
 from forum.accounts.models import User
 from forum.accounts.services import too_long
 from forum.chat import realtime
@@ -294,6 +295,7 @@ def send_message(actor, group: Group, body, client_id) -> ChatMessage:
         if existing is None:
             raise
         return existing
+    observability.chat_message_created()
     return message
 
 

@@ -18,6 +18,7 @@ from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from forum import observability
 from forum.accounts.models import User
 from forum.chat import realtime, services
 from forum.chat.realtime import NAMESPACE
@@ -51,12 +52,14 @@ def chat_connect(auth=None):
     chat = realtime.state()
     chat.presence.connect(user.id, request.sid, user.alternative_id)
     chat.server.enter_room(request.sid, realtime.user_room(user.id), namespace=NAMESPACE)
+    observability.socket_opened(NAMESPACE, request.sid)
     return True
 
 
 @socketio.on("disconnect", namespace=NAMESPACE)
 def chat_disconnect(*args):
     # No database here: this may run inside another request's commit hook (a kick).
+    observability.socket_closed(NAMESPACE, request.sid)
     chat = realtime.state()
     user_id, gone = chat.presence.disconnect(request.sid)
     for group_id in gone:
@@ -80,6 +83,7 @@ def _actor() -> User | None:
     if saved is None:
         return None
     user_id, alternative_id = saved
+    observability.set_log_user(user_id)
     user = db.session.get(User, user_id)
     if user is None or not user.active or user.alternative_id != alternative_id:
         return None

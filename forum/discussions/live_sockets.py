@@ -16,6 +16,7 @@ import logging
 from flask import request
 from flask_babel import lazy_gettext as _l
 
+from forum import observability
 from forum.accounts.models import User
 from forum.chat import realtime
 from forum.discussions import live, services
@@ -38,11 +39,13 @@ def threads_connect(auth=None):
     live.connected(user.id, request.sid, user.alternative_id)
     realtime.state().server.enter_room(request.sid, live.user_room(user.id),
                                        namespace=NAMESPACE)
+    observability.socket_opened(NAMESPACE, request.sid)
     return True
 
 
 @socketio.on("disconnect", namespace=NAMESPACE)
 def threads_disconnect(*args):
+    observability.socket_closed(NAMESPACE, request.sid)
     live.disconnected(request.sid)  # no database: may run inside another request's commit
 
 
@@ -52,6 +55,7 @@ def _actor() -> User | None:
     if saved is None:
         return None
     user_id, alternative_id = saved
+    observability.set_log_user(user_id)
     user = db.session.get(User, user_id)
     if user is None or not user.active or user.alternative_id != alternative_id:
         return None
