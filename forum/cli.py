@@ -280,3 +280,10 @@ def send_digests(slug, dry_run, no_send):
                "nothing new)")
     if not dry_run and not no_send and report.queued:
         click.echo(_delivery_line(deliver_all()))
+
+
+# --- backup, restore, storage check (forum/backup.py) -------------------------------------
+from forum.backup import COMMANDS as _BACKUP_COMMANDS  # noqa: E402
+
+for _command in _BACKUP_COMMANDS:
+    forum_cli.add_command(_command)

@@ -9,6 +9,7 @@ version of every material under `materials/`, and a `README.txt`.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 import zipfile
@@ -35,6 +36,8 @@ from forum.timeutil import utcnow
 from forum.workshops.agenda import ThreadSummary, summaries
 from forum.workshops.models import Workshop, WorkshopState
 from forum.workshops.services import group_today
+
+log = logging.getLogger(__name__)
 
 SPOOL_BYTES = 8 * 1024 * 1024  # a ZIP bigger than this goes to a temporary file on disk
 COPY_CHUNK = 256 * 1024
@@ -174,7 +177,8 @@ def export_name(workshop: Workshop) -> str:
     return f"{workshop.group.slug}-session-{workshop.number}-recap.zip"
 
 
-def _readme(recap: Recap, files: dict[int, tuple[MaterialVersion, str]]) -> str:
+def _readme(recap: Recap, files: dict[int, tuple[MaterialVersion, str]],
+            missing: tuple[int, ...] = ()) -> str:
     workshop = recap.workshop
     lines = [
         _("Recap of session %(number)d: %(theme)s", number=workshop.number,
@@ -194,10 +198,14 @@ def _readme(recap: Recap, files: dict[int, tuple[MaterialVersion, str]]) -> str:
         "",
     ]
     for material in recap.materials:
-        if material.id in files:
+        if material.id in files and material.id not in missing:
             version, name = files[material.id]
             lines.append(f"materials/{name} — {material.title} "
                          f"({_('version %(n)d', n=version.number)}, SHA-256 {version.sha256})")
+    for material in recap.materials:
+        if material.id in missing:
+            lines.append(_("Not included: the file of “%(title)s” is missing from the forum's "
+                           "storage. The administrators have been told.", title=material.title))
     lines += ["", _("Exported on %(when)s (UTC).",
                     when=utcnow().strftime("%Y-%m-%d %H:%M"))]
     return "\r\n".join(lines) + "\r\n"
@@ -214,7 +222,7 @@ def write_zip(recap: Recap, index_html: str, files: dict[int, tuple[MaterialVers
     try:
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             archive.writestr("index.html", index_html.encode("utf-8"))
-            archive.writestr("README.txt", _readme(recap, files).encode("utf-8"))
+            missing = []
             for material in recap.materials:
                 if material.id not in files:
                     continue
@@ -224,9 +232,21 @@ def write_zip(recap: Recap, index_html: str, files: dict[int, tuple[MaterialVers
                 info.compress_type = (zipfile.ZIP_STORED if _compressed(version.mime)
                                       else zipfile.ZIP_DEFLATED)
                 info.external_attr = 0o644 << 16
-                with open_version(version) as source, \
+                try:
+                    source = open_version(version)
+                except FileNotFoundError:  # lost from the storage: left out, said in README
+                    log.error("recap of %s session %d: the file %s of material %d version %d "
+                              "is missing from the storage", recap.workshop.group.slug,
+                              recap.workshop.number, version.storage_key, material.id,
+                              version.number)
+                    missing.append(material.id)
+                    continue
+                with source, \
                         archive.open(info, "w", force_zip64=version.size > 2**31) as target:
                     shutil.copyfileobj(source, target, COPY_CHUNK)
+            # Last, so that it can say which files could not be included.
+            archive.writestr("README.txt",
+                             _readme(recap, files, tuple(missing)).encode("utf-8"))
     except BaseException:
         out.close()
         raise
