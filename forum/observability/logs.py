@@ -154,6 +154,10 @@ def configure(fmt: str = "text", level: str = "INFO", stream=None) -> ForumHandl
     root.setLevel(max(OTHER_LEVEL, level_number))
     for name in OWN_LOGGERS:
         logging.getLogger(name).setLevel(level_number)
+    # Flask gives `app.logger` ("forum") its own handler if it is used before this runs.
+    from flask.logging import default_handler
+
+    logging.getLogger("forum").removeHandler(default_handler)
     for name in INFO_LOGGERS:
         logging.getLogger(name).setLevel(min(logging.INFO, level_number))
     return handler
