@@ -89,9 +89,10 @@ def register_cli(app: Flask) -> None:
 
 
 def register_web_hooks(app: Flask) -> None:
-    from forum import observability, web
+    from forum import health, observability, web
     from forum.notifications import worker
 
     observability.init_app(app)  # log handler, request ids, /metrics
+    health.init_app(app)  # production: "being upgraded" while the schema is behind the code
     web.init_app(app)
     worker.init_app(app)  # the background mail sender (FORUM_MAIL_WORKER)

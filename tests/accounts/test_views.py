@@ -2,11 +2,9 @@ import re
 
 import pytest
 
-from forum import create_app
 from forum.config import ConfigError, load_config
-from forum.extensions import db
 from tests import factories
-from tests.conftest import login, make_config
+from tests.conftest import login
 
 
 def _csrf_token(client, url):
@@ -299,19 +297,3 @@ def test_language_switch_updates_a_signed_in_profile(app, client, personas):
     client.post("/language", data={"locale": "ca", "next": "/"})
     with app.app_context():
         assert factories.user(personas.member.id).locale == "ca"
-
-
-# --- health ----------------------------------------------------------------------------------
-
-
-def test_health_check_reports_the_database(client):
-    response = client.get("/healthz")
-    assert response.status_code == 200 and response.json == {"status": "ok"}
-
-
-def test_health_check_fails_when_the_database_does_not_answer(tmp_path, smtp):
-    broken = create_app(make_config(f"sqlite:///{tmp_path}/missing/dir/forum.db", smtp))
-    response = broken.test_client().get("/healthz")
-    assert response.status_code == 503 and response.json["status"] == "unavailable"
-    with broken.app_context():
-        db.engine.dispose()
