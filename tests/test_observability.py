@@ -342,3 +342,13 @@ def test_a_database_that_does_not_answer_leaves_the_outbox_out(make_app, tmp_pat
     assert "forum_outbox" not in text
     assert "forum_http_request_duration_seconds" in text
     assert "could not read the outbox" in caplog.text
+
+
+def test_migration_lines_without_alembic_boilerplate(log_lines):
+    lines = log_lines("text")
+    migration = logging.getLogger("alembic.runtime.migration")
+    migration.info("Context impl %s.", "PostgresqlImpl")  # every schema check says this
+    migration.info("Will assume %s DDL.", "transactional")
+    migration.info("Running upgrade %s -> %s, %s", "0005", "0006", "outbox")
+    assert [line.split(" user_id=- ")[1] for line in lines()] == [
+        "Running upgrade 0005 -> 0006, outbox"]

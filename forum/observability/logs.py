@@ -129,6 +129,14 @@ class ForumHandler(logging.StreamHandler):
         self._fixed = value if value is not sys.stderr else None
 
 
+class AlembicBoilerplate(logging.Filter):
+    """Alembic says "Context impl …" and "Will assume … DDL" each time a migration context is
+    made, which the schema check of a served process does every few seconds: not news."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(("Context impl", "Will assume"))
+
+
 def installed_handler() -> ForumHandler | None:
     for handler in logging.getLogger().handlers:
         if isinstance(handler, ForumHandler):
@@ -160,6 +168,9 @@ def configure(fmt: str = "text", level: str = "INFO", stream=None) -> ForumHandl
     logging.getLogger("forum").removeHandler(default_handler)
     for name in INFO_LOGGERS:
         logging.getLogger(name).setLevel(min(logging.INFO, level_number))
+    migration = logging.getLogger("alembic.runtime.migration")
+    if not any(isinstance(f, AlembicBoilerplate) for f in migration.filters):
+        migration.addFilter(AlembicBoilerplate())
     return handler
 
 
