@@ -31,13 +31,14 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from forum import i18n
+    from forum import i18n, redis_names
     from forum.accounts import throttle
     from forum.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    redis_names.configure_flask_limiter(app)  # its Redis keys carry FORUM_REDIS_PREFIX
     limiter.init_app(app)
     throttle.init_app(app)
     babel.init_app(

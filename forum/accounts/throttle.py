@@ -2,22 +2,23 @@
 
 Only failures count, and the sign-in form answers with its own message, so this uses the
 `limits` library (Flask-Limiter's engine) directly. Each app keeps its own counter storage:
-in memory for one process, or Redis (FORUM_REDIS_URL) so that every worker sees the same counts.
+in memory for one process, or Redis (FORUM_REDIS_URL) so that every worker sees the same counts
+(keys under `<FORUM_REDIS_PREFIX>:limits:`, forum.redis_names).
 """
 
 from __future__ import annotations
 
 from flask import Flask, current_app
 from limits import parse
-from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+
+from forum.redis_names import limits_storage
 
 _EXTENSION = "forum_login_throttle"
 
 
 def init_app(app: Flask) -> None:
-    storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
-    app.extensions[_EXTENSION] = MovingWindowRateLimiter(storage)
+    app.extensions[_EXTENSION] = MovingWindowRateLimiter(limits_storage(app.config))
 
 
 def _limiter() -> MovingWindowRateLimiter:

@@ -151,7 +151,8 @@ class MemoryPresence:
 class RedisPresence:
     """Several workers: sorted sets in Redis whose entries expire unless refreshed."""
 
-    def __init__(self, url: str, prefix: str = "forum:chat") -> None:
+    def __init__(self, url: str, prefix: str) -> None:
+        """prefix: the start of every key, `<FORUM_REDIS_PREFIX>:chat` (forum.redis_names)."""
         import redis
 
         self.redis = redis.Redis.from_url(url, decode_responses=True)
@@ -235,5 +236,5 @@ class RedisPresence:
             pipe.execute()
 
 
-def make_presence(redis_url: str | None):
-    return RedisPresence(redis_url) if redis_url else MemoryPresence()
+def make_presence(redis_url: str | None, prefix: str):
+    return RedisPresence(redis_url, prefix) if redis_url else MemoryPresence()

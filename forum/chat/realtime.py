@@ -15,11 +15,11 @@ import socketio as python_socketio
 from flask import Flask, current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from forum.chat.presence import REFRESH_SECONDS, make_presence
 from forum.events import after_commit
+from forum.redis_names import limits_storage, redis_name
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +46,12 @@ def socketio_options(app: Flask) -> dict:
 
     The client manager is always given explicitly: Flask-SocketIO keeps options between
     `init_app` calls, and an app without Redis must not inherit the previous app's queue.
+    The channel carries the installation's prefix: publish/subscribe ignores Redis database
+    numbers, and rooms are named by ids that coincide between installations.
     """
     url = app.config.get("SOCKETIO_MESSAGE_QUEUE") or ""
-    manager = (python_socketio.RedisManager(url, channel="forum-socketio") if url
-               else python_socketio.Manager())
+    manager = (python_socketio.RedisManager(url, channel=redis_name(app.config, "socketio"))
+               if url else python_socketio.Manager())
     return {
         "async_mode": app.config["FORUM_ASYNC_MODE"],
         "manage_session": False,
@@ -74,8 +76,9 @@ def init_app(app: Flask) -> None:
 
     app.extensions[_EXTENSION] = ChatState(
         server=socketio.server,
-        presence=make_presence(app.config.get("FORUM_REDIS_URL") or None),
-        limiter=MovingWindowRateLimiter(storage_from_string(app.config["RATELIMIT_STORAGE_URI"])),
+        presence=make_presence(app.config.get("FORUM_REDIS_URL") or None,
+                               redis_name(app.config, "chat")),
+        limiter=MovingWindowRateLimiter(limits_storage(app.config)),
     )
     app.wsgi_app = QuietWebSocketDeparture(app.wsgi_app)
 

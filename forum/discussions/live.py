@@ -8,7 +8,7 @@ Events carry ids and numbers only, never post HTML: readers' permissions differ 
 so each page fetches what it may see from the fragment endpoint (live_views.py).
 
 Followers are not chat presence: their connections are kept in a store of their own (the same
-classes as the chat's, under another Redis prefix) and never join a group's presence. The
+classes as the chat's, under `<FORUM_REDIS_PREFIX>:threads`) and never join a group's presence. The
 store knows each person's connections (across workers with Redis), so that a removal from a
 group, a role change, a deactivation or a sign-out cuts them off at once: the chat's
 `disconnect_user` calls `disconnect_user` here through its hook list.
@@ -28,6 +28,7 @@ from forum.discussions.models import Post, Reaction
 from forum.errors import NotFound
 from forum.events import after_commit
 from forum.extensions import db
+from forum.redis_names import redis_name
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +67,8 @@ def state(app: Flask | None = None) -> LiveState:
             live = app.extensions.get(_EXTENSION)
             if live is None:
                 url = app.config.get("FORUM_REDIS_URL") or None
-                live = LiveState(RedisPresence(url, prefix="forum:threads") if url
-                                 else MemoryPresence())
+                live = LiveState(RedisPresence(url, redis_name(app.config, "threads"))
+                                 if url else MemoryPresence())
                 app.extensions[_EXTENSION] = live
     return live
 
