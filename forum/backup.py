@@ -103,7 +103,17 @@ class _HashingReader(io.RawIOBase):
     def read(self, n: int = -1) -> bytes:
         if n is None or n < 0:
             n = self.limit - self.size
-        chunk = self.stream.read(min(n, self.limit - self.size)) if self.size < self.limit else b""
+        n = min(n, self.limit - self.size)
+        # Whole reads: tarfile takes a short read for the end of the data, and a raw stream
+        # (an object store's body) may give fewer bytes than asked for.
+        parts, got = [], 0
+        while got < n:
+            part = self.stream.read(n - got)
+            if not part:
+                break
+            parts.append(part)
+            got += len(part)
+        chunk = b"".join(parts)
         self.digest.update(chunk)
         self.size += len(chunk)
         return chunk
