@@ -519,8 +519,19 @@ def _storage_keys(storage, limit: int = 5) -> list[str]:
     return keys
 
 
+def _foreign_tables() -> list[str]:
+    """Tables in the target that the forum's migrations do not make (never dropped)."""
+    known = set(db.metadata.tables) | {"alembic_version"}
+    return sorted(name for name in sa_inspect(db.engine).get_table_names()
+                  if name not in known and not name.startswith(("post_fts", "sqlite_")))
+
+
 def check_empty_target(storage) -> None:
     problems = []
+    foreign = _foreign_tables()
+    if foreign:
+        problems.append("the database has tables that are not the forum's: "
+                        + ", ".join(foreign))
     tables = _nonempty_tables()
     if tables:
         problems.append("the database has data: " + ", ".join(
@@ -557,9 +568,10 @@ def _restore_sqlite(tar: tarfile.TarFile, info: dict) -> None:
 
 
 def _drop_empty_tables() -> None:
-    """PostgreSQL: the target's tables are all empty (checked); drop them so the dump's
-    schema, whatever its revision, is created as it was."""
-    names = sa_inspect(db.engine).get_table_names()
+    """PostgreSQL: the target's tables are all the forum's and empty (checked); drop them so
+    the dump's schema, whatever its revision, is created as it was."""
+    known = set(db.metadata.tables) | {"alembic_version"}
+    names = [name for name in sa_inspect(db.engine).get_table_names() if name in known]
     if names:
         with db.engine.begin() as conn:
             for name in names:

@@ -231,6 +231,15 @@ def test_restore_refuses_a_target_with_data(app, content, make_target, tmp_path)
     assert result.exit_code == 1 and "storage already holds files" in result.stderr
     with with_file.app_context():
         assert db.inspect(db.engine).get_table_names() == []  # nothing restored
+    shared = make_target()  # a database that also holds another application's table
+    with shared.app_context():
+        with db.engine.begin() as conn:
+            conn.execute(db.text("CREATE TABLE payroll (id integer)"))
+        db.engine.dispose()
+    result = _cli(shared, "restore", tmp_path / "b.tar")
+    assert result.exit_code == 1 and "not the forum's: payroll" in result.stderr
+    with shared.app_context():
+        assert db.inspect(db.engine).get_table_names() == ["payroll"]
 
 
 def test_a_tampered_archive_is_refused_before_anything_is_written(app, content, make_target,
