@@ -39,6 +39,22 @@ def _dev_secret_key(instance_path: Path) -> str:
 # The example value printed in .env.example and the README: never accepted in production.
 EXAMPLE_SECRET_KEY = "change-me-to-a-long-random-value"
 MIN_SECRET_KEY_BYTES = 32
+_GENERATE_KEY = "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+
+
+def _check_production_secret_key(secret_key: str) -> None:
+    """Refuse the example key and short keys: whoever knows the key can forge sessions."""
+    if secret_key.strip() == EXAMPLE_SECRET_KEY:
+        raise ConfigError(
+            "FORUM_SECRET_KEY is still the example value from .env.example. "
+            f"Generate a random one ({_GENERATE_KEY}) and keep it secret."
+        )
+    length = len(secret_key.encode("utf-8"))
+    if length < MIN_SECRET_KEY_BYTES:
+        raise ConfigError(
+            f"FORUM_SECRET_KEY is {length} bytes long; production needs at least "
+            f"{MIN_SECRET_KEY_BYTES}. Generate one with {_GENERATE_KEY}."
+        )
 
 
 def default_redis_prefix(database_url: str, secret_key: str) -> str:
@@ -64,6 +80,8 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
                 "(python -c 'import secrets; print(secrets.token_hex(32))')."
             )
         secret_key = _dev_secret_key(instance) if development else secrets.token_hex(32)
+    elif mode == "production":
+        _check_production_secret_key(secret_key)
 
     database_url = env.get("FORUM_DATABASE_URL", f"sqlite:///{instance / 'forum.db'}")
     redis_url = env.get("FORUM_REDIS_URL", "")
