@@ -188,9 +188,15 @@ def activate_user(email):
 @forum_cli.command("seed-demo")
 @with_appcontext
 def seed_demo():
-    """Load the demo data set into an empty database (never into one in use)."""
-    if not demo.database_is_empty():
-        click.echo("the database already has accounts; demo data not loaded")
+    """Load the demo data set into an empty database (never in production, never next to real
+    accounts)."""
+    try:
+        empty = demo.check_can_seed()
+    except demo.DemoRefused as refusal:
+        click.echo(str(refusal), err=True)
+        sys.exit(1)
+    if not empty:
+        click.echo("the demo data set is already loaded; nothing to do")
         return
     logins = demo.seed_demo()
     click.echo("demo data loaded. Sign in with any of these (password "

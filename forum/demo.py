@@ -1,7 +1,9 @@
 """The demo data set: three exchange groups of Lublin-region local governments.
 
 Loaded by `flask forum seed-demo` (and `make run`) into an empty database only. Every demo
-account has the password DEMO_PASSWORD; a real installation never loads this.
+account has the password DEMO_PASSWORD, printed in the README, so `check_can_seed` refuses
+production mode and any database holding accounts of its own: a real installation never loads
+this.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import io
 import random
 from datetime import timedelta
+
+from flask import current_app
 
 from forum.accounts.models import Organisation, OrganisationKind, User
 from forum.accounts.services import hash_password
@@ -110,12 +114,63 @@ LUBLIN_AGENDA_DAY2 = """- 9:00 konferencja w Urzędzie Miasta Lublin
 - 14:30 podsumowanie i zadania przed kolejną sesją"""
 
 
+class DemoRefused(Exception):
+    """The demo data set must not be loaded here; the message says why and what to do."""
+
+
+def _seats(index: int) -> int:
+    """Demo people per organisation: two, one for every third organisation."""
+    return 1 if index % 3 == 2 else 2
+
+
+def demo_emails() -> frozenset[str]:
+    """The e-mail address of every account the demo data set creates."""
+    people = sum(_seats(index) for items in ORGANISATIONS.values() for index in range(len(items)))
+    return frozenset(
+        {ADMIN_EMAIL, MODERATOR_EMAIL, MEMBER_EMAIL, OBSERVER_EMAIL}
+        | {f"user{n:02d}@example.org" for n in range(1, people + 1)}
+    )
+
+
 def database_is_empty() -> bool:
     return db.session.scalar(db.select(User.id).limit(1)) is None
 
 
+def _refuse_production() -> None:
+    if current_app.config.get("FORUM_ENV") == "production":
+        raise DemoRefused(
+            "seed-demo refused: FORUM_ENV is production. The demo data set's accounts share a "
+            f"password printed in the README ({ADMIN_EMAIL} is an administrator), so it is "
+            "never loaded into a real installation. Create the first administrator instead: "
+            "flask --app wsgi forum create-admin --email you@example.org --name \"Your Name\" "
+            "(README, \"Running in production\"). For a demo, use a separate clone and run "
+            "`make run` there without FORUM_ENV=production."
+        )
+
+
+def check_can_seed() -> bool:
+    """True when the database is empty (load the demo data set), False when it already holds
+    the demo data set and nothing else (nothing to do). Raises DemoRefused in production mode
+    and when the database has accounts that are not from the demo data set."""
+    _refuse_production()
+    others = db.select(User.email).where(User.email.not_in(sorted(demo_emails())))
+    count = db.session.scalar(db.select(db.func.count()).select_from(others.subquery()))
+    if count:
+        example = db.session.scalar(others.order_by(User.id).limit(1))
+        raise DemoRefused(
+            f"seed-demo refused: the database has {count} account(s) that are not from the "
+            f"demo data set (for example {example}). Demo data is loaded only into an empty "
+            "database, never next to real accounts. For a demo, use an empty database: leave "
+            "FORUM_DATABASE_URL unset so that `make run` uses instance/forum.db, and move an "
+            "old instance/forum.db away to start the demo again."
+        )
+    return database_is_empty()
+
+
 def seed_demo(seed: int = 2026) -> dict:
-    """Create the demo data set; returns the demo logins. Call only on an empty database."""
+    """Create the demo data set; returns the demo logins. Call only on an empty database
+    (`check_can_seed`); refuses production mode in any case."""
+    _refuse_production()
     rng = random.Random(seed)
     password_hash = hash_password(DEMO_PASSWORD)  # one hash for every demo account
 
@@ -158,7 +213,7 @@ def seed_demo(seed: int = 2026) -> dict:
     for key, items in organisations.items():
         group = groups[key]
         for index, organisation in enumerate(items):
-            for seat in range(1 if index % 3 == 2 else 2):
+            for seat in range(_seats(index)):
                 counter += 1
                 female = rng.random() < 0.6
                 first = rng.choice(FEMALE_NAMES if female else MALE_NAMES)

@@ -1,3 +1,4 @@
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -6,6 +7,7 @@ from forum.accounts.models import Organisation, User
 from forum.extensions import db
 from forum.groups.models import Group, Membership
 from forum.search import include_object
+from tests import factories
 
 
 def test_create_admin_reads_the_password_from_stdin(app):
@@ -54,10 +56,53 @@ def test_seed_demo_loads_once(app):
     runner = app.test_cli_runner()
     first = runner.invoke(args=["forum", "seed-demo"])
     assert first.exit_code == 0 and "member@example.org" in first.output
+    # `make run` on an existing demo database: nothing to do, and not an error.
     second = runner.invoke(args=["forum", "seed-demo"])
-    assert "already has accounts" in second.output
+    assert second.exit_code == 0, second.output
+    assert "already loaded; nothing to do" in second.output
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Group.id))) == 3
+
+
+def _counts():
+    return (db.session.scalar(db.select(db.func.count(User.id))),
+            db.session.scalar(db.select(db.func.count(Group.id))))
+
+
+def test_seed_demo_refuses_production_mode(app):
+    app.config["FORUM_ENV"] = "production"
+    result = app.test_cli_runner().invoke(args=["forum", "seed-demo"])
+    assert result.exit_code == 1
+    assert "seed-demo refused: FORUM_ENV is production" in result.output
+    assert "forum create-admin" in result.output  # what to do instead
+    with app.app_context():
+        assert _counts() == (0, 0)
+        with pytest.raises(demo.DemoRefused):  # the function refuses too, not only the command
+            demo.seed_demo()
+        assert _counts() == (0, 0)
+
+
+def test_seed_demo_refuses_a_database_with_real_accounts(app):
+    with app.app_context():
+        factories.make_user(email="wojt@gmina-niemce.pl")
+    result = app.test_cli_runner().invoke(args=["forum", "seed-demo"])
+    assert result.exit_code == 1
+    assert "1 account(s) that are not from the demo data set" in result.output
+    assert "wojt@gmina-niemce.pl" in result.output and "empty database" in result.output
+    with app.app_context():
+        assert _counts() == (1, 0)
+
+
+def test_seed_demo_refuses_a_demo_database_with_an_account_added(app):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["forum", "seed-demo"]).exit_code == 0
+    with app.app_context():
+        factories.make_user(email="anna.nowak@lublin.eu")
+        before = _counts()
+    result = runner.invoke(args=["forum", "seed-demo"])
+    assert result.exit_code == 1 and "anna.nowak@lublin.eu" in result.output
+    with app.app_context():
+        assert _counts() == before
 
 
 def test_demo_data_matches_the_brief(ctx):
@@ -73,6 +118,8 @@ def test_demo_data_matches_the_brief(ctx):
     assert roles[("moderator@example.org", "powiaty")] == "member"
     assert {g for (e, g) in roles if e == "member@example.org"} == {"miasta", "gminy"}
     assert next(u for u in users if u.email == "admin@example.org").is_admin
+    # seed-demo tells demo accounts from real ones by this list.
+    assert {u.email for u in users} == demo.demo_emails()
     # Every group has a moderator.
     assert {g for (e, g), r in roles.items() if r == "moderator"} == {"miasta", "gminy", "powiaty"}
 
