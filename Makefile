@@ -1,4 +1,5 @@
 # Two commands: `make run` (set up everything, serve the demo on SQLite) and `make test`.
+# A real installation: `make install` (no test tools, no demo data, no database).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -7,11 +8,23 @@ PORT   ?= 5000
 export FLASK_APP := wsgi
 
 STAMP_PY     := $(VENV)/.installed
+STAMP_PROD   := $(VENV)/.installed-production
 STAMP_ASSETS := static/vendor/.installed
 PO_FILES     := $(wildcard forum/translations/*/LC_MESSAGES/messages.po)
 MO_FILES     := $(PO_FILES:.po=.mo)
+# The environment that compiles the translations: the production one for `make install`,
+# otherwise the one with the test tools (STAMP_PY marks `.[test]`).
+ENV_STAMP    := $(if $(filter install,$(MAKECMDGOALS)),$(STAMP_PROD),$(STAMP_PY))
 
-.PHONY: run test setup assets translations extract-messages lint bench clean
+# `make run` is the demo: with FORUM_ENV=production it stops before installing anything.
+ifneq ($(filter run,$(or $(MAKECMDGOALS),run)),)
+ifneq ($(filter production Production PRODUCTION,$(strip $(FORUM_ENV))),)
+$(error make run serves the demo and refuses FORUM_ENV=production. A real installation: \
+  make install, then README "Running in production")
+endif
+endif
+
+.PHONY: run test setup install assets translations extract-messages lint bench clean
 
 run: setup
 	FORUM_ENV=$${FORUM_ENV:-development} $(BIN)/flask db upgrade
@@ -30,10 +43,26 @@ test: setup
 
 setup: $(STAMP_PY) $(STAMP_ASSETS) $(MO_FILES)
 
+# Production: the package without the test tools, front-end files, translations. Loads no
+# demo data and never touches the database (migrations are a separate step).
+install: $(STAMP_PROD) $(STAMP_ASSETS) $(MO_FILES)
+
 $(STAMP_PY): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	rm -f $(STAMP_PROD)
+	touch $@
+
+# A .venv that `make install` did not build (or that got the test tools since) is built again
+# from nothing; otherwise the packages are upgraded in place.
+$(STAMP_PROD): pyproject.toml
+	@if [ -d $(VENV) ] && [ ! -e $@ ]; then \
+	  echo "$(VENV) was not built by make install: building it again without the test tools"; \
+	  rm -rf $(VENV); fi
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
 	touch $@
 
 # Front-end packages come from npm with the lockfile; only built files are served.
@@ -45,7 +74,7 @@ $(STAMP_ASSETS): package.json package-lock.json
 
 assets: $(STAMP_ASSETS)
 
-%.mo: %.po $(STAMP_PY)
+%.mo: %.po | $(ENV_STAMP)
 	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@
 
 translations: $(MO_FILES)
