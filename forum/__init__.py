@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from forum import redis_names
 from forum.config import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +22,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config(app.instance_path))
     if config:
         app.config.update(config)
+        redis_names.follow_overrides(app, config)  # the default prefix follows database/secret
 
     register_socket_handlers(app)  # before SocketIO.init_app, which copies the handlers
     register_extensions(app)
@@ -31,7 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from forum import i18n, redis_names
+    from forum import i18n
     from forum.accounts import throttle
     from forum.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 

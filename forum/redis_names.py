@@ -17,14 +17,27 @@ another installation gets its own.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 
 from limits.storage import Storage, storage_from_string
+
+from forum.config import default_redis_prefix
 
 
 def redis_name(config: Mapping, *parts: str) -> str:
     """`<FORUM_REDIS_PREFIX>:<part>:<part>…`"""
     return ":".join((config["FORUM_REDIS_PREFIX"], *parts))
+
+
+def follow_overrides(app, overrides: Mapping) -> None:
+    """`create_app(config)` may replace the database URL or the secret key that `load_config`
+    read from the environment (tests, scripts): the default prefix follows the values the app
+    really uses, unless FORUM_REDIS_PREFIX was given (environment or overrides)."""
+    if overrides.get("FORUM_REDIS_PREFIX") or os.environ.get("FORUM_REDIS_PREFIX"):
+        return
+    app.config["FORUM_REDIS_PREFIX"] = default_redis_prefix(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config["SECRET_KEY"])
 
 
 def _is_redis(uri: str) -> bool:

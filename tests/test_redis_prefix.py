@@ -38,6 +38,18 @@ def test_forum_redis_prefix_overrides_the_default(tmp_path):
     assert _prefix(tmp_path, FORUM_REDIS_PREFIX="") == _prefix(tmp_path)  # empty: the default
 
 
+def test_the_prefix_follows_the_database_and_secret_an_app_is_given(make_app):
+    from forum.config import default_redis_prefix
+
+    first, second = make_app(), make_app()  # two processes of one installation
+    assert first.config["FORUM_REDIS_PREFIX"] == second.config["FORUM_REDIS_PREFIX"] == \
+        default_redis_prefix(first.config["SQLALCHEMY_DATABASE_URI"], first.config["SECRET_KEY"])
+    assert make_app(SECRET_KEY="o" * 40).config["FORUM_REDIS_PREFIX"] != \
+        first.config["FORUM_REDIS_PREFIX"]
+    assert make_app(FORUM_REDIS_PREFIX="forum-drill").config["FORUM_REDIS_PREFIX"] == \
+        "forum-drill"
+
+
 def test_every_redis_name_the_app_uses_carries_the_prefix(make_app, redis_url, personas):
     import redis
 
