@@ -5,6 +5,8 @@ FORUM_TRUST_PROXY=1, HTTPS with secure cookies. Everything goes through the prox
 from __future__ import annotations
 
 import re
+import signal
+import threading
 import time
 from pathlib import Path
 from unittest import mock
@@ -272,3 +274,38 @@ def test_chat_across_both_processes_through_the_proxy(stack):
     # nginx logs the WebSocket request when it ends: all of it went to the first process.
     assert stack.upstreams_of(f"transport=websocket&EIO=4&sid={websocket_sid}") == {0}
     assert stack.upstreams_of(f"sid={polling_sid}") == {1}
+
+
+def test_stopping_a_process_moves_its_browsers_to_the_other_one(stack):
+    """Last in this module: it stops the first app process (as `systemctl stop` would)."""
+    on_first, on_second = stack.routes_to_each_process()
+    group = stack.people["group"]
+    leaving = stack.bot("member", on_first)
+    staying = stack.bot("moderator", on_second)
+    ended = threading.Event()
+    reasons: list = []
+    leaving.client.on("disconnect", lambda reason=None: (reasons.append(reason), ended.set()),
+                      namespace="/chat")
+    try:
+        assert leaving.wait_for_transport("websocket")
+        for bot in (leaving, staying):
+            assert bot.call("join", {"group": group, "after_id": None})["ok"]
+        first = stack.apps[0].process
+        first.send_signal(signal.SIGTERM)
+        # The browser is told (and would reconnect at once); the process is gone in seconds.
+        assert ended.wait(8) and reasons[0] == "server disconnect", reasons
+        first.wait(timeout=8)
+    finally:
+        leaving.close()
+    # The same browser (same routing cookie) now reaches the second process, chat and all.
+    assert stack.process_of_route(on_first) == 1
+    back = stack.bot("member", on_first)
+    try:
+        assert back.call("join", {"group": group, "after_id": None})["ok"]
+        sent = back.call("send_message", {"group": group, "body": "po przełączeniu",
+                                          "client_id": "failover-1"})
+        assert sent["ok"], sent
+        staying.wait_for("message_created", lambda m: m["client_id"] == "failover-1")
+    finally:
+        back.close()
+        staying.close()
