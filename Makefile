@@ -34,8 +34,8 @@ run: setup
 	@echo "  Demo logins, password demo-forum-2026: admin@example.org,"
 	@echo "  moderator@example.org, member@example.org, expert@example.org"
 	@echo ""
-	FORUM_ENV=$${FORUM_ENV:-development} $(BIN)/gunicorn --worker-class gevent -w 1 \
-	  -b $(HOST):$(PORT) --access-logfile - wsgi:app
+	FORUM_ENV=$${FORUM_ENV:-development} $(BIN)/gunicorn -c deploy/gunicorn.conf.py \
+	  -b $(HOST):$(PORT) wsgi:app
 
 test: setup
 	$(BIN)/ruff check forum tests bench
