@@ -11,6 +11,12 @@ so a stop used to take the whole 30 s and then cut the connections. Here the wor
 every Engine.IO session right after its listening socket is closed: each client gets a CLOSE
 packet, the chat's disconnect handlers run (presence), the browsers reconnect through nginx to
 another process, and the worker exits within about two seconds.
+
+How gunicorn 27 stops a gevent worker: the master forwards SIGTERM; the worker's handler only
+sets `alive = False`; its main loop notices within a second, closes the listening socket and
+waits while any connection is open, up to `graceful_timeout`, then kills them. `worker_exit`
+runs only after that wait and `worker_int` only on SIGINT/SIGQUIT, so neither helps: the SIGTERM
+handler installed in `post_worker_init` below does the closing.
 """
 
 import os
