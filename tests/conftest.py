@@ -16,7 +16,13 @@ from forum import create_app
 from forum.config import testing_overrides
 from forum.extensions import db
 from tests import factories
-from tests.servers import ComponentUnavailable, postgres_server, redis_server, smtp_sink
+from tests.servers import (
+    ComponentUnavailable,
+    postgres_server,
+    redis_server,
+    s3_server,
+    smtp_sink,
+)
 
 pytest_plugins = ["tests.loud_skips"]
 
@@ -75,6 +81,47 @@ def redis_url(_redis):
     with redis.Redis.from_url(_redis) as connection:
         connection.flushdb()
     return _redis
+
+
+@pytest.fixture(scope="session")
+def _s3():
+    try:
+        manager = s3_server()
+        url = manager.__enter__()
+    except ComponentUnavailable as exc:
+        yield exc
+        return
+    try:
+        with pytest.MonkeyPatch.context() as env:  # boto3 reads credentials from these
+            env.setenv("AWS_ACCESS_KEY_ID", "forum-test")
+            env.setenv("AWS_SECRET_ACCESS_KEY", "forum-test-secret")
+            env.setenv("AWS_EC2_METADATA_DISABLED", "true")
+            yield url
+    finally:
+        manager.__exit__(None, None, None)
+
+
+@pytest.fixture
+def s3(_s3):
+    """A real S3-compatible server (moto_server, a separate process) and a new empty bucket:
+    s3.endpoint, s3.bucket, s3.client, s3.settings(**more) → the app's settings for it."""
+    if isinstance(_s3, ComponentUnavailable):
+        from tests.loud_skips import skip_missing
+
+        skip_missing("S3 server", _s3.reason)
+    import uuid
+
+    from forum.materials.s3storage import make_client
+
+    client = make_client(_s3, "us-east-1")
+    bucket = f"forum-test-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=bucket)
+
+    def settings(prefix: str = "uploads", **more) -> dict:
+        return {"FORUM_STORAGE_URL": f"s3://{bucket}/{prefix}", "FORUM_S3_ENDPOINT_URL": _s3,
+                "FORUM_S3_REGION": "us-east-1", **more}
+
+    return SimpleNamespace(endpoint=_s3, bucket=bucket, client=client, settings=settings)
 
 
 def make_config(database_url: str, smtp, **overrides) -> dict:

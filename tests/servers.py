@@ -1,4 +1,4 @@
-"""Start real servers (PostgreSQL, Redis, an SMTP sink) for tests.
+"""Start real servers (PostgreSQL, Redis, an SMTP sink, an S3 object store) for tests.
 
 Every server listens on 127.0.0.1 on a free port, keeps its files in a temporary
 directory and is stopped and cleaned up when its context manager exits. A missing
@@ -15,9 +15,12 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
@@ -233,6 +236,55 @@ def _wait_for_redis(url: str, proc: subprocess.Popen, log: Path) -> None:
             time.sleep(0.05)
     finally:
         client.close()
+
+
+# --- S3 object store -------------------------------------------------------
+
+
+def _moto_server_binary() -> str | None:
+    beside_python = Path(sys.executable).parent / "moto_server"
+    if os.access(beside_python, os.X_OK):
+        return str(beside_python)
+    return shutil.which("moto_server")
+
+
+@contextmanager
+def s3_server() -> Iterator[str]:
+    """Yield the endpoint URL http://127.0.0.1:PORT of moto's standalone S3-compatible HTTP
+    server (PyPI moto[server]) run as a separate process: clients speak real HTTP S3 to it.
+    It keeps objects in memory and accepts any access key."""
+    binary = _moto_server_binary()
+    if binary is None:
+        raise ComponentUnavailable(
+            "S3 server", "moto_server not found beside python nor on PATH "
+            "(pip install 'moto[server]')")
+    tmp = _make_tempdir("forum-s3-")
+    log = tmp / "log"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        with open(log, "wb") as log_file:
+            proc = subprocess.Popen(
+                [binary, "-H", "127.0.0.1", "-p", str(port)],
+                stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, cwd=tmp)
+        try:
+            deadline = time.monotonic() + STARTUP_TIMEOUT
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"moto_server exited with {proc.returncode}:\n{_tail(log)}")
+                try:
+                    with urllib.request.urlopen(url + "/moto-api/", timeout=1):
+                        break
+                except (urllib.error.URLError, OSError):
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(  # noqa: B904
+                            f"moto_server did not answer at {url}:\n{_tail(log)}")
+                    time.sleep(0.1)
+            yield url
+        finally:
+            stop_process(proc)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 # --- SMTP sink --------------------------------------------------------------

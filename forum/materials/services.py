@@ -122,7 +122,16 @@ def get_version(material: Material, number: int | None) -> MaterialVersion:
 
 
 def open_version(version: MaterialVersion) -> BinaryIO:
+    """The stored file as a readable stream (close it); FileNotFoundError when it is missing."""
     return storage_for(current_app).open(version.storage_key)
+
+
+def version_download_url(version: MaterialVersion, *, content_type: str,
+                         content_disposition: str) -> str | None:
+    """A short-lived link straight to the object store (FORUM_S3_REDIRECT_SECONDS > 0), or
+    None when the app streams the file itself. Call it only after the actor was authorised."""
+    return storage_for(current_app).download_url(
+        version.storage_key, content_type=content_type, content_disposition=content_disposition)
 
 
 # --- changes ---------------------------------------------------------------------------------

@@ -242,10 +242,22 @@ def download(slug: str, material_id: int, number: int | None = None):
     except NotFound:
         abort(404)
     inline = version.mime == "application/pdf" or version.mime.startswith("image/")
+    disposition = content_disposition(version.original_name, inline=inline)
+    # Object storage with FORUM_S3_REDIRECT_SECONDS: the member (authorised above) is sent to
+    # a short-lived signed URL that answers with the same type and disposition.
+    url = services.version_download_url(version, content_type=version.mime,
+                                        content_disposition=disposition)
+    if url is not None:
+        response = redirect(url, 302)
+        response.headers["Cache-Control"] = "private, no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+    # Streamed in chunks from the open file (local or object store), closed after the response.
     response = send_file(services.open_version(version), mimetype=version.mime,
                          conditional=True, etag=version.sha256, max_age=0)
-    response.headers["Content-Disposition"] = content_disposition(version.original_name,
-                                                                  inline=inline)
+    if response.status_code == 200:
+        response.content_length = version.size
+    response.headers["Content-Disposition"] = disposition
     response.headers["Content-Security-Policy"] = "sandbox"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
