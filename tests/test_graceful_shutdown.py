@@ -76,11 +76,16 @@ def test_sigterm_closes_websockets_and_long_polls_and_exits_quickly(database, tm
 
 def test_an_idle_process_stops_at_once_and_logs_requests_with_their_id(database, tmp_path):
     url, _ = database
-    with forum_process(url, tmp_path) as server:
+    home, runtime = tmp_path / "home", tmp_path / "xdg"
+    home.mkdir()
+    runtime.mkdir()
+    with forum_process(url, tmp_path, HOME=str(home), XDG_RUNTIME_DIR=str(runtime)) as server:
         import requests
 
         answer = requests.get(f"{server.url}/healthz?probe=access-log", timeout=5)
         request_id = answer.headers.get("X-Request-ID", "")
+        # Outside systemd, no control socket at gunicorn's default, shared places.
+        assert list(home.rglob("*")) == [] and list(runtime.rglob("*")) == []
         server.process.send_signal(signal.SIGTERM)
         server.process.wait(timeout=15)
         log = server.log()
