@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from forum import redis_names
-from forum.config import load_config
+from forum.config import engine_options, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,6 +37,7 @@ def register_extensions(app: Flask) -> None:
     from forum.accounts import throttle
     from forum.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)  # pool per database
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)

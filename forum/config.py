@@ -101,6 +101,8 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         # Connections per process (PostgreSQL): pool size plus overflow at most.
         "FORUM_DB_POOL_SIZE": int(env.get("FORUM_DB_POOL_SIZE", "5")),
         "FORUM_DB_MAX_OVERFLOW": int(env.get("FORUM_DB_MAX_OVERFLOW", "10")),
+        # Behind PgBouncer in transaction mode: no server-side prepared statements (psycopg).
+        "FORUM_DB_PGBOUNCER": _bool(env.get("FORUM_DB_PGBOUNCER")),
         "FORUM_BASE_URL": env.get("FORUM_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "FORUM_SITE_NAME": env.get("FORUM_SITE_NAME", "Forum Współpracy"),
         "FORUM_REDIS_URL": redis_url,
@@ -186,6 +188,22 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "BABEL_DEFAULT_LOCALE": env.get("FORUM_DEFAULT_LOCALE", "pl"),
         "BABEL_DEFAULT_TIMEZONE": "UTC",
     }
+
+
+def engine_options(config) -> dict:
+    """SQLALCHEMY_ENGINE_OPTIONS for the configured database, decided when the app starts (tests
+    change the URL after load_config). Server databases get the pool settings; SQLite keeps
+    SQLAlchemy's own pool (no server, no connection limit). Explicit options win."""
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
+        return options
+    options.setdefault("pool_size", int(config.get("FORUM_DB_POOL_SIZE", 5)))
+    options.setdefault("max_overflow", int(config.get("FORUM_DB_MAX_OVERFLOW", 10)))
+    if config.get("FORUM_DB_PGBOUNCER"):
+        # psycopg prepares a statement after 5 runs on a connection; a transaction pooler
+        # hands the next transaction another server connection, where it does not exist.
+        options["connect_args"] = {**options.get("connect_args", {}), "prepare_threshold": None}
+    return options
 
 
 def testing_overrides(database_url: str) -> dict:
