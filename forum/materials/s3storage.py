@@ -51,10 +51,11 @@ def parse_storage_url(url: str) -> tuple[str, str]:
     return parts.netloc, parts.path.strip("/")
 
 
-def make_client(endpoint_url: str = "", region: str = ""):
+def make_client(endpoint_url: str = "", region: str = "", *, probe: bool = False):
+    """An S3 client; `probe=True`: short timeouts and no retries, for health checks."""
     config = Config(
-        connect_timeout=5, read_timeout=60,
-        retries={"max_attempts": 4, "mode": "standard"},
+        connect_timeout=2 if probe else 5, read_timeout=5 if probe else 60,
+        retries={"total_max_attempts": 1 if probe else 4, "mode": "standard"},
         max_pool_connections=20,
         signature_version="s3v4",
         # A custom endpoint (MinIO, Ceph) is addressed by path: bucket names need no DNS.
@@ -99,8 +100,9 @@ class ObjectBody(io.RawIOBase):
 
 class S3Storage(Storage):
     def __init__(self, client, bucket: str, prefix: str, tmp: str | Path,
-                 redirect_seconds: int = 0):
+                 redirect_seconds: int = 0, probe_client=None):
         self.client, self.bucket, self.prefix = client, bucket, prefix.strip("/")
+        self.probe_client = probe_client or client  # for check_writable
         self.tmp = Path(tmp)
         self.redirect_seconds = redirect_seconds
         self.transfer = TRANSFER
@@ -204,8 +206,8 @@ class S3Storage(Storage):
         probe = f"{self.prefix}/probe/{uuid.uuid4().hex}" if self.prefix \
             else f"probe/{uuid.uuid4().hex}"
         try:
-            self.client.put_object(Bucket=self.bucket, Key=probe, Body=b"probe")
-            self.client.delete_object(Bucket=self.bucket, Key=probe)
+            self.probe_client.put_object(Bucket=self.bucket, Key=probe, Body=b"probe")
+            self.probe_client.delete_object(Bucket=self.bucket, Key=probe)
         except (BotoCoreError, ClientError) as error:
             raise StorageUnavailable(
                 f"cannot write to s3://{self.bucket}/{probe}: {error}") from error
@@ -214,9 +216,10 @@ class S3Storage(Storage):
 def s3_storage_for(app, url: str) -> S3Storage:
     bucket, prefix = parse_storage_url(url)
     config = app.config
-    client = make_client(config.get("FORUM_S3_ENDPOINT_URL") or "",
-                         config.get("FORUM_S3_REGION") or "")
+    endpoint = config.get("FORUM_S3_ENDPOINT_URL") or ""
+    region = config.get("FORUM_S3_REGION") or ""
     # Uploads in progress stay on this host, in the tmp folder LocalStorage would use.
     local = Path(app.instance_path) / (config.get("FORUM_STORAGE_ROOT") or "uploads")
-    return S3Storage(client, bucket, prefix, local / "tmp",
-                     redirect_seconds=int(config.get("FORUM_S3_REDIRECT_SECONDS") or 0))
+    return S3Storage(make_client(endpoint, region), bucket, prefix, local / "tmp",
+                     redirect_seconds=int(config.get("FORUM_S3_REDIRECT_SECONDS") or 0),
+                     probe_client=make_client(endpoint, region, probe=True))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -32,6 +33,7 @@ from tests.materials.test_views import (  # noqa: F401
     test_share_list_and_download,
     test_versions_and_moderation,
 )
+from tests.servers import free_port
 
 MB = 1024 * 1024
 
@@ -184,6 +186,20 @@ def test_storage_for_chooses_the_object_store_and_keeps_one_client(s3, tmp_path)
     assert (storage.bucket, storage.prefix, storage.redirect_seconds) == (s3.bucket, "site/a", 30)
     assert storage.tmp == tmp_path / "instance" / "files" / "tmp"
     assert storage.client.meta.endpoint_url == s3.endpoint
+    # Health checks use a client that gives up quickly: no retries, short timeouts.
+    probe = storage.probe_client.meta.config
+    assert probe.retries["total_max_attempts"] == 1 and probe.connect_timeout <= 2
+    assert storage.client.meta.config.retries["total_max_attempts"] > 1
+
+
+def test_an_unreachable_store_fails_the_check_quickly(s3, tmp_path):
+    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
+    closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    app.config.update(s3.settings(), FORUM_S3_ENDPOINT_URL=closed)
+    started = time.monotonic()
+    with pytest.raises(StorageUnavailable):
+        storage_for(app).check_writable()
+    assert time.monotonic() - started < 10  # not the main client's retries with back-off
 
 
 # --- the app on the object store -------------------------------------------------------------
