@@ -184,6 +184,55 @@ def postgres_server() -> Iterator[PostgresServer]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+@contextmanager
+def pgbouncer(server: PostgresServer, pool_size: int = 2) -> Iterator[str]:
+    """PgBouncer in transaction mode in front of `server`, each client transaction on any of
+    `pool_size` server connections; yields a SQLAlchemy URL template `...:PORT/{dbname}`."""
+    binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+    if not os.access(binary, os.X_OK):
+        raise ComponentUnavailable("pgbouncer", "pgbouncer not found (apt-get install pgbouncer)")
+    tmp = _make_tempdir("forum-pgbouncer-")
+    port = free_port()
+    (tmp / "users.txt").write_text(f'"{server.user}" ""\n')
+    (tmp / "pgbouncer.ini").write_text(
+        "[databases]\n"
+        f"* = host=127.0.0.1 port={server.port}\n"
+        "[pgbouncer]\n"
+        f"listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
+        f"auth_type = trust\nauth_file = {tmp / 'users.txt'}\n"
+        f"pool_mode = transaction\ndefault_pool_size = {pool_size}\nmax_client_conn = 100\n"
+        f"logfile = {tmp / 'log'}\n")
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # pgbouncer refuses to run as root
+        nobody = pwd.getpwnam("nobody")
+        for path in (tmp, *tmp.iterdir()):
+            os.chown(path, nobody.pw_uid, nobody.pw_gid)
+        as_user = ["runuser", "-u", "nobody", "--"]
+    try:
+        proc = subprocess.Popen([*as_user, binary, str(tmp / "pgbouncer.ini")], cwd=tmp,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        try:
+            dsn = f"postgresql://{server.user}@127.0.0.1:{port}/postgres"
+            deadline = time.monotonic() + STARTUP_TIMEOUT
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"pgbouncer exited:\n{_tail(tmp / 'log')}")
+                try:
+                    with psycopg.connect(dsn, connect_timeout=2):
+                        break
+                except psycopg.OperationalError:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(  # noqa: B904
+                            f"pgbouncer did not answer:\n{_tail(tmp / 'log')}")
+                    time.sleep(0.1)
+            yield f"postgresql+psycopg://{server.user}@127.0.0.1:{port}/{{dbname}}"
+        finally:
+            stop_process(proc)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 # --- Redis ------------------------------------------------------------------
 
 

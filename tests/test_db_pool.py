@@ -5,8 +5,12 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from forum import create_app
 from forum.config import engine_options
 from forum.extensions import db
+from tests.conftest import make_config
+from tests.loud_skips import skip_missing
+from tests.servers import ComponentUnavailable, pgbouncer
 
 
 def test_a_server_database_gets_the_configured_pool(make_app, database_url):
@@ -45,3 +49,47 @@ def test_engine_options():
     assert engine_options(sqlite) == {"pool_pre_ping": True}
     explicit = {**server, "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 20}}
     assert engine_options(explicit)["pool_size"] == 20
+
+
+@pytest.fixture
+def bouncer_url(_postgres):
+    """PgBouncer 1.18 (Debian 12) in transaction mode, one server connection for everyone."""
+    if isinstance(_postgres, ComponentUnavailable):
+        skip_missing("PostgreSQL", _postgres.reason)
+    try:
+        manager = pgbouncer(_postgres, pool_size=1)
+        url = manager.__enter__()
+    except ComponentUnavailable as exc:
+        skip_missing("PgBouncer", exc.reason)
+    try:
+        yield url.format(dbname="postgres")
+    finally:
+        manager.__exit__(None, None, None)
+
+
+def _same_query_from_two_connections(app, rounds: int = 8) -> None:
+    """Two app connections take turns (separate transactions) with one query, more often
+    than psycopg's prepare_threshold (5); PgBouncer runs them all on one server connection."""
+    with app.app_context():
+        first, second = db.engine.connect(), db.engine.connect()
+        try:
+            for n in range(rounds):
+                for connection in (first, second):
+                    query = sa.text("select cast(:n as integer) + 1")
+                    assert connection.scalar(query, {"n": n}) == n + 1
+                    connection.commit()
+        finally:
+            first.close()
+            second.close()
+        db.engine.dispose()
+
+
+def test_behind_pgbouncer_in_transaction_mode(bouncer_url, smtp, tmp_path):
+    def app_with(**settings):
+        return create_app(make_config(bouncer_url, smtp, FORUM_STORAGE_ROOT=str(tmp_path),
+                                      **settings))
+
+    _same_query_from_two_connections(app_with(FORUM_DB_PGBOUNCER=True))
+    # Without the setting, both clients' prepared statements meet on the server connection.
+    with pytest.raises(sa.exc.DBAPIError, match="prepared statement"):
+        _same_query_from_two_connections(app_with())
