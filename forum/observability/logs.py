@@ -137,6 +137,16 @@ class AlembicBoilerplate(logging.Filter):
         return not str(record.msg).startswith(("Context impl", "Will assume"))
 
 
+class RefusedOriginIsAWarning(logging.Filter):
+    """Engine.IO logs a connection from a foreign origin (refused, as it should be) at ERROR
+    level; it is a visitor's doing, not the server's fault: a warning."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR and "is not an accepted origin" in str(record.msg):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 def installed_handler() -> ForumHandler | None:
     for handler in logging.getLogger().handlers:
         if isinstance(handler, ForumHandler):
@@ -171,6 +181,9 @@ def configure(fmt: str = "text", level: str = "INFO", stream=None) -> ForumHandl
     migration = logging.getLogger("alembic.runtime.migration")
     if not any(isinstance(f, AlembicBoilerplate) for f in migration.filters):
         migration.addFilter(AlembicBoilerplate())
+    engineio = logging.getLogger("engineio.server")
+    if not any(isinstance(f, RefusedOriginIsAWarning) for f in engineio.filters):
+        engineio.addFilter(RefusedOriginIsAWarning())
     return handler
 
 
