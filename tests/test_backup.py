@@ -45,7 +45,7 @@ def make_target(request, app, smtp, tmp_path):
     """make_target() → a new app on an empty database (no tables) and an empty storage."""
     apps, databases = [], []
 
-    def _make():
+    def _make(**settings):
         name = f"target-{len(apps)}"
         (tmp_path / name).mkdir()
         if _is_sqlite(app):
@@ -56,8 +56,8 @@ def make_target(request, app, smtp, tmp_path):
             server.create_database(dbname)
             databases.append((server, dbname))
             url = server.url(dbname)
-        apps.append(create_app(make_config(url, smtp,
-                                           FORUM_STORAGE_ROOT=str(tmp_path / name / "uploads"))))
+        settings.setdefault("FORUM_STORAGE_ROOT", str(tmp_path / name / "uploads"))
+        apps.append(create_app(make_config(url, smtp, **settings)))
         return apps[-1]
 
     yield _make
@@ -84,6 +84,10 @@ def _share(actor, group, title, data: bytes, name="notatki.txt"):
 @pytest.fixture
 def content(app, personas):
     """A thread with replies, chat messages and two materials (one with two versions)."""
+    return _fill(app, personas)
+
+
+def _fill(app, personas):
     with app.app_context():
         member = factories.user(personas.member.id)
         moderator = factories.user(personas.moderator.id)
@@ -272,6 +276,24 @@ def test_an_archive_cut_short_is_refused(app, content, make_target, tmp_path):
         assert db.inspect(db.engine).get_table_names() == []
 
 
+def test_backup_and_restore_with_the_files_in_an_object_store(make_app, personas, s3,
+                                                               make_target, tmp_path):
+    source = make_app(**s3.settings("source"))
+    content = _fill(source, personas)
+    result = _cli(source, "backup", tmp_path / "b.tar.gz")
+    assert result.exit_code == 0, result.stderr
+    assert {n for n in _members(tmp_path / "b.tar.gz") if n.startswith("files/")} == \
+        {f"files/{key}" for key in content["keys"]}
+    target = make_target(**s3.settings("restored"))
+    result = _cli(target, "restore", tmp_path / "b.tar.gz")
+    assert result.exit_code == 0, result.stderr
+    assert _stored(target) == _stored(source) and len(_stored(target)) == 3
+    for model in COMPARED:
+        assert _rows(target, model) == _rows(source, model), model.__name__
+    listed = s3.client.list_objects_v2(Bucket=s3.bucket, Prefix="restored/")["Contents"]
+    assert sorted(item["Key"].rsplit("/", 1)[-1] for item in listed) == content["keys"]
+
+
 # --- check-storage ---------------------------------------------------------------------------
 
 
@@ -406,3 +428,17 @@ def test_the_restore_drill_under_write_load(make_app, personas, content, make_ta
     assert set(numbers) <= set(threads)
     for thread_id, thread in threads.items():
         assert sorted(numbers.get(thread_id, [])) == list(range(1, thread[last_col] + 1))
+
+
+def test_a_pg_dump_older_than_the_server_is_refused_clearly():
+    from forum.backup import BackupError, find_pg_tool
+
+    try:
+        path, major = find_pg_tool("pg_dump", 10)
+    except BackupError as missing:
+        from tests.loud_skips import skip_missing
+
+        skip_missing("pg_dump", str(missing))
+    assert major >= 15 and path.endswith("pg_dump")
+    with pytest.raises(BackupError, match=r"PostgreSQL 99 or newer .* found only .*\(15\)"):
+        find_pg_tool("pg_dump", 99)

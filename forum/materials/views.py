@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import (
     Blueprint,
     abort,
@@ -32,6 +34,7 @@ from forum.materials.models import MaterialKind
 from forum.workshops import services as workshop_services
 
 bp = Blueprint("materials", __name__)
+log = logging.getLogger(__name__)
 
 
 def _load(slug: str, material_id: int):
@@ -232,6 +235,18 @@ def review(slug: str, material_id: int):
     return redirect(url_for("materials.detail", slug=slug, material_id=material.id))
 
 
+def _missing_file(group, material, version):
+    """The row is there, its file is not (lost, or a restore without it): a clear page, and
+    an error in the log for the administrators (`flask forum check-storage` lists them all)."""
+    log.error("missing file: material %d version %d (group %s) refers to storage key %s, "
+              "which the storage does not have", material.id, version.number, group.slug,
+              version.storage_key)
+    return render_template(
+        "errors/error.html", code=404, title=_("File missing"),
+        text=_("The file of this material is missing from the storage. The administrators "
+               "have been told.")), 404
+
+
 @bp.get("/g/<slug>/materials/<int:material_id>/download")
 @bp.get("/g/<slug>/materials/<int:material_id>/v<int:number>/download")
 @login_required
@@ -245,15 +260,19 @@ def download(slug: str, material_id: int, number: int | None = None):
     disposition = content_disposition(version.original_name, inline=inline)
     # Object storage with FORUM_S3_REDIRECT_SECONDS: the member (authorised above) is sent to
     # a short-lived signed URL that answers with the same type and disposition.
-    url = services.version_download_url(version, content_type=version.mime,
-                                        content_disposition=disposition)
+    try:
+        url = services.version_download_url(version, content_type=version.mime,
+                                            content_disposition=disposition)
+        stream = services.open_version(version) if url is None else None
+    except FileNotFoundError:
+        return _missing_file(group, material, version)
     if url is not None:
         response = redirect(url, 302)
         response.headers["Cache-Control"] = "private, no-store"
         response.headers["Referrer-Policy"] = "no-referrer"
         return response
     # Streamed in chunks from the open file (local or object store), closed after the response.
-    response = send_file(services.open_version(version), mimetype=version.mime,
+    response = send_file(stream, mimetype=version.mime,
                          conditional=True, etag=version.sha256, max_age=0)
     if response.status_code == 200:
         response.content_length = version.size
