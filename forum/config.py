@@ -122,6 +122,17 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "FORUM_CONTROLLER": env.get(
             "FORUM_CONTROLLER", "the organiser of the exchange programme (set FORUM_CONTROLLER)"
         ),
+        # Data rights (forum.privacy): who to write to, and how long things are kept.
+        # Every retention period is in days, 0 = kept without a time limit; applied by
+        # `flask forum apply-retention` and stated on /privacy.
+        "FORUM_DPO_CONTACT": env.get("FORUM_DPO_CONTACT", ""),
+        "FORUM_ACCESSIBILITY_CONTACT": env.get("FORUM_ACCESSIBILITY_CONTACT", ""),
+        "FORUM_RETAIN_CHAT_DAYS": int(env.get("FORUM_RETAIN_CHAT_DAYS", "730")),
+        "FORUM_RETAIN_NOTIFICATIONS_DAYS": int(env.get("FORUM_RETAIN_NOTIFICATIONS_DAYS", "180")),
+        "FORUM_RETAIN_FAILED_MAIL_DAYS": int(env.get("FORUM_RETAIN_FAILED_MAIL_DAYS", "90")),
+        "FORUM_EXPORT_KEEP_DAYS": int(env.get("FORUM_EXPORT_KEEP_DAYS", "7")),
+        "FORUM_RETAIN_SIGNIN_DAYS": int(env.get("FORUM_RETAIN_SIGNIN_DAYS", "30")),
+        "FORUM_RETAIN_AUDIT_DAYS": int(env.get("FORUM_RETAIN_AUDIT_DAYS", "1825")),
         # E-mail
         "MAIL_HOST": env.get("FORUM_MAIL_HOST", "localhost"),
         "MAIL_PORT": int(env.get("FORUM_MAIL_PORT", "25")),

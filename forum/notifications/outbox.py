@@ -196,14 +196,20 @@ def deliver_all(batch: int = 50, now: datetime | None = None) -> DeliveryReport:
             return report
 
 
-def purge_sent(now: datetime | None = None) -> int:
-    """Forget e-mails sent more than FORUM_MAIL_KEEP_DAYS ago (failed ones stay for operators).
-    Their dedupe keys go too, which is safe: notices are marked e-mailed and digests are
-    remembered in `digest_delivery`, so nothing queues them again."""
+def purge_sent(now: datetime | None = None, dry_run: bool = False) -> int:
+    """Forget e-mails sent more than FORUM_MAIL_KEEP_DAYS ago (0: keep them); failed ones go
+    after FORUM_RETAIN_FAILED_MAIL_DAYS (forum.privacy.retention). Their dedupe keys go too,
+    which is safe: notices are marked e-mailed and digests are remembered in
+    `digest_delivery`, so nothing queues them again. `dry_run` counts instead."""
     keep_days = current_app.config["FORUM_MAIL_KEEP_DAYS"]
+    if keep_days <= 0:
+        return 0
     cutoff = (now or utcnow()) - timedelta(days=keep_days)
-    result = db.session.execute(db.delete(OutboxEmail).where(
-        OutboxEmail.status == OutboxStatus.SENT, OutboxEmail.sent_at < cutoff))
+    old = (OutboxEmail.status == OutboxStatus.SENT, OutboxEmail.sent_at < cutoff)
+    if dry_run:
+        return db.session.scalar(db.select(db.func.count()).select_from(OutboxEmail)
+                                 .where(*old)) or 0
+    result = db.session.execute(db.delete(OutboxEmail).where(*old))
     db.session.commit()
     return result.rowcount or 0
 
