@@ -23,8 +23,8 @@ from forum.materials.s3storage import ObjectBody, S3Storage, make_client, parse_
 from forum.materials.storage import StorageUnavailable, StoredFile, storage_for
 from tests.materials import samples
 
-# The same HTTP tests as for the local disk, here with the files in the object store (they use
-# the `app` fixture, which takes this module's `make_app`).
+# The same HTTP tests as for the local disk, and the session recap's ZIP export, here with the
+# files in the object store (they use the `app` fixture, which takes this module's `make_app`).
 from tests.materials.test_views import (  # noqa: F401
     _share,
     test_non_members_get_404_everywhere,
@@ -34,6 +34,7 @@ from tests.materials.test_views import (  # noqa: F401
     test_versions_and_moderation,
 )
 from tests.servers import free_port
+from tests.workshops.test_recap import test_the_zip_export, web  # noqa: F401
 
 MB = 1024 * 1024
 
