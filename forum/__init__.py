@@ -58,6 +58,7 @@ def register_extensions(app: Flask) -> None:
     realtime.init_app(app)  # this app's Socket.IO server, chat presence and rate limits
     from forum.accounts import login  # noqa: F401  (registers the user loader)
     from forum.notifications import models  # noqa: F401  (outbox tables for migrations)
+    from forum.privacy import models as privacy_models  # noqa: F401  (data-rights tables)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -63,6 +63,10 @@ class User(UserMixin, db.Model):
     # The "since the last session" digest of each group (flask forum send-digests).
     email_digest: Mapped[bool] = mapped_column(default=True)
     last_notification_email_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Data rights (forum.privacy.erasure): the person asked to delete the account; an
+    # administrator erased it (name and e-mail replaced, shown as "Former member").
+    erasure_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     organisation: Mapped[Organisation | None] = relationship(lazy="joined")

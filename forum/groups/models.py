@@ -36,6 +36,11 @@ class Group(db.Model):
     time_zone: Mapped[str] = mapped_column(String(64), default="Europe/Warsaw")
     # Whether members (not only moderators) may upload materials.
     members_can_upload: Mapped[bool] = mapped_column(default=True)
+    # What happens to the posts and chat messages of an erased person:
+    # "anonymise" keeps them under "Former member", "remove" deletes their text.
+    erased_posts: Mapped[str] = mapped_column(
+        String(16), default="anonymise", server_default="anonymise"
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:

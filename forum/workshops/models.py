@@ -4,7 +4,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.accounts.models import Organisation
@@ -53,6 +53,8 @@ class Workshop(db.Model):
     # with every change so that calendar apps replace their copy.
     uid: Mapped[str] = mapped_column(String(80), unique=True, default=new_uid)
     sequence: Mapped[int] = mapped_column(default=0)
+    # The group chose to keep this session's chat transcript (exempt from chat retention).
+    keep_chat: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
