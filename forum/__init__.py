@@ -78,6 +78,9 @@ def register_blueprints(app: Flask) -> None:
     for bp in (health_bp, accounts_bp, groups_bp, workshops_bp, materials_bp, discussions_bp,
                search_bp, chat_bp, admin_bp, moderation_bp, audit_bp, notifications_bp):
         app.register_blueprint(bp)
+    from forum.privacy.export_views import bp as export_bp  # /profile/data: export my data
+
+    app.register_blueprint(export_bp)
 
 
 def register_socket_handlers(app: Flask) -> None:

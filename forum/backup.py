@@ -153,7 +153,8 @@ def _sqlite_path(url: URL) -> Path:
 
 
 def _storage_reference_tables() -> list:
-    """Tables with a `storage_key` column (today: material_version)."""
+    """Tables with a `storage_key` column (material_version; data_export, whose ZIPs are
+    backed up like other files while they exist and whose key is empty until built)."""
     return [table for table in db.metadata.sorted_tables if "storage_key" in table.c]
 
 
@@ -241,7 +242,7 @@ def _read_snapshot(execute) -> tuple[str | None, dict[str, int], dict[str, int]]
     for table in _storage_reference_tables():
         size = "max(size)" if "size" in table.c else "0"
         for key, length in execute(f'SELECT storage_key, {size} FROM "{table.name}" '
-                                   "GROUP BY storage_key"):
+                                   "WHERE storage_key IS NOT NULL GROUP BY storage_key"):
             files[key] = int(length or 0)
     return revision, counts, files
 
@@ -696,7 +697,8 @@ def iter_references() -> Iterator[Reference]:
         if table.name == MaterialVersion.__tablename__:
             continue
         size = table.c.size if "size" in table.c else db.literal(0)
-        for key, length in db.session.execute(db.select(table.c.storage_key, size)):
+        for key, length in db.session.execute(db.select(table.c.storage_key, size)
+                                              .where(table.c.storage_key.is_not(None))):
             yield Reference(key, int(length or 0), f"{table.name} row")
 
 
@@ -741,6 +743,9 @@ def delete_unused_files(keys) -> list[str]:
         db.session.rollback()  # a fresh look at the database for every key
         used = db.session.scalar(db.select(db.func.count()).select_from(MaterialVersion)
                                  .where(MaterialVersion.storage_key == key))
+        for table in _storage_reference_tables():  # data exports' ZIPs too
+            used = used or db.session.scalar(db.select(db.func.count()).select_from(table)
+                                             .where(table.c.storage_key == key))
         if not used:
             storage.delete(key)
             deleted.append(key)

@@ -288,6 +288,23 @@ def send_digests(slug, dry_run, no_send):
         click.echo(_delivery_line(deliver_all()))
 
 
+@forum_cli.command("build-exports")
+@with_appcontext
+def build_exports_command():
+    """Build the personal data exports people asked for (one round; the mail worker does the
+    same in the background), then send their e-mails."""
+    from forum.notifications.outbox import deliver_all
+    from forum.privacy.export import build_all_due
+
+    report = build_all_due()
+    click.echo(f"{report.built} data export(s) built, {report.retried} to retry later, "
+               f"{report.failed} failed")
+    if report.built:
+        click.echo(_delivery_line(deliver_all()))
+    if report.failed:
+        sys.exit(1)
+
+
 # --- backup, restore, storage check (forum/backup.py) -------------------------------------
 from forum.backup import COMMANDS as _BACKUP_COMMANDS  # noqa: E402
 

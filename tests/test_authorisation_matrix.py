@@ -11,6 +11,7 @@ from forum.extensions import db
 from forum.materials import services as materials
 from forum.moderation import reports
 from forum.moderation.models import Report
+from forum.privacy import export
 from forum.workshops import services as workshops
 from tests import factories
 from tests.materials import samples
@@ -78,6 +79,14 @@ PAGES = [
     ("/admin/groups/{g1_id}", _expected_admin_page),
     ("/admin/audit", _expected_admin_page),
     ("/admin/audit.csv", _expected_admin_page),
+    # Data exports are personal: the member's own, and one an administrator made of it.
+    ("/profile/data", lambda p: 302 if p == "anonymous" else 200),
+    ("/profile/data/exports/{export}.zip", lambda p: {"anonymous": 302, "member": 200}.get(p, 404)),
+    ("/profile/data/exports/{admin_export}.zip",
+     lambda p: {"anonymous": 302, "member": 200}.get(p, 404)),
+    ("/admin/users/{member_id}/export", _expected_admin_page),
+    ("/admin/users/{member_id}/exports/{export}.zip", lambda p: 302 if p == "anonymous" else 404),
+    ("/admin/users/{member_id}/exports/{admin_export}.zip", _expected_admin_page),
     ("/g/{g1}/t/{thread}", _expected_group_page),
     ("/g/{g1}/p/{post}/report", _expected_group_page),
     ("/g/{g1}/chat/messages/{message}/report", _expected_group_page),
@@ -116,6 +125,16 @@ def _session_and_material(personas) -> int:
     return material.id
 
 
+def _exports(personas) -> dict:
+    """A ready data export of the member asked for by the member, and one by the admin."""
+    member = factories.user(personas.member.id)
+    own = export.request_export(member, member)
+    export.build_due_exports()
+    by_admin = export.request_export(factories.user(personas.admin.id), member)
+    export.build_due_exports()
+    return {"export": own.id, "admin_export": by_admin.id}
+
+
 def _group_content(personas) -> dict:
     """A thread, a chat message and an open report in g1 (by the moderator, reported by a
     member), for the pages about them."""
@@ -132,7 +151,7 @@ def _group_content(personas) -> dict:
 def test_every_page_answers_each_persona_as_expected(app, personas, login_as, persona):
     with app.app_context():
         material_id = _session_and_material(personas)
-        content = _group_content(personas)
+        content = _group_content(personas) | _exports(personas)
     client = login_as(None if persona == "anonymous" else getattr(personas, persona))
     values = {"g1": personas.g1.slug, "g1_id": personas.g1.id, "org": personas.organisation_id,
               "member_id": personas.member.id, "material": material_id, **content}
@@ -151,7 +170,7 @@ def test_every_page_answers_each_persona_as_expected(app, personas, login_as, pe
     ["/admin/users/{member_id}/active", "/admin/users/{member_id}/admin",
      "/admin/groups/{g1_id}/invitations", "/admin/groups/{g1_id}/members",
      "/admin/groups/{g1_id}/members/{member_id}/role",
-     "/admin/groups/{g1_id}/members/{member_id}/remove"],
+     "/admin/groups/{g1_id}/members/{member_id}/remove", "/admin/users/{member_id}/export"],
 )
 @pytest.mark.parametrize("persona", ["outsider", "member", "moderator"])
 def test_admin_actions_are_404_for_non_administrators(app, personas, login_as, persona, url):

@@ -136,6 +136,8 @@ def open_notification(actor, notification_id: int) -> Notification | None:
         return None
     notification.read_at = notification.read_at or utcnow()
     db.session.commit()
+    if notification.kind == "data_export":  # about the person's account, not a group
+        return notification
     group = notification.group
     return notification if group is not None and can_view_group(actor, group) else None
 
@@ -154,7 +156,9 @@ def list_notifications(actor, before_id: int | None = None,
         statement = statement.where(Notification.id < before_id)
     rows = list(db.session.scalars(statement))
     group_ids = set(roles_of(actor))
-    visible = [n for n in rows[:limit] if is_admin(actor) or n.group_id in group_ids]
+    # A notice about no group is about the person's own account (e.g. their data export).
+    visible = [n for n in rows[:limit]
+               if is_admin(actor) or n.group_id is None or n.group_id in group_ids]
     return visible, (rows[limit - 1].id if len(rows) > limit else None)
 
 

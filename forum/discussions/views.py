@@ -348,6 +348,8 @@ def open_notification(notification_id: int):
     """Mark one notification read and go to the post or chat message it is about (or back
     to the notifications when it is about neither, e.g. a notice whose item is gone)."""
     target = notify.open_notification(current_user, notification_id)
+    if target is not None and target.kind == "data_export":
+        return redirect(url_for("export.data"))
     if target is not None and target.kind == "new_report" and target.text.isdigit():
         return redirect(url_for("moderation.report", slug=target.group.slug,
                                 report_id=int(target.text)))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 
 from flask import Flask
 
@@ -22,17 +23,36 @@ log = logging.getLogger(__name__)
 
 
 def run_once() -> tuple[BatchReport, DeliveryReport]:
-    """One round (inside an app context): queue due notification e-mails, send due e-mails."""
+    """One round (inside an app context): queue due notification e-mails, build due data
+    exports (whose e-mails then go in the same round), send due e-mails."""
     batch = run_batcher()
+    build_exports()
     delivery = deliver_all()
     purge_sent()
     return batch, delivery
+
+
+def build_exports() -> None:
+    """The data-export step (forum.privacy.export): a few due exports per round; a failure
+    is recorded on the export and never stops the e-mail."""
+    from forum.privacy.export import build_due_exports
+
+    try:
+        report = build_due_exports()
+    except Exception:
+        log.exception("data export step failed")
+        db.session.rollback()
+        return
+    if report.total:
+        log.info("data exports: %d built, %d to retry, %d failed", report.built,
+                 report.retried, report.failed)
 
 
 class MailWorker:
     def __init__(self, app: Flask):
         self.app = app
         self.stopping = threading.Event()
+        self.nudged = False  # work was just queued (a data export): end the nap early
         self.task = None
 
     def loop(self) -> None:
@@ -51,7 +71,17 @@ class MailWorker:
                     db.session.rollback()
                 finally:
                     db.session.remove()
-            socketio.sleep(poll)
+            self.nap(poll)
+
+    def nap(self, seconds: float) -> None:
+        """Sleep up to `seconds`, in short steps so that a nudge or stop() ends it early."""
+        end = time.monotonic() + seconds
+        while not self.stopping.is_set() and not self.nudged:
+            left = end - time.monotonic()
+            if left <= 0:
+                break
+            socketio.sleep(min(left, 0.5))
+        self.nudged = False
 
     def start(self) -> MailWorker:
         self.task = socketio.start_background_task(self.loop)
@@ -62,6 +92,14 @@ class MailWorker:
         join = getattr(self.task, "join", None)
         if join is not None:
             join(timeout)
+
+
+def nudge(app: Flask) -> None:
+    """Start this process's next round now rather than after the poll interval (a request
+    that queued background work calls it; without a worker in this process, nothing)."""
+    worker = app.extensions.get("forum_mail_workers", {}).get(os.getpid())
+    if worker is not None:
+        worker.nudged = True
 
 
 def init_app(app: Flask) -> None:
