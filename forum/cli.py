@@ -288,6 +288,26 @@ def send_digests(slug, dry_run, no_send):
         click.echo(_delivery_line(deliver_all()))
 
 
+@forum_cli.command("apply-retention")
+@click.option("--dry-run", is_flag=True, help="Print what would be removed; change nothing.")
+@with_appcontext
+def apply_retention_command(dry_run):
+    """Delete what is older than its retention period (FORUM_RETAIN_*; meant for a daily
+    timer; safe to run twice)."""
+    from forum.notifications.locks import LockHeld
+    from forum.privacy.retention import apply_retention
+
+    try:
+        report = apply_retention(dry_run=dry_run)
+    except LockHeld as held:
+        click.echo(f"error: another retention run is in progress since "
+                   f"{held.since:%Y-%m-%d %H:%M:%S} UTC ({held.holder}); it expires at "
+                   f"{held.expires_at:%Y-%m-%d %H:%M:%S} UTC. Try again later.", err=True)
+        sys.exit(1)
+    for line in report.lines():
+        click.echo(line)
+
+
 @forum_cli.command("build-exports")
 @with_appcontext
 def build_exports_command():

@@ -79,6 +79,11 @@ PAGES = [
     ("/admin/groups/{g1_id}", _expected_admin_page),
     ("/admin/audit", _expected_admin_page),
     ("/admin/audit.csv", _expected_admin_page),
+    ("/admin/site-texts", _expected_admin_page),
+    ("/admin/site-texts/privacy/pl", _expected_admin_page),
+    ("/admin/site-texts/accessibility/en", _expected_admin_page),
+    ("/privacy", lambda p: 200),
+    ("/accessibility", lambda p: 200),
     # Data exports are personal: the member's own, and one an administrator made of it.
     ("/profile/data", lambda p: 302 if p == "anonymous" else 200),
     ("/profile/data/exports/{export}.zip", lambda p: {"anonymous": 302, "member": 200}.get(p, 404)),
@@ -170,7 +175,8 @@ def test_every_page_answers_each_persona_as_expected(app, personas, login_as, pe
     ["/admin/users/{member_id}/active", "/admin/users/{member_id}/admin",
      "/admin/groups/{g1_id}/invitations", "/admin/groups/{g1_id}/members",
      "/admin/groups/{g1_id}/members/{member_id}/role",
-     "/admin/groups/{g1_id}/members/{member_id}/remove", "/admin/users/{member_id}/export"],
+     "/admin/groups/{g1_id}/members/{member_id}/remove", "/admin/site-texts/privacy/en",
+     "/admin/users/{member_id}/export"],
 )
 @pytest.mark.parametrize("persona", ["outsider", "member", "moderator"])
 def test_admin_actions_are_404_for_non_administrators(app, personas, login_as, persona, url):

@@ -42,7 +42,8 @@ def here(command: str, instance: str = "8001") -> list[str]:
 def test_the_expected_units_are_there():
     assert sorted(p.name for p in UNITS.iterdir()) == [
         "forum-backup.service", "forum-backup.timer", "forum-digest.service",
-        "forum-digest.timer", "forum-mail.service", "forum@.service"]
+        "forum-digest.timer", "forum-mail.service", "forum-retention.service",
+        "forum-retention.timer", "forum@.service"]
 
 
 def test_systemd_analyze_verify_accepts_every_unit(tmp_path):
@@ -74,7 +75,7 @@ def _flask_commands() -> set[str]:
 
 
 @pytest.mark.parametrize("unit", ["forum-mail.service", "forum-digest.service",
-                                  "forum-backup.service"])
+                                  "forum-backup.service", "forum-retention.service"])
 def test_flask_units_run_real_commands_with_real_options(unit, tmp_path):
     service = parse(UNITS / unit)["Service"]
     [command] = service["ExecStart"]
@@ -103,7 +104,8 @@ def test_the_backup_writes_where_it_may():
 
 def test_timers_start_their_services():
     for timer, service in (("forum-digest.timer", "forum-digest.service"),
-                           ("forum-backup.timer", "forum-backup.service")):
+                           ("forum-backup.timer", "forum-backup.service"),
+                           ("forum-retention.timer", "forum-retention.service")):
         sections = parse(UNITS / timer)
         assert sections["Timer"].get("Unit", [service]) == [service]
         assert sections["Timer"]["Persistent"] == ["true"]

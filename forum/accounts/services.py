@@ -27,6 +27,7 @@ from forum.extensions import db
 from forum.groups.policy import can_administer
 from forum.mail import send_mail
 from forum.moderation.services import record_audit
+from forum.privacy.addresses import log_address
 from forum.timeutil import utcnow
 
 security_log = logging.getLogger("forum.security")
@@ -132,7 +133,7 @@ def authenticate(email: str, password: str, address: str) -> User:
     """The user for these credentials, or InvalidInput/TooManyAttempts. Logs without secrets."""
     key = (email or "").strip().lower()[:254]
     if throttle.is_blocked(key, address):
-        security_log.warning("sign-in refused (rate limit) address=%s", address)
+        security_log.warning("sign-in refused (rate limit) address=%s", log_address(address))
         raise TooManyAttempts()
     user = find_user_by_email(key) if key else None
     valid = check_password_hash(user.password_hash if user and user.password_hash else _DUMMY_HASH,
@@ -141,17 +142,17 @@ def authenticate(email: str, password: str, address: str) -> User:
         throttle.record_failure(key, address)
         security_log.warning(
             "sign-in refused (bad credentials) user_id=%s address=%s",
-            user.id if user else "unknown", address,
+            user.id if user else "unknown", log_address(address),
         )
         raise InvalidInput({"": _l("Wrong e-mail address or password.")})
     if not user.active:
         security_log.warning("sign-in refused (deactivated) user_id=%s address=%s",
-                             user.id, address)
+                             user.id, log_address(address))
         raise InvalidInput(
             {"": _l("This account has been deactivated. Contact the forum administrator.")}
         )
     throttle.clear_account(key)
-    security_log.info("sign-in user_id=%s address=%s", user.id, address)
+    security_log.info("sign-in user_id=%s address=%s", user.id, log_address(address))
     return user
 
 
@@ -198,7 +199,8 @@ def request_password_reset(email: str, address: str) -> None:
     key = normalise_email(email)
     user = find_user_by_email(key)
     if user is None or not user.active:
-        security_log.info("password reset for unknown or inactive account address=%s", address)
+        security_log.info("password reset for unknown or inactive account address=%s",
+                          log_address(address))
         return
     token = make_reset_token(user)
     url = f"{current_app.config['FORUM_BASE_URL']}/password/reset/{token}"
@@ -206,7 +208,8 @@ def request_password_reset(email: str, address: str) -> None:
     with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
         subject = str(_l("Reset your password"))
         body = render_template("email/password_reset.txt", user=user, url=url, minutes=minutes)
-    security_log.info("password reset requested user_id=%s address=%s", user.id, address)
+    security_log.info("password reset requested user_id=%s address=%s", user.id,
+                      log_address(address))
     send_mail(user.email, subject, body)
 
 

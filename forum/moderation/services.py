@@ -28,6 +28,8 @@ AUDIT_ACTIONS = {
     "user.deactivate": _l("account deactivated"),
     "user.admin": _l("administrator rights granted"),
     "user.unadmin": _l("administrator rights removed"),
+    "retention.apply": _l("old records deleted (retention)"),
+    "site_text.update": _l("privacy or accessibility text changed"),
     "organisation.create": _l("organisation created"),
     "organisation.update": _l("organisation changed"),
     "group.create": _l("group created"),

@@ -1,6 +1,13 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 _required = DataRequired(message=_l("This field is required."))
@@ -26,3 +33,7 @@ class WorkshopForm(FlaskForm):
                                 description=_markdown_hint)
     agenda_day2 = TextAreaField(_l("Agenda of day 2"), validators=[Length(max=20000)],
                                 description=_markdown_hint)
+    keep_chat = BooleanField(
+        _l("Keep the chat transcript of this session"),
+        description=_l("The group chose to keep it: its chat messages are exempt from the "
+                       "forum's retention period and stay as long as the group exists."))

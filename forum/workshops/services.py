@@ -106,6 +106,7 @@ class WorkshopInput:
     place: str = ""
     agenda_day1: str = ""
     agenda_day2: str = ""
+    keep_chat: bool | None = None  # None: leave as it is (exempt from chat retention)
 
 
 def _validate(group: Group, data: WorkshopInput, existing: Workshop | None) -> None:
@@ -160,6 +161,8 @@ def _apply(workshop: Workshop, data: WorkshopInput) -> None:
     workshop.agenda_day1_html = render_markdown(data.agenda_day1)
     workshop.agenda_day2 = data.agenda_day2
     workshop.agenda_day2_html = render_markdown(data.agenda_day2)
+    if data.keep_chat is not None:
+        workshop.keep_chat = data.keep_chat
     workshop.updated_at = utcnow()
 
 
@@ -181,10 +184,13 @@ def update_workshop(actor, workshop: Workshop, data: WorkshopInput) -> Workshop:
         raise PermissionDenied()
     _validate(workshop.group, data, workshop)
     old_number = workshop.number
+    old_keep_chat = bool(workshop.keep_chat)
     before = _workshop_text(workshop)
     _apply(workshop, data)
     workshop.sequence += 1
     details = {"renumbered_from": old_number} if old_number != data.number else {}
+    if bool(workshop.keep_chat) != old_keep_chat:
+        details["keep_chat"] = bool(workshop.keep_chat)
     record_audit(actor, "workshop.update", group=workshop.group,
                  target=f"{workshop.number}. {workshop.theme}", details=details,
                  subject=workshop, before=before)
