@@ -464,6 +464,21 @@ def _expired(now: datetime, days: int):
     return or_(*clauses)
 
 
+def delete_exports_of(user_id: int) -> int:
+    """Delete every export of a person, rows and ZIPs (erasure: the copies hold their data).
+    Commits; returns how many exports there were."""
+    rows = db.session.execute(db.select(DataExport.id, DataExport.storage_key)
+                              .where(DataExport.user_id == user_id)).all()
+    if not rows:
+        return 0
+    db.session.execute(db.delete(DataExport).where(DataExport.user_id == user_id)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+    for _export_id, key in rows:
+        _delete_if_unused(key)
+    return len(rows)
+
+
 def expire_exports(now: datetime | None = None, dry_run: bool = False) -> int:
     """Delete exports whose link has expired (their ZIP from the storage, then the row) and
     failed ones older than FORUM_EXPORT_KEEP_DAYS; returns how many (would be) removed."""

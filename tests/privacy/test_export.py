@@ -446,3 +446,14 @@ def test_a_missing_material_file_is_left_out_and_said(ctx, personas):
     assert version["file"] is None and version["file_missing"] is True
     assert not [n for n in archive.namelist() if n.startswith("files/")]
     assert re.search(r"missing from the forum.s storage", archive.read("index.html").decode())
+
+
+def test_erasure_can_delete_a_persons_exports_and_their_files(ctx, personas):
+    person = factories.user(personas.member.id)
+    export.request_export(person, person)
+    export.build_due_exports()
+    key = _export_of(person).storage_key
+    export.request_export(person, person)  # a pending one too
+    assert export.delete_exports_of(person.id) == 2
+    assert _export_of(person) is None and not storage_for(ctx).exists(key)
+    assert export.delete_exports_of(person.id) == 0
