@@ -86,9 +86,12 @@ def retention_rows(config=None) -> list[RetentionRow]:
         RetentionRow(str(_l("E-mails that could not be delivered")), days("failed_emails"),
                      str(_l("Counted from when the e-mail was queued."))),
         RetentionRow(str(_l("Your data exports (ZIP files)")), days("exports")),
-        RetentionRow(str(_l("Sign-in records in the server's logs")), days("sign_in_records"),
-                     str(_l("The database keeps no sign-in history; the logs name only the "
-                            "network of your address, not the address itself."))),
+        RetentionRow(str(_l("Server logs: sign-ins and pages requested")),
+                     days("sign_in_records"),
+                     str(_l("The database keeps no sign-in history and no network address. "
+                            "The forum's own log messages name only the network your address "
+                            "belongs to; the web server's access log may hold the full "
+                            "address."))),
         RetentionRow(str(_l("Audit log of moderators' and administrators' actions")),
                      days("audit_entries")),
     ]

@@ -49,7 +49,7 @@ def test_privacy_page_is_public_and_names_the_controller_dpo_and_periods(setting
     assert _row(table, "Notifications in the forum and chat mentions") == "180 days"
     assert _row(table, "E-mails that could not be delivered") == "90 days"
     assert _row(table, "Your data exports (ZIP files)") == "7 days"
-    assert _row(table, "Sign-in records in the server&#39;s logs") == "30 days"
+    assert _row(table, "Server logs: sign-ins and pages requested") == "30 days"
     assert _row(table, "Audit log of moderators&#39; and administrators&#39; actions") == \
         "without a time limit"
     # The rights and how to use them (the generated default text).
