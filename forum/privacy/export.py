@@ -222,6 +222,17 @@ OUTCOMES = {
 }
 
 
+NOTICE_KINDS = {
+    "reply": _l("a reply"),
+    "mention": _l("a mention of you"),
+    "new_thread": _l("a new thread"),
+    "report_outcome": _l("the outcome of your report"),
+    "warning": _l("a private notice from the moderators"),
+    "new_report": _l("a new report to handle"),
+    NOTIFICATION_KIND: _l("your data export"),
+}
+
+
 def _render_index(user: User, data: dict) -> Callable[[list[str]], str]:
     """index.html in the person's language and time zone (given the missing files)."""
     from forum.discussions.services import REACTIONS
@@ -243,7 +254,8 @@ def _render_index(user: User, data: dict) -> Callable[[list[str]], str]:
             return render_template(
                 "privacy/data_export_index.html", data=data, missing=missing, at=at,
                 roles=ROLES, reactions=REACTIONS, material_kinds=MATERIAL_KINDS,
-                reasons=REASONS, outcomes=OUTCOMES, frequencies=FREQUENCIES)
+                reasons=REASONS, outcomes=OUTCOMES, frequencies=FREQUENCIES,
+                notice_kinds=NOTICE_KINDS)
     return render
 
 
