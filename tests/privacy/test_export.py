@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import threading
 import zipfile
 from datetime import timedelta
 from types import SimpleNamespace
@@ -397,6 +398,37 @@ def test_a_claimed_export_is_left_to_its_builder_until_the_lease_ends(ctx, perso
     assert report.built == 1
     row = _export_of(person)
     assert row.status == "ready" and row.attempts == 2 and row.id == export_id
+
+
+def test_two_builders_never_build_the_same_export(app, personas, smtp):
+    with app.app_context():
+        people = [factories.user(getattr(personas, key).id)
+                  for key in ("member", "observer", "moderator", "outsider")]
+        ids = [export.request_export(person, person).id for person in people]
+    results, errors = [], []
+
+    def builder():
+        with app.app_context():
+            try:
+                results.append(export.build_due_exports(limit=2))
+            except Exception as error:  # pragma: no cover - reported below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=builder) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors
+    assert sum(r.built for r in results) == len(ids)
+    assert sum(r.retried + r.failed for r in results) == 0
+    with app.app_context():
+        rows = db.session.scalars(db.select(DataExport).order_by(DataExport.id)).all()
+        assert [(r.id, r.status, r.attempts) for r in rows] == [(i, "ready", 1) for i in ids]
+        assert db.session.scalar(db.select(db.func.count()).select_from(Notification)
+                                 .where(Notification.kind == "data_export")) == len(ids)
 
 
 def test_the_build_exports_command(app, personas, smtp):
