@@ -41,7 +41,8 @@ AUDIT_ACTION = "site_text.update"
 ERASED_POSTS = {
     "anonymise": _l("Anonymised: the posts stay, shown as written by “former member”, without "
                     "your name."),
-    "remove": _l("Removed: the posts are deleted together with the account."),
+    "remove": _l("Removed: the text of the posts is deleted; a “post removed” placeholder "
+                 "keeps the replies in order."),
 }
 
 
