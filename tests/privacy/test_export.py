@@ -489,3 +489,26 @@ def test_erasure_can_delete_a_persons_exports_and_their_files(ctx, personas):
     assert export.delete_exports_of(person.id) == 2
     assert _export_of(person) is None and not storage_for(ctx).exists(key)
     assert export.delete_exports_of(person.id) == 0
+
+
+def test_apply_retention_removes_expired_exports(app, personas):
+    with app.app_context():
+        person = factories.user(personas.member.id)
+        export.request_export(person, person)
+        export.build_due_exports()
+        item = _export_of(person)
+        key = item.storage_key
+        item.expires_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+    runner = app.test_cli_runner()
+    dry = runner.invoke(args=["forum", "apply-retention", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "would remove 1 data exports" in dry.output
+    with app.app_context():
+        assert _export_of(factories.user(personas.member.id)) is not None
+        assert storage_for(app).exists(key)
+    real = runner.invoke(args=["forum", "apply-retention"])
+    assert real.exit_code == 0, real.output
+    with app.app_context():
+        assert _export_of(factories.user(personas.member.id)) is None
+        assert not storage_for(app).exists(key)
