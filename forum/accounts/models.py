@@ -4,8 +4,10 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
+from flask_babel import gettext
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.extensions import db
@@ -41,7 +43,9 @@ class User(UserMixin, db.Model):
     # Stored lower-cased: the unique index makes e-mail unique case-insensitively.
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256), default="")
-    name: Mapped[str] = mapped_column(String(120))
+    # The column "name"; read and write it as `name` (below), which shows an erased account
+    # as "former member" in the reader's language wherever a name is shown.
+    stored_name: Mapped[str] = mapped_column("name", String(120))
     organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisation.id", ondelete="SET NULL"), index=True
     )
@@ -70,6 +74,21 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     organisation: Mapped[Organisation | None] = relationship(lazy="joined")
+
+    @hybrid_property
+    def name(self) -> str:
+        if self.anonymised_at is not None:  # erased (forum.privacy.erasure): nothing stored
+            return gettext("former member")
+        return self.stored_name
+
+    @name.inplace.setter
+    def _name_setter(self, value: str) -> None:
+        self.stored_name = value
+
+    @name.inplace.expression
+    @classmethod
+    def _name_expression(cls):
+        return cls.stored_name
 
     def get_id(self) -> str:
         return self.alternative_id

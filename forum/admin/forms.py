@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 _required = DataRequired(message=_l("This field is required."))
@@ -31,6 +31,9 @@ class GroupForm(FlaskForm):
     time_zone = SelectField(_l("Time zone"), validate_choice=False)
     members_can_upload = BooleanField(_l("Members may share materials (not only moderators)"),
                                       default=True)
+    erased_posts = RadioField(_l("When a member's account is erased, their posts and chat "
+                                 "messages in this group are"), default="anonymise",
+                              validate_choice=False)
 
 
 class InviteForm(FlaskForm):

@@ -25,6 +25,7 @@ from forum.groups import services as groups
 from forum.groups.policy import can_administer
 from forum.moderation import audit_views
 from forum.moderation.services import audit_actors, audit_groups, iter_audit, list_audit
+from forum.privacy import erasure
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -105,7 +106,8 @@ def users():
     after = request.args.get("after", type=int)
     page, next_after = accounts.list_users(current_user, query, after_id=after)
     return render_template("admin/users.html", users=page, query=query, next_after=next_after,
-                           action_form=EmptyForm())
+                           action_form=EmptyForm(),
+                           erasure_requests=erasure.pending_requests(current_user))
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -172,6 +174,7 @@ def _group_form(**kwargs) -> GroupForm:
     form = GroupForm(**kwargs)
     form.kind.choices = list(groups.GROUP_KINDS.items())
     form.time_zone.choices = [(tz, tz) for tz in accounts.time_zone_names()]
+    form.erased_posts.choices = list(erasure.ERASED_POSTS.items())
     return form
 
 
@@ -234,7 +237,8 @@ def group(group_id: int):
             groups.update_group(current_user, group, name=form.name.data, slug=form.slug.data,
                                 description=form.description.data or "", kind=form.kind.data,
                                 time_zone=form.time_zone.data,
-                                members_can_upload=form.members_can_upload.data)
+                                members_can_upload=form.members_can_upload.data,
+                                erased_posts=form.erased_posts.data)
         except InvalidInput as error:
             apply_errors(form, error)
         else:

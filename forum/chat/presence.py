@@ -221,6 +221,10 @@ class RedisPresence:
         people = [json.loads(row) for row in rows if row]
         return sorted(people, key=lambda p: (p["name"].lower(), p["id"]))
 
+    def forget(self, user_id: int) -> None:
+        """Drop the person's entry (name, organisation): their account was erased."""
+        self.redis.hdel(self._people_key(), str(user_id))
+
     def needs_refresh(self) -> bool:
         return True
 

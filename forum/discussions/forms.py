@@ -1,6 +1,13 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import Length
 
 _markdown_hint = _l("Markdown: **bold**, *italic*, > quote, lists with -, links; @name.surname "
@@ -24,6 +31,8 @@ class ReplyForm(FlaskForm):
 
 class EditPostForm(FlaskForm):
     body = TextAreaField(_l("Text"), description=_markdown_hint, render_kw={"rows": 10})
+    redact = BooleanField(_l("This edit removes personal data: the earlier versions are "
+                             "deleted, nobody can see the removed text any more"))
 
 
 class HidePostForm(FlaskForm):

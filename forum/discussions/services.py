@@ -335,14 +335,24 @@ def reply(actor, thread: Thread, body: str, *, reply_to_id: int | None = None,
     return post
 
 
-def edit_post(actor, post: Post, body: str) -> Post:
+def edit_post(actor, post: Post, body: str, *, redact: bool = False) -> Post:
+    """The author edits the post. `redact`: the edit removes personal data, so no earlier
+    text is kept (the revisions go; a redaction entry in the audit log keeps the fact)."""
     group = post.thread.group
     if not can_edit_post(actor, group, post):
         raise PermissionDenied()
     _check_body(body)
     if body == post.body:
         return post
-    db.session.add(PostRevision(post_id=post.id, body=post.body, edited_by_id=actor.id))
+    if redact:
+        from forum.privacy.erasure import blank_earlier_audit_text  # privacy imports this
+
+        db.session.execute(db.delete(PostRevision).where(PostRevision.post_id == post.id))
+        blank_earlier_audit_text("post", post.id)
+        record_audit(actor, "post.redact", group=group, target=post.thread.title,
+                     details={"post_id": post.id, "redacted": True}, subject=post)
+    else:
+        db.session.add(PostRevision(post_id=post.id, body=post.body, edited_by_id=actor.id))
     post.body, post.body_html = body, render_markdown(body)
     post.search_text = fold(f"{post.thread.title}\n{body}" if post.number == 1 else body)
     post.edited_at = utcnow()

@@ -194,7 +194,8 @@ def edit_post(slug: str, post_id: int):
     form = EditPostForm(obj=post if request.method == "GET" else None)
     if form.validate_on_submit():
         try:
-            services.edit_post(current_user, post, form.body.data or "")
+            services.edit_post(current_user, post, form.body.data or "",
+                               redact=bool(form.redact.data))
         except InvalidInput as error:
             apply_errors(form, error)
         else:
@@ -348,6 +349,8 @@ def open_notification(notification_id: int):
     """Mark one notification read and go to the post or chat message it is about (or back
     to the notifications when it is about neither, e.g. a notice whose item is gone)."""
     target = notify.open_notification(current_user, notification_id)
+    if target is not None and target.kind == "erasure_request" and target.actor_id:
+        return redirect(url_for("erasure.confirm", user_id=target.actor_id))
     if target is not None and target.kind == "data_export":
         return redirect(url_for("export.data"))
     if target is not None and target.kind == "new_report" and target.text.isdigit():

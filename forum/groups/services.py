@@ -163,15 +163,22 @@ def create_group(actor, *, name: str, slug: str, description: str = "",
 
 
 def update_group(actor, group: Group, *, name: str, slug: str, description: str, kind: str,
-                 time_zone: str, members_can_upload: bool | None = None) -> Group:
+                 time_zone: str, members_can_upload: bool | None = None,
+                 erased_posts: str | None = None) -> Group:
+    """`erased_posts`: "anonymise" | "remove", what happens to an erased person's posts
+    and chat messages in the group (forum.privacy.erasure); None leaves it as it is."""
     if not can_administer(actor):
         raise PermissionDenied()
     slug = slug.strip().lower()
     _check_group(name, slug, description, kind, time_zone, group.id)
+    if erased_posts is not None and erased_posts not in ("anonymise", "remove"):
+        raise InvalidInput({"erased_posts": _l("Choose a setting from the list.")})
     group.name, group.slug, group.description = name.strip(), slug, description.strip()
     group.kind, group.time_zone = kind, time_zone
     if members_can_upload is not None:
         group.members_can_upload = members_can_upload
+    if erased_posts is not None:
+        group.erased_posts = erased_posts
     record_audit(actor, "group.update", group=group, target=group.slug, subject=group)
     db.session.commit()
     return group

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, TextAreaField
+from wtforms import BooleanField, RadioField, TextAreaField
 
 from forum.moderation.reports import NOTE_MAX, REASONS, TEXT_MAX
 
@@ -23,3 +23,6 @@ class ResolveForm(FlaskForm):
         "new text. Warn: the private message the author receives. Dismiss: optional, for the "
         "audit log."), render_kw={"rows": 3, "maxlength": NOTE_MAX})
     new_body = TextAreaField(_l("New text (for “edit”)"), render_kw={"rows": 8})
+    redact = BooleanField(_l("This edit removes personal data: the audit log keeps the fact of "
+                             "the edit but not the removed text, and earlier versions are "
+                             "deleted"))

@@ -46,6 +46,7 @@ from forum.moderation.models import (
     ReportStatus,
 )
 from forum.moderation.services import record_audit
+from forum.privacy.erasure import blank_earlier_audit_text
 from forum.text import fold, render_markdown
 from forum.timeutil import utcnow
 
@@ -372,9 +373,15 @@ def _check_resolution(report: Report, action: str, note: str, new_body: str | No
         raise InvalidInput(errors)
 
 
-def _edit_post(actor, post: Post, body: str, note: str, details: dict) -> None:
+def _edit_post(actor, post: Post, body: str, note: str, details: dict,
+               redact: bool = False) -> None:
     before = post.body
-    db.session.add(PostRevision(post_id=post.id, body=before, edited_by_id=actor.id))
+    if redact:  # personal data removed: no earlier text is kept anywhere (forum.privacy)
+        before, details = "", {**details, "redacted": True}
+        db.session.execute(db.delete(PostRevision).where(PostRevision.post_id == post.id))
+        blank_earlier_audit_text("post", post.id)
+    else:
+        db.session.add(PostRevision(post_id=post.id, body=before, edited_by_id=actor.id))
     post.body, post.body_html = body, render_markdown(body)
     post.search_text = fold(f"{post.thread.title}\n{body}" if post.number == 1 else body)
     post.edited_at = utcnow()
@@ -386,8 +393,11 @@ def _edit_post(actor, post: Post, body: str, note: str, details: dict) -> None:
 
 
 def _edit_message(actor, group: Group, message: ChatMessage, body: str, note: str,
-                  details: dict) -> None:
+                  details: dict, redact: bool = False) -> None:
     before = message.body
+    if redact:  # personal data removed: no earlier text is kept anywhere (forum.privacy)
+        before, details = "", {**details, "redacted": True}
+        blank_earlier_audit_text("chat_message", message.id)
     message.body, message.body_html = body, render_markdown(body)
     message.edited_at = utcnow()
     message.moderation_note = note
@@ -414,9 +424,11 @@ def _target(report: Report) -> str:
 
 
 def resolve_report(actor, report: Report, action: str, *, note: str = "",
-                   new_body: str | None = None) -> Report:
+                   new_body: str | None = None, redact: bool = False) -> Report:
     """Hide (or remove), edit, dismiss or warn: one transaction with its audit entry and the
-    reporters' notices."""
+    reporters' notices. `redact` (with "edit"): the edit removes personal data, so the audit
+    entry is a redaction entry (no earlier text, `{"redacted": true}`) and the earlier texts
+    (revisions, earlier entries' `before`) are deleted."""
     group = report.group
     _require_handler(actor, group)
     # Read the status again under a row lock: two moderators may resolve at the same moment.
@@ -437,9 +449,9 @@ def resolve_report(actor, report: Report, action: str, *, note: str = "",
     elif action == EDIT:
         body = (new_body or "").strip()
         if post is not None:
-            _edit_post(actor, post, body, note, details)
+            _edit_post(actor, post, body, note, details, redact)
         else:
-            _edit_message(actor, group, message, body, note, details)
+            _edit_message(actor, group, message, body, note, details, redact)
     elif action == DISMISS:
         record_audit(actor, "report.dismiss", group=group, target=_target(report),
                      details={**details, **_item_ids(report)}, subject=report, reason=note)

@@ -120,7 +120,8 @@ def report(slug: str, report_id: int):
     elif form.validate_on_submit():
         try:
             reports.resolve_report(current_user, report, form.action.data or "",
-                                   note=form.note.data or "", new_body=form.new_body.data)
+                                   note=form.note.data or "", new_body=form.new_body.data,
+                                   redact=bool(form.redact.data))
         except PermissionDenied:
             abort(403)
         except InvalidInput as error:
