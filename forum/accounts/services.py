@@ -138,7 +138,7 @@ def authenticate(email: str, password: str, address: str) -> User:
     user = find_user_by_email(key) if key else None
     valid = check_password_hash(user.password_hash if user and user.password_hash else _DUMMY_HASH,
                                 password or "")
-    if user is None or not valid:
+    if user is None or not user.password_hash or not valid:  # no password yet: none matches
         throttle.record_failure(key, address)
         security_log.warning(
             "sign-in refused (bad credentials) user_id=%s address=%s",

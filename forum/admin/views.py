@@ -28,6 +28,7 @@ from forum.moderation.services import audit_actors, audit_groups, iter_audit, li
 from forum.privacy import erasure
 from forum.privacy import erasure
 from forum.privacy import erasure
+from forum.privacy import erasure
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

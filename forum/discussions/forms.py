@@ -37,6 +37,8 @@ class EditPostForm(FlaskForm):
                              "deleted, nobody can see the removed text any more"))
     redact = BooleanField(_l("This edit removes personal data: the earlier versions are "
                              "deleted, nobody can see the removed text any more"))
+    redact = BooleanField(_l("This edit removes personal data: the earlier versions are "
+                             "deleted, nobody can see the removed text any more"))
 
 
 class HidePostForm(FlaskForm):

@@ -19,6 +19,15 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(ctx, personas, ema
     assert str(error.value.errors[""]) == "Wrong e-mail address or password."
 
 
+@pytest.mark.parametrize("password", ["not-a-real-password", ""])
+def test_an_account_without_a_password_yet_cannot_sign_in(ctx, password):
+    """Waiting for its "choose your password" link: no password matches, not even the one
+    the comparison uses for unknown addresses."""
+    factories.make_user(email="setup@example.org", password_hash="")
+    with pytest.raises(InvalidInput):
+        services.authenticate("setup@example.org", password, "10.0.0.1")
+
+
 def test_a_deactivated_account_cannot_sign_in(ctx, personas):
     with pytest.raises(InvalidInput) as error:
         services.authenticate("inactive@example.org", factories.PASSWORD, "10.0.0.1")

@@ -21,6 +21,7 @@ from forum.moderation.services import AuditFilters, AuditLogImmutable, csv_cell
 from forum.privacy import erasure
 from forum.privacy import erasure
 from forum.privacy import erasure
+from forum.privacy import erasure
 from forum.privacy import pages as site_texts
 from forum.timeutil import utcnow
 from forum.workshops import agenda
