@@ -84,15 +84,6 @@ def register_blueprints(app: Flask) -> None:
     from forum.privacy.erasure_views import bp as erasure_bp  # delete my account; erase
 
     app.register_blueprint(erasure_bp)
-    from forum.privacy.erasure_views import bp as erasure_bp  # delete my account; erase
-
-    app.register_blueprint(erasure_bp)
-    from forum.privacy.erasure_views import bp as erasure_bp  # delete my account; erase
-
-    app.register_blueprint(erasure_bp)
-    from forum.privacy.erasure_views import bp as erasure_bp  # delete my account; erase
-
-    app.register_blueprint(erasure_bp)
     from forum.privacy.pages_views import bp as privacy_pages_bp  # /privacy, /accessibility
 
     app.register_blueprint(privacy_pages_bp)

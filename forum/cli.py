@@ -205,66 +205,6 @@ def erase_user(email, yes):
                f"{report.messages_removed} removed")
 
 
-@forum_cli.command("erase-user")
-@click.argument("email")
-@click.option("--yes", is_flag=True, help="Confirm: the erasure cannot be undone.")
-@with_appcontext
-def erase_user(email, yes):
-    """Erase an account (name, address, memberships; posts per group setting)."""
-    from forum.privacy import erasure
-
-    user = _user(email)
-    if not yes:
-        raise click.ClickException("erasing cannot be undone: add --yes to confirm")
-    try:
-        report = erasure.erase_user(None, user)
-    except InvalidInput as error:
-        _fail(error)
-    click.echo(f"account {user.id} erased: {report.posts_kept} posts kept anonymised, "
-               f"{report.posts_removed} removed; {report.messages_kept} chat messages kept, "
-               f"{report.messages_removed} removed")
-
-
-@forum_cli.command("erase-user")
-@click.argument("email")
-@click.option("--yes", is_flag=True, help="Confirm: the erasure cannot be undone.")
-@with_appcontext
-def erase_user(email, yes):
-    """Erase an account (name, address, memberships; posts per group setting)."""
-    from forum.privacy import erasure
-
-    user = _user(email)
-    if not yes:
-        raise click.ClickException("erasing cannot be undone: add --yes to confirm")
-    try:
-        report = erasure.erase_user(None, user)
-    except InvalidInput as error:
-        _fail(error)
-    click.echo(f"account {user.id} erased: {report.posts_kept} posts kept anonymised, "
-               f"{report.posts_removed} removed; {report.messages_kept} chat messages kept, "
-               f"{report.messages_removed} removed")
-
-
-@forum_cli.command("erase-user")
-@click.argument("email")
-@click.option("--yes", is_flag=True, help="Confirm: the erasure cannot be undone.")
-@with_appcontext
-def erase_user(email, yes):
-    """Erase an account (name, address, memberships; posts per group setting)."""
-    from forum.privacy import erasure
-
-    user = _user(email)
-    if not yes:
-        raise click.ClickException("erasing cannot be undone: add --yes to confirm")
-    try:
-        report = erasure.erase_user(None, user)
-    except InvalidInput as error:
-        _fail(error)
-    click.echo(f"account {user.id} erased: {report.posts_kept} posts kept anonymised, "
-               f"{report.posts_removed} removed; {report.messages_kept} chat messages kept, "
-               f"{report.messages_removed} removed")
-
-
 @forum_cli.command("seed-demo")
 @with_appcontext
 def seed_demo():

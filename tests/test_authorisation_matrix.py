@@ -93,15 +93,6 @@ PAGES = [
     # Deleting an account: one's own request; the administrators' confirmation.
     ("/profile/delete", lambda p: 302 if p == "anonymous" else 200),
     ("/admin/users/{member_id}/erase", _expected_admin_page),
-    # Deleting an account: one's own request; the administrators' confirmation.
-    ("/profile/delete", lambda p: 302 if p == "anonymous" else 200),
-    ("/admin/users/{member_id}/erase", _expected_admin_page),
-    # Deleting an account: one's own request; the administrators' confirmation.
-    ("/profile/delete", lambda p: 302 if p == "anonymous" else 200),
-    ("/admin/users/{member_id}/erase", _expected_admin_page),
-    # Deleting an account: one's own request; the administrators' confirmation.
-    ("/profile/delete", lambda p: 302 if p == "anonymous" else 200),
-    ("/admin/users/{member_id}/erase", _expected_admin_page),
     ("/admin/users/{member_id}/exports/{export}.zip", lambda p: 302 if p == "anonymous" else 404),
     ("/admin/users/{member_id}/exports/{admin_export}.zip", _expected_admin_page),
     ("/g/{g1}/t/{thread}", _expected_group_page),

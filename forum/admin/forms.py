@@ -34,15 +34,6 @@ class GroupForm(FlaskForm):
     erased_posts = RadioField(_l("When a member's account is erased, their posts and chat "
                                  "messages in this group are"), default="anonymise",
                               validate_choice=False)
-    erased_posts = RadioField(_l("When a member's account is erased, their posts and chat "
-                                 "messages in this group are"), default="anonymise",
-                              validate_choice=False)
-    erased_posts = RadioField(_l("When a member's account is erased, their posts and chat "
-                                 "messages in this group are"), default="anonymise",
-                              validate_choice=False)
-    erased_posts = RadioField(_l("When a member's account is erased, their posts and chat "
-                                 "messages in this group are"), default="anonymise",
-                              validate_choice=False)
 
 
 class InviteForm(FlaskForm):

@@ -26,9 +26,6 @@ from forum.groups.policy import can_administer
 from forum.moderation import audit_views
 from forum.moderation.services import audit_actors, audit_groups, iter_audit, list_audit
 from forum.privacy import erasure
-from forum.privacy import erasure
-from forum.privacy import erasure
-from forum.privacy import erasure
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

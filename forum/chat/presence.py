@@ -225,18 +225,6 @@ class RedisPresence:
         """Drop the person's entry (name, organisation): their account was erased."""
         self.redis.hdel(self._people_key(), str(user_id))
 
-    def forget(self, user_id: int) -> None:
-        """Drop the person's entry (name, organisation): their account was erased."""
-        self.redis.hdel(self._people_key(), str(user_id))
-
-    def forget(self, user_id: int) -> None:
-        """Drop the person's entry (name, organisation): their account was erased."""
-        self.redis.hdel(self._people_key(), str(user_id))
-
-    def forget(self, user_id: int) -> None:
-        """Drop the person's entry (name, organisation): their account was erased."""
-        self.redis.hdel(self._people_key(), str(user_id))
-
     def needs_refresh(self) -> bool:
         return True
 

@@ -33,12 +33,6 @@ class EditPostForm(FlaskForm):
     body = TextAreaField(_l("Text"), description=_markdown_hint, render_kw={"rows": 10})
     redact = BooleanField(_l("This edit removes personal data: the earlier versions are "
                              "deleted, nobody can see the removed text any more"))
-    redact = BooleanField(_l("This edit removes personal data: the earlier versions are "
-                             "deleted, nobody can see the removed text any more"))
-    redact = BooleanField(_l("This edit removes personal data: the earlier versions are "
-                             "deleted, nobody can see the removed text any more"))
-    redact = BooleanField(_l("This edit removes personal data: the earlier versions are "
-                             "deleted, nobody can see the removed text any more"))
 
 
 class HidePostForm(FlaskForm):

@@ -138,12 +138,6 @@ def open_notification(actor, notification_id: int) -> Notification | None:
     db.session.commit()
     if notification.kind == "erasure_request":  # to administrators, about an account
         return notification if is_admin(actor) else None
-    if notification.kind == "erasure_request":  # to administrators, about an account
-        return notification if is_admin(actor) else None
-    if notification.kind == "erasure_request":  # to administrators, about an account
-        return notification if is_admin(actor) else None
-    if notification.kind == "erasure_request":  # to administrators, about an account
-        return notification if is_admin(actor) else None
     if notification.kind == "data_export":  # about the person's account, not a group
         return notification
     group = notification.group

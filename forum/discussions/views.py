@@ -351,12 +351,6 @@ def open_notification(notification_id: int):
     target = notify.open_notification(current_user, notification_id)
     if target is not None and target.kind == "erasure_request" and target.actor_id:
         return redirect(url_for("erasure.confirm", user_id=target.actor_id))
-    if target is not None and target.kind == "erasure_request" and target.actor_id:
-        return redirect(url_for("erasure.confirm", user_id=target.actor_id))
-    if target is not None and target.kind == "erasure_request" and target.actor_id:
-        return redirect(url_for("erasure.confirm", user_id=target.actor_id))
-    if target is not None and target.kind == "erasure_request" and target.actor_id:
-        return redirect(url_for("erasure.confirm", user_id=target.actor_id))
     if target is not None and target.kind == "data_export":
         return redirect(url_for("export.data"))
     if target is not None and target.kind == "new_report" and target.text.isdigit():

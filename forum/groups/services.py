@@ -179,12 +179,6 @@ def update_group(actor, group: Group, *, name: str, slug: str, description: str,
         group.members_can_upload = members_can_upload
     if erased_posts is not None:
         group.erased_posts = erased_posts
-    if erased_posts is not None:
-        group.erased_posts = erased_posts
-    if erased_posts is not None:
-        group.erased_posts = erased_posts
-    if erased_posts is not None:
-        group.erased_posts = erased_posts
     record_audit(actor, "group.update", group=group, target=group.slug, subject=group)
     db.session.commit()
     return group

@@ -26,12 +26,3 @@ class ResolveForm(FlaskForm):
     redact = BooleanField(_l("This edit removes personal data: the audit log keeps the fact of "
                              "the edit but not the removed text, and earlier versions are "
                              "deleted"))
-    redact = BooleanField(_l("This edit removes personal data: the audit log keeps the fact of "
-                             "the edit but not the removed text, and earlier versions are "
-                             "deleted"))
-    redact = BooleanField(_l("This edit removes personal data: the audit log keeps the fact of "
-                             "the edit but not the removed text, and earlier versions are "
-                             "deleted"))
-    redact = BooleanField(_l("This edit removes personal data: the audit log keeps the fact of "
-                             "the edit but not the removed text, and earlier versions are "
-                             "deleted"))

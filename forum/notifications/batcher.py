@@ -226,15 +226,6 @@ def _notice_item(notice: Notification, post: Post | None) -> Item | None:
     if notice.kind == "erasure_request":  # to administrators (forum.privacy.erasure)
         return Item(notice.created_at, _("Someone asked for their account to be deleted: "
                                          "an administrator needs to confirm it"), "", url)
-    if notice.kind == "erasure_request":  # to administrators (forum.privacy.erasure)
-        return Item(notice.created_at, _("Someone asked for their account to be deleted: "
-                                         "an administrator needs to confirm it"), "", url)
-    if notice.kind == "erasure_request":  # to administrators (forum.privacy.erasure)
-        return Item(notice.created_at, _("Someone asked for their account to be deleted: "
-                                         "an administrator needs to confirm it"), "", url)
-    if notice.kind == "erasure_request":  # to administrators (forum.privacy.erasure)
-        return Item(notice.created_at, _("Someone asked for their account to be deleted: "
-                                         "an administrator needs to confirm it"), "", url)
     return Item(notice.created_at, _("A notice from %(site)s",
                                      site=current_app.config["FORUM_SITE_NAME"]),
                 group_name, url, excerpt(notice.text, 1000))

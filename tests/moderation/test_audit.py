@@ -19,9 +19,6 @@ from forum.moderation import reports, services
 from forum.moderation.models import AuditEntry
 from forum.moderation.services import AuditFilters, AuditLogImmutable, csv_cell
 from forum.privacy import erasure
-from forum.privacy import erasure
-from forum.privacy import erasure
-from forum.privacy import erasure
 from forum.privacy import pages as site_texts
 from forum.timeutil import utcnow
 from forum.workshops import agenda
