@@ -333,6 +333,8 @@ def set_user_active(actor: User | None, user: User, active: bool) -> None:
         raise PermissionDenied()
     if actor is not None and actor.id == user.id and not active:
         raise InvalidInput({"": _l("You cannot deactivate your own account.")})
+    if user.anonymised_at is not None:  # forum.privacy.erasure: an empty shell stays so
+        raise InvalidInput({"": _l("This account has been erased: it cannot be changed.")})
     user.active = active
     if not active:
         user.alternative_id = new_alternative_id()  # ends every session at once
@@ -347,6 +349,8 @@ def set_user_admin(actor: User | None, user: User, admin: bool) -> None:
         raise PermissionDenied()
     if actor is not None and actor.id == user.id and not admin:
         raise InvalidInput({"": _l("You cannot remove your own administrator rights.")})
+    if user.anonymised_at is not None:
+        raise InvalidInput({"": _l("This account has been erased: it cannot be changed.")})
     user.is_admin = admin
     record_audit(actor, "user.admin" if admin else "user.unadmin", target=user.email,
                  subject=user)

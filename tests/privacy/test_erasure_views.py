@@ -121,6 +121,12 @@ def test_the_account_page_offers_erasure_once(app, login_as, personas):
     assert f"/admin/users/{personas.member.id}/erase" not in admin.get(
         f"/admin/users/{personas.member.id}").get_data(as_text=True)
     assert admin.get(f"/admin/users/{personas.member.id}/erase").status_code == 302
+    # An erased account stays an empty shell: it cannot be reactivated or made administrator.
+    admin.post(f"/admin/users/{personas.member.id}/active", data={"active": "1"})
+    admin.post(f"/admin/users/{personas.member.id}/admin", data={"admin": "1"})
+    with app.app_context():
+        user = factories.user(personas.member.id)
+        assert not user.active and not user.is_admin
 
 
 def test_an_administrator_cannot_erase_themselves(app, login_as, personas):
