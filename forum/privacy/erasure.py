@@ -380,9 +380,10 @@ class _Scrubber:
         if len(handle) >= 3 and handle != email:
             pairs.append((handle, erased_name))
         self.pairs = [(old, new) for old, new in pairs if old and old.strip()]
-        self.pattern = re.compile("|".join(re.escape(old) for old, _ in
-                                           sorted(self.pairs, key=lambda p: -len(p[0]))),
-                                  re.IGNORECASE)
+        # Whole words only: the name "Ala" is not replaced inside "Alan" or "Alabama".
+        self.pattern = re.compile(r"(?<!\w)(?:" + "|".join(
+            re.escape(old) for old, _ in sorted(self.pairs, key=lambda p: -len(p[0])))
+            + r")(?!\w)", re.IGNORECASE)
         self.replacement = {old.casefold(): new for old, new in self.pairs}
 
     @property

@@ -479,3 +479,15 @@ def test_the_author_can_redact_their_own_post(ctx, personas):
     assert entry.before == "" and entry.details == {"post_id": post.id, "redacted": True}
     assert traces(["600 100 200"]) == []
     assert fold("Proszę") in db.session.get(Post, post.id).search_text
+
+
+def test_only_whole_names_are_replaced_in_other_peoples_notes(ctx, personas):
+    admin = factories.user(personas.admin.id)
+    ala = factories.make_user(email="ala@example.org", name="Ala")
+    note = Notification(user_id=personas.member.id, kind="warning",
+                        text="Ala i Alan, Alabama; ALA.")
+    db.session.add(note)
+    db.session.commit()
+    erasure.erase_user(admin, ala)
+    assert db.session.get(Notification, note.id).text == \
+        "former member i Alan, Alabama; former member."
