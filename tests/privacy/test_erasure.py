@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from types import SimpleNamespace
@@ -491,3 +492,21 @@ def test_only_whole_names_are_replaced_in_other_peoples_notes(ctx, personas):
     erasure.erase_user(admin, ala)
     assert db.session.get(Notification, note.id).text == \
         "former member i Alan, Alabama; former member."
+
+
+def test_the_files_of_her_data_exports_are_deleted(ctx, personas):
+    from flask import current_app
+
+    from forum.materials.storage import storage_for
+    from forum.timeutil import utcnow
+
+    member = factories.user(personas.member.id)
+    storage = storage_for(current_app)
+    content = b"PK... her data"
+    key = hashlib.sha256(content).hexdigest()
+    storage.put(key, io.BytesIO(content))
+    db.session.add(DataExport(user_id=member.id, requested_by_id=member.id, status="ready",
+                              storage_key=key, size=14, created_at=utcnow()))
+    db.session.commit()
+    report = erasure.erase_user(factories.user(personas.admin.id), member)
+    assert report.exports == 1 and not storage.exists(key)
