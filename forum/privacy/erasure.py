@@ -58,7 +58,7 @@ from forum.errors import InvalidInput, NotFound
 from forum.extensions import db
 from forum.groups.models import Group, Invitation, Membership
 from forum.groups.policy import can_administer, is_signed_in
-from forum.materials.models import Material
+from forum.materials.models import Material, MaterialVersion
 from forum.moderation.models import AuditEntry, Report, ReportFlag
 from forum.moderation.services import record_audit
 from forum.notifications.models import DigestDelivery, OutboxEmail
@@ -427,6 +427,7 @@ _SCRUBBED = (
     (Post, ("hidden_reason", "moderation_note")),
     (ChatMessage, ("moderation_note",)),
     (OutboxEmail, ("subject", "body_text", "body_html", "headers")),
+    (MaterialVersion, ("original_name", "note")),  # "CV Anna Nowak.pdf"
 )
 
 

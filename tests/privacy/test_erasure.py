@@ -115,7 +115,7 @@ def _everything(app, personas, setting: str = erasure.ANONYMISE) -> SimpleNamesp
 
     materials.share_material(her, g1, materials.MaterialInput(
         title="Regulamin budżetu", kind="other", language="pl"),
-        materials.Upload(io.BytesIO(samples.PDF), "regulamin.pdf"))
+        materials.Upload(io.BytesIO(samples.PDF), f"Regulamin — {NAME}.pdf"))
     export.request_export(admin, her)  # the audit entry names her
 
     run_batcher()  # e-mails: to her (Jan's reply), to Jan (her reply), to the moderators
@@ -135,7 +135,7 @@ def test_the_scan_finds_her_everywhere_before_the_erasure(ctx, personas):
     _everything(ctx, personas)
     tables = {table for table, _column, _key in traces()}
     assert {"user", "post", "post_revision", "chat_message", "invitation", "outbox_email",
-            "audit_entry", "notification", "report_flag"} <= tables
+            "audit_entry", "notification", "report_flag", "material_version"} <= tables
 
 
 # --- erasing ----------------------------------------------------------------------------------
