@@ -24,6 +24,33 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _int(env: dict[str, str], name: str, default: int, minimum: int = 0) -> int:
+    """A whole-number setting; a typo stops the start with the setting's name, not a traceback."""
+    raw = env.get(name, "").strip()
+    if raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def _number(env: dict[str, str], name: str, default: float, minimum: float = 0) -> float:
+    raw = env.get(name, "").strip()
+    if raw == "":
+        return float(default)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
 def _dev_secret_key(instance_path: Path) -> str:
     """A random key kept in instance/ so development sessions survive a restart."""
     key_file = instance_path / "secret_key"
@@ -92,15 +119,15 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
     secure_cookies = _bool(env.get("FORUM_SECURE_COOKIES"), default=mode == "production")
     outbox = env.get("FORUM_MAIL_OUTBOX", str(instance / "outbox") if development else "")
 
-    return {
+    config = {
         "FORUM_ENV": mode,
         "DEBUG": False,
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # Connections per process (PostgreSQL): pool size plus overflow at most.
-        "FORUM_DB_POOL_SIZE": int(env.get("FORUM_DB_POOL_SIZE", "5")),
-        "FORUM_DB_MAX_OVERFLOW": int(env.get("FORUM_DB_MAX_OVERFLOW", "10")),
+        "FORUM_DB_POOL_SIZE": _int(env, "FORUM_DB_POOL_SIZE", 5, minimum=1),
+        "FORUM_DB_MAX_OVERFLOW": _int(env, "FORUM_DB_MAX_OVERFLOW", 10),
         # Behind PgBouncer in transaction mode: no server-side prepared statements (psycopg).
         "FORUM_DB_PGBOUNCER": _bool(env.get("FORUM_DB_PGBOUNCER")),
         "FORUM_BASE_URL": env.get("FORUM_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
@@ -111,8 +138,8 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         or default_redis_prefix(database_url, secret_key),
         "FORUM_TRUST_PROXY": _bool(env.get("FORUM_TRUST_PROXY")),
         "FORUM_DEFAULT_TIMEZONE": env.get("FORUM_DEFAULT_TIMEZONE", "Europe/Warsaw"),
-        "FORUM_INVITATION_DAYS": int(env.get("FORUM_INVITATION_DAYS", "14")),
-        "FORUM_PASSWORD_RESET_SECONDS": int(env.get("FORUM_PASSWORD_RESET_SECONDS", "3600")),
+        "FORUM_INVITATION_DAYS": _int(env, "FORUM_INVITATION_DAYS", 14, minimum=1),
+        "FORUM_PASSWORD_RESET_SECONDS": _int(env, "FORUM_PASSWORD_RESET_SECONDS", 3600, minimum=1),
         # Werkzeug's scrypt; tests switch to a cheap method to stay fast.
         "FORUM_PASSWORD_HASH_METHOD": "scrypt",
         "FORUM_LOGIN_LIMIT_PER_ACCOUNT": env.get("FORUM_LOGIN_LIMIT_PER_ACCOUNT", "5/15minute"),
@@ -127,15 +154,15 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         # `flask forum apply-retention` and stated on /privacy.
         "FORUM_DPO_CONTACT": env.get("FORUM_DPO_CONTACT", ""),
         "FORUM_ACCESSIBILITY_CONTACT": env.get("FORUM_ACCESSIBILITY_CONTACT", ""),
-        "FORUM_RETAIN_CHAT_DAYS": int(env.get("FORUM_RETAIN_CHAT_DAYS", "730")),
-        "FORUM_RETAIN_NOTIFICATIONS_DAYS": int(env.get("FORUM_RETAIN_NOTIFICATIONS_DAYS", "180")),
-        "FORUM_RETAIN_FAILED_MAIL_DAYS": int(env.get("FORUM_RETAIN_FAILED_MAIL_DAYS", "90")),
-        "FORUM_EXPORT_KEEP_DAYS": int(env.get("FORUM_EXPORT_KEEP_DAYS", "7")),
-        "FORUM_RETAIN_SIGNIN_DAYS": int(env.get("FORUM_RETAIN_SIGNIN_DAYS", "30")),
-        "FORUM_RETAIN_AUDIT_DAYS": int(env.get("FORUM_RETAIN_AUDIT_DAYS", "1825")),
+        "FORUM_RETAIN_CHAT_DAYS": _int(env, "FORUM_RETAIN_CHAT_DAYS", 730),
+        "FORUM_RETAIN_NOTIFICATIONS_DAYS": _int(env, "FORUM_RETAIN_NOTIFICATIONS_DAYS", 180),
+        "FORUM_RETAIN_FAILED_MAIL_DAYS": _int(env, "FORUM_RETAIN_FAILED_MAIL_DAYS", 90),
+        "FORUM_EXPORT_KEEP_DAYS": _int(env, "FORUM_EXPORT_KEEP_DAYS", 7, minimum=1),
+        "FORUM_RETAIN_SIGNIN_DAYS": _int(env, "FORUM_RETAIN_SIGNIN_DAYS", 30),
+        "FORUM_RETAIN_AUDIT_DAYS": _int(env, "FORUM_RETAIN_AUDIT_DAYS", 1825),
         # E-mail
         "MAIL_HOST": env.get("FORUM_MAIL_HOST", "localhost"),
-        "MAIL_PORT": int(env.get("FORUM_MAIL_PORT", "25")),
+        "MAIL_PORT": _int(env, "FORUM_MAIL_PORT", 25, minimum=1),
         "MAIL_SECURITY": env.get("FORUM_MAIL_SECURITY", "none").lower(),  # none|starttls|ssl
         "MAIL_USERNAME": env.get("FORUM_MAIL_USERNAME", ""),
         "MAIL_PASSWORD": env.get("FORUM_MAIL_PASSWORD", ""),
@@ -143,20 +170,20 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "MAIL_OUTBOX": outbox,
         # E-mail notifications and digests (forum.notifications): the outbox sender and batcher.
         # At most one notification e-mail per person per this many minutes ("every event").
-        "FORUM_MAIL_BATCH_MINUTES": int(env.get("FORUM_MAIL_BATCH_MINUTES", "10")),
+        "FORUM_MAIL_BATCH_MINUTES": _int(env, "FORUM_MAIL_BATCH_MINUTES", 10),
         # How often the background sender looks for work (worker in the app, send-mail --loop).
-        "FORUM_MAIL_POLL_SECONDS": float(env.get("FORUM_MAIL_POLL_SECONDS", "30")),
+        "FORUM_MAIL_POLL_SECONDS": _number(env, "FORUM_MAIL_POLL_SECONDS", 30),
         # Run the sender inside each served process (off: run `flask forum send-mail --loop`).
         "FORUM_MAIL_WORKER": _bool(env.get("FORUM_MAIL_WORKER"), default=mode != "testing"),
         # Attempts before an e-mail is marked failed; the wait doubles from the first retry.
-        "FORUM_MAIL_MAX_ATTEMPTS": int(env.get("FORUM_MAIL_MAX_ATTEMPTS", "8")),
-        "FORUM_MAIL_RETRY_SECONDS": int(env.get("FORUM_MAIL_RETRY_SECONDS", "60")),
+        "FORUM_MAIL_MAX_ATTEMPTS": _int(env, "FORUM_MAIL_MAX_ATTEMPTS", 8, minimum=1),
+        "FORUM_MAIL_RETRY_SECONDS": _int(env, "FORUM_MAIL_RETRY_SECONDS", 60),
         # How long a sender owns the e-mails it claimed; after that another sender retries them.
-        "FORUM_MAIL_CLAIM_SECONDS": int(env.get("FORUM_MAIL_CLAIM_SECONDS", "300")),
+        "FORUM_MAIL_CLAIM_SECONDS": _int(env, "FORUM_MAIL_CLAIM_SECONDS", 300),
         # Unsubscribe links in e-mails work this long.
-        "FORUM_UNSUBSCRIBE_DAYS": int(env.get("FORUM_UNSUBSCRIBE_DAYS", "90")),
+        "FORUM_UNSUBSCRIBE_DAYS": _int(env, "FORUM_UNSUBSCRIBE_DAYS", 90, minimum=1),
         # Sent e-mails are kept this long in the outbox (for operators), then deleted.
-        "FORUM_MAIL_KEEP_DAYS": int(env.get("FORUM_MAIL_KEEP_DAYS", "30")),
+        "FORUM_MAIL_KEEP_DAYS": _int(env, "FORUM_MAIL_KEEP_DAYS", 30),
         # Sessions and cookies
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -175,13 +202,13 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         # Live chat: Socket.IO through Redis when several workers serve it (FORUM_REDIS_URL).
         "SOCKETIO_MESSAGE_QUEUE": env.get("SOCKETIO_MESSAGE_QUEUE", redis_url),
         "FORUM_ASYNC_MODE": async_mode,
-        "FORUM_CHAT_MAX_LENGTH": int(env.get("FORUM_CHAT_MAX_LENGTH", "4000")),
+        "FORUM_CHAT_MAX_LENGTH": _int(env, "FORUM_CHAT_MAX_LENGTH", 4000, minimum=1),
         "FORUM_CHAT_RATE": env.get("FORUM_CHAT_RATE", "20/minute"),
         # "websocket" alone for several processes behind a balancer without sticky sessions.
         "FORUM_CHAT_TRANSPORTS": env.get("FORUM_CHAT_TRANSPORTS", "polling,websocket"),
         # Uploads: the file limit, and a request limit a little above it for the form fields.
-        "FORUM_MAX_UPLOAD_MB": int(env.get("FORUM_MAX_UPLOAD_MB", "50")),
-        "MAX_CONTENT_LENGTH": (int(env.get("FORUM_MAX_UPLOAD_MB", "50")) + 1) * 1024 * 1024,
+        "FORUM_MAX_UPLOAD_MB": _int(env, "FORUM_MAX_UPLOAD_MB", 50, minimum=1),
+        "MAX_CONTENT_LENGTH": (_int(env, "FORUM_MAX_UPLOAD_MB", 50, minimum=1) + 1) * 1024 * 1024,
         "FORUM_STORAGE_ROOT": env.get("FORUM_STORAGE_ROOT", str(instance / "uploads")),
         # Object storage instead of the disk: s3://bucket/optional/prefix (S3 API, boto3).
         "FORUM_STORAGE_URL": env.get("FORUM_STORAGE_URL", ""),
@@ -189,7 +216,7 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "FORUM_S3_REGION": env.get("FORUM_S3_REGION", ""),
         # Downloads from object storage: 0 streams them through the app; N > 0 redirects to a
         # signed URL valid for N seconds.
-        "FORUM_S3_REDIRECT_SECONDS": int(env.get("FORUM_S3_REDIRECT_SECONDS", "0")),
+        "FORUM_S3_REDIRECT_SECONDS": _int(env, "FORUM_S3_REDIRECT_SECONDS", 0),
         # Logs and metrics
         "FORUM_LOG_FORMAT": env.get("FORUM_LOG_FORMAT", "text").strip().lower(),
         "FORUM_LOG_LEVEL": env.get("FORUM_LOG_LEVEL", "INFO").strip().upper(),
@@ -199,6 +226,50 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "BABEL_DEFAULT_LOCALE": env.get("FORUM_DEFAULT_LOCALE", "pl"),
         "BABEL_DEFAULT_TIMEZONE": "UTC",
     }
+    check_settings(config)
+    return config
+
+
+MAIL_SECURITY_MODES = ("none", "starttls", "ssl")
+CHAT_TRANSPORTS = ("polling", "websocket")
+
+
+def check_settings(config: dict) -> None:
+    """Refuse settings the app would otherwise misread quietly (a mistyped FORUM_MAIL_SECURITY
+    sending passwords over plain SMTP, an unknown time zone failing on the first page).
+    The log settings are checked where the logs are set up (forum.observability)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from limits import parse_many
+
+    def one_of(name: str, value: str, allowed) -> None:
+        if value not in allowed:
+            raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+
+    one_of("FORUM_MAIL_SECURITY", config["MAIL_SECURITY"], MAIL_SECURITY_MODES)
+    one_of("FORUM_DEFAULT_LOCALE", config["BABEL_DEFAULT_LOCALE"], LOCALES)
+    transports = [t.strip() for t in config["FORUM_CHAT_TRANSPORTS"].split(",") if t.strip()]
+    if not transports or any(t not in CHAT_TRANSPORTS for t in transports):
+        raise ConfigError("FORUM_CHAT_TRANSPORTS must list polling and/or websocket, "
+                          f"not {config['FORUM_CHAT_TRANSPORTS']!r}")
+    try:
+        ZoneInfo(config["FORUM_DEFAULT_TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError("FORUM_DEFAULT_TIMEZONE must be a time zone name such as "
+                          f"Europe/Warsaw, not {config['FORUM_DEFAULT_TIMEZONE']!r}") from None
+    for name in ("FORUM_CHAT_RATE", "FORUM_LOGIN_LIMIT_PER_ACCOUNT",
+                 "FORUM_LOGIN_LIMIT_PER_ADDRESS", "FORUM_MAIL_FORM_LIMIT"):
+        try:
+            parse_many(config[name])
+        except ValueError:
+            raise ConfigError(f"{name} must be a rate such as 20/minute, "
+                              f"not {config[name]!r}") from None
+    if not config["FORUM_BASE_URL"].startswith(("http://", "https://")):
+        raise ConfigError("FORUM_BASE_URL must start with https:// (or http://), "
+                          f"not {config['FORUM_BASE_URL']!r}")
+    storage_url = config["FORUM_STORAGE_URL"]
+    if storage_url and not storage_url.startswith("s3://"):
+        raise ConfigError(f"FORUM_STORAGE_URL must be s3://bucket[/prefix], not {storage_url!r}")
 
 
 def engine_options(config) -> dict:
