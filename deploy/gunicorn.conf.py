@@ -21,7 +21,6 @@ handler installed in `post_worker_init` below does the closing.
 
 import os
 import signal
-from pathlib import Path
 
 worker_class = "gevent"
 workers = 1  # per process, see above
@@ -49,10 +48,6 @@ access_log_format = (
 # FORUM_LOG_FORMAT=json: gunicorn's error and access lines become JSON objects like the app's
 # (access: method, path, status, bytes, duration_ms, request_id, user_id …); text: no change.
 logger_class = "forum.observability.gunicorn.Logger"
-
-# FORUM_LOG_FORMAT=json: gunicorn's own lines and the access log as JSON objects too.
-if (Path(__file__).resolve().parents[1] / "forum" / "observability" / "gunicorn.py").exists():
-    logger_class = "forum.observability.gunicorn.Logger"
 
 # gunicorn 25+ opens a control socket for `gunicornc`, by default one fixed path per user, so two
 # processes of the same user would fight over it. Under systemd (RuntimeDirectory=forum/%i)
