@@ -81,7 +81,7 @@ def _same_query_from_two_connections(app, rounds: int = 8) -> None:
         finally:
             first.close()
             second.close()
-        db.engine.dispose()
+            db.engine.dispose()  # also when the query failed: no pooled connection left open
 
 
 def test_behind_pgbouncer_in_transaction_mode(bouncer_url, smtp, tmp_path):

@@ -32,7 +32,10 @@ def acquire(name: str, ttl: timedelta, holder: str | None = None,
     holder = holder or default_holder()
     db.session.rollback()  # start clean: the lock must be its own transaction
     try:
-        db.session.add(JobLock(name=name, holder=holder, acquired_at=now, expires_at=now + ttl))
+        # A plain INSERT, not session.add: an earlier acquire in this session may still have
+        # the row's object in the identity map, and adding a second one warns and fails.
+        db.session.execute(db.insert(JobLock).values(
+            name=name, holder=holder, acquired_at=now, expires_at=now + ttl))
         db.session.commit()
         return holder
     except IntegrityError:
