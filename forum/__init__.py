@@ -27,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_socket_handlers(app)  # before SocketIO.init_app, which copies the handlers
     register_extensions(app)
     register_blueprints(app)
+    register_audit_links(app)
     register_cli(app)
     register_web_hooks(app)
     return app
@@ -64,12 +65,12 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from forum.accounts.views import bp as accounts_bp
     from forum.admin.views import bp as admin_bp
+    from forum.audit.views import bp as audit_bp
     from forum.chat.views import bp as chat_bp
     from forum.discussions.views import bp as discussions_bp
     from forum.groups.views import bp as groups_bp
     from forum.health import bp as health_bp
     from forum.materials.views import bp as materials_bp
-    from forum.moderation.audit_views import bp as audit_bp
     from forum.moderation.views import bp as moderation_bp
     from forum.notifications.views import bp as notifications_bp
     from forum.search.views import bp as search_bp
@@ -87,6 +88,21 @@ def register_blueprints(app: Flask) -> None:
     from forum.privacy.pages_views import bp as privacy_pages_bp  # /privacy, /accessibility
 
     app.register_blueprint(privacy_pages_bp)
+
+
+def register_audit_links(app: Flask) -> None:
+    # The audit log links its entries to the items they are about; each feature resolves its own.
+    from forum.audit.services import register_links
+    from forum.chat.services import message_links
+    from forum.discussions.services import post_links, thread_links
+    from forum.materials.services import material_links
+    from forum.moderation.reports import report_links
+    from forum.workshops.services import workshop_links
+
+    for subject_type, resolver in (("thread", thread_links), ("post", post_links),
+                                   ("chat_message", message_links), ("material", material_links),
+                                   ("workshop", workshop_links), ("report", report_links)):
+        register_links(app, subject_type, resolver)
 
 
 def register_socket_handlers(app: Flask) -> None:

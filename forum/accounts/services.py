@@ -19,6 +19,7 @@ from zxcvbn import zxcvbn
 
 from forum.accounts import throttle
 from forum.accounts.models import Organisation, OrganisationKind, User, new_alternative_id
+from forum.audit.services import record_audit
 from forum.chat.realtime import disconnect_after_commit
 from forum.config import LOCALES
 from forum.errors import InvalidInput, NotFound, PermissionDenied
@@ -26,7 +27,6 @@ from forum.events import after_commit
 from forum.extensions import db
 from forum.groups.policy import can_administer
 from forum.mail import send_mail
-from forum.moderation.services import record_audit
 from forum.privacy.addresses import log_address
 from forum.timeutil import utcnow
 

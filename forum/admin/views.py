@@ -19,12 +19,12 @@ from forum.admin.forms import (
     RoleForm,
     UserCreateForm,
 )
+from forum.audit import views as audit_views
+from forum.audit.services import audit_actors, audit_groups, iter_audit, list_audit
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.forms import apply_errors, organisation_choices
 from forum.groups import services as groups
 from forum.groups.policy import can_administer
-from forum.moderation import audit_views
-from forum.moderation.services import audit_actors, audit_groups, iter_audit, list_audit
 from forum.privacy import erasure
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

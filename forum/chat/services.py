@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from forum import observability
 from forum.accounts.models import User
 from forum.accounts.services import too_long
+from forum.audit.services import record_audit
 from forum.chat import realtime
 from forum.chat.models import ChatMention, ChatMessage, ChatMute, ChatSettings, MessageKind
 from forum.discussions import services as discussions
@@ -40,7 +41,6 @@ from forum.groups.policy import (
     role_in,
     roles_of,
 )
-from forum.moderation.services import record_audit
 from forum.text import render_markdown
 from forum.timeutil import utcnow
 from forum.workshops.models import Workshop
@@ -512,3 +512,11 @@ def transcript(actor, workshop: Workshop) -> list[TranscriptDay]:
             ChatMessage.workshop_id == workshop.id).order_by(ChatMessage.id)):
         days.setdefault(message.created_at.astimezone(zone).date(), []).append(message)
     return [TranscriptDay(day, messages) for day, messages in sorted(days.items())]
+
+
+def message_links(ids: set[int]) -> dict[int, tuple[str, dict]]:
+    """Audit-log links (forum.audit.services.register_links) to chat messages still stored."""
+    return {message_id: ("chat.index", {"slug": slug})
+            for message_id, slug in db.session.execute(
+                db.select(ChatMessage.id, Group.slug).join(Group, Group.id == ChatMessage.group_id)
+                .where(ChatMessage.id.in_(ids))).all()}

@@ -29,6 +29,8 @@ from sqlalchemy import and_, delete, or_, select, update
 
 from forum.accounts.models import User
 from forum.accounts.services import too_long
+from forum.audit.models import AuditEntry
+from forum.audit.services import record_audit
 from forum.chat.models import ChatMessage
 from forum.discussions.models import Notification, Post, Thread, ThreadRead, ThreadWatch
 from forum.discussions.notify import MUTED
@@ -36,8 +38,6 @@ from forum.discussions.services import _check_title, _workshop
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.groups.policy import can_moderate_group, can_see_hidden_post, can_view_group
-from forum.moderation.models import AuditEntry
-from forum.moderation.services import record_audit
 from forum.text import fold, render_markdown
 from forum.timeutil import utcnow
 from forum.workshops.models import AgendaItem

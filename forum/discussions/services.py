@@ -10,6 +10,7 @@ from sqlalchemy import and_, func, or_, update
 from sqlalchemy.orm import selectinload
 
 from forum.accounts.services import too_long
+from forum.audit.services import record_audit
 from forum.discussions import live
 from forum.discussions.models import (
     Post,
@@ -34,7 +35,6 @@ from forum.groups.policy import (
     can_view_group,
 )
 from forum.materials.models import Material
-from forum.moderation.services import record_audit
 from forum.text import fold, render_markdown
 from forum.timeutil import utcnow
 from forum.workshops.models import Workshop
@@ -499,3 +499,18 @@ def thread_posts(thread: Thread, post_ids: list[int]) -> list[Post]:
 def post_id_at(thread: Thread, number: int) -> int | None:
     return db.session.scalar(db.select(Post.id).where(Post.thread_id == thread.id,
                                                       Post.number == number))
+
+
+def thread_links(ids: set[int]) -> dict[int, tuple[str, dict]]:
+    """Audit-log links (forum.audit.services.register_links) to the threads that still exist."""
+    return {thread_id: ("discussions.thread", {"slug": slug, "thread_id": thread_id})
+            for thread_id, slug in db.session.execute(
+                db.select(Thread.id, Group.slug).join(Group, Group.id == Thread.group_id)
+                .where(Thread.id.in_(ids))).all()}
+
+
+def post_links(ids: set[int]) -> dict[int, tuple[str, dict]]:
+    return {post_id: ("discussions.post_link", {"slug": slug, "post_id": post_id})
+            for post_id, slug in db.session.execute(
+                db.select(Post.id, Group.slug).join(Thread, Thread.id == Post.thread_id)
+                .join(Group, Group.id == Thread.group_id).where(Post.id.in_(ids))).all()}

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from forum.accounts.models import Organisation
 from forum.accounts.services import too_long
+from forum.audit.services import record_audit
 from forum.config import LOCALES
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
@@ -31,7 +32,6 @@ from forum.materials.filetypes import (
 )
 from forum.materials.models import GoodPractice, Material, MaterialKind, MaterialVersion
 from forum.materials.storage import storage_for
-from forum.moderation.services import record_audit
 from forum.text import render_markdown
 from forum.timeutil import utcnow
 from forum.workshops.models import Workshop
@@ -311,3 +311,11 @@ def set_review(actor, material: Material, until: date | None) -> None:
 
 def review_is_open(material: Material, today: date) -> bool:
     return material.review_until is not None and today <= material.review_until
+
+
+def material_links(ids: set[int]) -> dict[int, tuple[str, dict]]:
+    """Audit-log links (forum.audit.services.register_links) to materials not deleted."""
+    return {material_id: ("materials.detail", {"slug": slug, "material_id": material_id})
+            for material_id, slug in db.session.execute(
+                db.select(Material.id, Group.slug).join(Group, Group.id == Material.group_id)
+                .where(Material.id.in_(ids), Material.deleted_at.is_(None))).all()}

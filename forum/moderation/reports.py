@@ -28,6 +28,7 @@ from sqlalchemy.orm import joinedload
 
 from forum.accounts.models import User
 from forum.accounts.services import too_long
+from forum.audit.services import record_audit
 from forum.chat import realtime
 from forum.chat import services as chat
 from forum.chat.models import ChatMessage, MessageKind
@@ -45,7 +46,6 @@ from forum.moderation.models import (
     ReportResolution,
     ReportStatus,
 )
-from forum.moderation.services import record_audit
 from forum.privacy.erasure import blank_earlier_audit_text
 from forum.text import fold, render_markdown
 from forum.timeutil import utcnow
@@ -473,3 +473,11 @@ def resolve_report(actor, report: Report, action: str, *, note: str = "",
                                         text=report.resolution, **_item_ids(report)))
     db.session.commit()
     return report
+
+
+def report_links(ids: set[int]) -> dict[int, tuple[str, dict]]:
+    """Audit-log links (forum.audit.services.register_links) to reports."""
+    return {report_id: ("moderation.report", {"slug": slug, "report_id": report_id})
+            for report_id, slug in db.session.execute(
+                db.select(Report.id, Group.slug).join(Group, Group.id == Report.group_id)
+                .where(Report.id.in_(ids))).all()}

@@ -15,7 +15,7 @@ recorded in the audit log.
   them into notes and e-mails to others (see `_SCRUBBED`). Their posts and chat messages stay
   anonymised or are removed (text, earlier versions, search text), as each group's
   `erased_posts` setting says.
-- The audit log is append-only (forum.moderation.services). Erasure and redaction are its
+- The audit log is append-only (forum.audit.services). Erasure and redaction are its
   only documented exceptions, made by a plain SQL UPDATE here: erasure replaces the person's
   name and address inside `target`, `reason`, `before` and `details` (and, where the group
   removes the posts, blanks the earlier text of those posts); a redacting edit blanks the
@@ -41,6 +41,8 @@ from werkzeug.security import check_password_hash
 
 from forum.accounts import throttle
 from forum.accounts.models import User, new_alternative_id
+from forum.audit.models import AuditEntry
+from forum.audit.services import record_audit
 from forum.chat import realtime
 from forum.chat.models import ChatMention, ChatMessage, ChatMute, MessageKind
 from forum.discussions import live
@@ -59,8 +61,7 @@ from forum.extensions import db
 from forum.groups.models import Group, Invitation, Membership
 from forum.groups.policy import can_administer, is_signed_in
 from forum.materials.models import Material, MaterialVersion
-from forum.moderation.models import AuditEntry, Report, ReportFlag
-from forum.moderation.services import record_audit
+from forum.moderation.models import Report, ReportFlag
 from forum.notifications.models import DigestDelivery, OutboxEmail
 from forum.privacy.models import DataExport
 from forum.text import fold, render_markdown

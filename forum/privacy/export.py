@@ -38,13 +38,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_
 
 from forum.accounts.models import User
+from forum.audit.services import record_audit
 from forum.discussions.models import Notification
 from forum.errors import InvalidInput, NotFound
 from forum.extensions import db, socketio
 from forum.groups.policy import can_administer, is_signed_in
 from forum.materials.models import MaterialVersion
 from forum.materials.storage import storage_for
-from forum.moderation.services import record_audit
 from forum.notifications.emails import formatters, in_language_of
 from forum.notifications.outbox import queue_email
 from forum.notifications.services import absolute_url

@@ -21,6 +21,7 @@ from sqlalchemy import or_
 from sqlalchemy.orm import lazyload
 
 from forum.accounts.models import User
+from forum.audit.models import AuditEntry
 from forum.chat.models import ChatMention, ChatMessage, ChatMute
 from forum.discussions.models import (
     GroupWatch,
@@ -36,7 +37,7 @@ from forum.extensions import db
 from forum.groups.models import Group, Invitation, Membership
 from forum.materials.filetypes import safe_download_name
 from forum.materials.models import GoodPractice, Material, MaterialVersion
-from forum.moderation.models import AuditEntry, Report, ReportFlag
+from forum.moderation.models import Report, ReportFlag
 from forum.notifications.models import DigestDelivery, OutboxEmail
 from forum.workshops.models import Workshop
 

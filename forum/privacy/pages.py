@@ -23,11 +23,11 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.routing import BuildError
 
 from forum.accounts.models import User
+from forum.audit.services import record_audit
 from forum.config import LOCALES
 from forum.errors import InvalidInput, NotFound
 from forum.extensions import db
 from forum.groups.policy import can_administer
-from forum.moderation.services import record_audit
 from forum.privacy.models import SiteText
 from forum.privacy.retention import days_for
 from forum.text import render_markdown

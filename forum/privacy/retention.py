@@ -31,11 +31,12 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, func, or_
 
+from forum.audit.models import AuditEntry
+from forum.audit.services import record_audit
 from forum.chat.models import ChatMention, ChatMessage
 from forum.discussions.models import Notification
 from forum.extensions import db
-from forum.moderation.models import AuditEntry, Report, ReportStatus
-from forum.moderation.services import record_audit
+from forum.moderation.models import Report, ReportStatus
 from forum.notifications import locks
 from forum.notifications.models import OutboxEmail, OutboxStatus
 from forum.notifications.outbox import purge_sent

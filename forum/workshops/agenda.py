@@ -19,12 +19,12 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
+from forum.audit.services import record_audit
 from forum.discussions.models import Post, Thread
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.groups.models import Group
 from forum.groups.policy import can_plan_agenda, can_view_group
-from forum.moderation.services import record_audit
 from forum.timeutil import utcnow
 from forum.workshops.models import AgendaItem, Workshop, WorkshopState
 from forum.workshops.services import group_today

@@ -14,11 +14,11 @@ from flask_babel import lazy_gettext as _l
 
 from forum.accounts.models import Organisation, User
 from forum.accounts.services import too_long
+from forum.audit.services import record_audit
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.groups.models import Group
 from forum.groups.policy import can_manage_workshops, can_view_group, roles_of
-from forum.moderation.services import record_audit
 from forum.text import render_markdown
 from forum.timeutil import utcnow
 from forum.workshops.models import Workshop, WorkshopState
@@ -253,3 +253,12 @@ def workshops_for_calendar(actor, group: Group | None = None) -> list[Workshop]:
         db.select(Workshop).where(Workshop.group_id.in_(group_ids))
         .order_by(Workshop.day1)
     ))
+
+
+def workshop_links(ids: set[int]) -> dict[int, tuple[str, dict]]:
+    """Audit-log links (forum.audit.services.register_links) to sessions."""
+    return {workshop_id: ("workshops.detail", {"slug": slug, "number": number})
+            for workshop_id, slug, number in db.session.execute(
+                db.select(Workshop.id, Group.slug, Workshop.number)
+                .join(Group, Group.id == Workshop.group_id)
+                .where(Workshop.id.in_(ids))).all()}

@@ -1,9 +1,9 @@
 import pytest
 
 from forum.accounts import services
+from forum.audit.models import AuditEntry
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
-from forum.moderation.models import AuditEntry
 from tests import factories
 
 

@@ -1,5 +1,5 @@
+from forum.audit.models import AuditEntry
 from forum.extensions import db
-from forum.moderation.models import AuditEntry
 from tests import factories
 
 

@@ -4,12 +4,12 @@ from datetime import timedelta
 
 import pytest
 
+from forum.audit.models import AuditEntry
 from forum.chat import services as chat
 from forum.chat.models import ChatMention, ChatMessage, MessageKind
 from forum.discussions.models import Post, Thread
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
-from forum.moderation.models import AuditEntry
 from forum.workshops import services as workshops
 from tests import factories
 from tests.chat.conftest import add_messages

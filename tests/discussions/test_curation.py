@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 
+from forum.audit.models import AuditEntry
 from forum.chat.models import ChatMessage
 from forum.discussions import curation, services
 from forum.discussions.models import (
@@ -15,7 +16,7 @@ from forum.discussions.models import (
 )
 from forum.errors import InvalidInput, PermissionDenied
 from forum.extensions import db
-from forum.moderation.models import AuditEntry, Report
+from forum.moderation.models import Report
 from forum.search import services as search
 from forum.timeutil import utcnow
 from forum.workshops import services as workshops

@@ -2,11 +2,11 @@ from datetime import timedelta
 
 import pytest
 
+from forum.audit.models import AuditEntry
 from forum.discussions import notify, services
 from forum.discussions.models import Notification, Post
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
-from forum.moderation.models import AuditEntry
 from forum.workshops import services as workshops
 from tests import factories
 

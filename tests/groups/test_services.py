@@ -2,12 +2,12 @@ from datetime import timedelta
 
 import pytest
 
+from forum.audit.models import AuditEntry
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.events import after_commit
 from forum.extensions import db
 from forum.groups import services
 from forum.groups.models import Invitation, Membership
-from forum.moderation.models import AuditEntry
 from forum.timeutil import utcnow
 from tests import factories
 

@@ -5,11 +5,11 @@ import pytest
 from flask import current_app
 from PIL import Image
 
+from forum.audit.models import AuditEntry
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.materials import services
 from forum.materials.storage import storage_for
-from forum.moderation.models import AuditEntry
 from forum.workshops import services as workshop_services
 from tests import factories
 from tests.materials import samples

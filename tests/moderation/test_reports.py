@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from forum.audit.models import AuditEntry
 from forum.chat.models import ChatMessage
 from forum.discussions import services as discussions
 from forum.discussions.models import Notification, Post, PostRevision
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.moderation import reports
-from forum.moderation.models import AuditEntry, Report, ReportFlag
+from forum.moderation.models import Report, ReportFlag
 from tests import factories
 from tests.chat.conftest import add_messages
 

@@ -12,6 +12,8 @@ from sqlalchemy import JSON, String, select
 
 from forum.accounts import services as accounts
 from forum.accounts.models import User
+from forum.audit.models import AuditEntry
+from forum.audit.services import AuditLogImmutable
 from forum.chat import services as chat
 from forum.chat.models import ChatMention, ChatMessage
 from forum.discussions import notify
@@ -23,8 +25,6 @@ from forum.groups import services as groups
 from forum.groups.models import Invitation, Membership
 from forum.materials import services as materials
 from forum.moderation import reports
-from forum.moderation.models import AuditEntry
-from forum.moderation.services import AuditLogImmutable
 from forum.notifications.batcher import run_batcher
 from forum.notifications.models import OutboxEmail
 from forum.privacy import erasure, export

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 import pytest
 from flask import current_app
 
+from forum.audit.models import AuditEntry
 from forum.backup import check_storage
 from forum.chat import services as chat
 from forum.demo_files import make_pdf
@@ -25,7 +26,6 @@ from forum.groups.models import Role
 from forum.materials import services as materials
 from forum.materials.storage import storage_for
 from forum.moderation import reports
-from forum.moderation.models import AuditEntry
 from forum.notifications import services as notification_settings
 from forum.notifications import worker
 from forum.privacy import export

@@ -6,8 +6,8 @@ import io
 import zipfile
 from datetime import timedelta
 
+from forum.audit.models import AuditEntry
 from forum.extensions import db
-from forum.moderation.models import AuditEntry
 from forum.privacy import export
 from forum.privacy.models import DataExport
 from forum.timeutil import utcnow

@@ -8,8 +8,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import inspect
 
+from forum.audit.models import AuditEntry
 from forum.extensions import db
-from forum.moderation.models import AuditEntry
 from forum.privacy.addresses import log_address
 from forum.privacy.models import SiteText
 from forum.timeutil import utcnow

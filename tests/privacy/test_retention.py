@@ -6,11 +6,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func
 
+from forum.audit.models import AuditEntry
+from forum.audit.services import AuditLogImmutable, record_audit
 from forum.chat.models import ChatMention, ChatMessage
 from forum.discussions.models import Notification
 from forum.extensions import db
-from forum.moderation.models import AuditEntry, Report, ReportFlag, ReportStatus
-from forum.moderation.services import AuditLogImmutable, record_audit
+from forum.moderation.models import Report, ReportFlag, ReportStatus
 from forum.notifications import locks
 from forum.notifications.models import OutboxEmail, OutboxStatus
 from forum.privacy import retention

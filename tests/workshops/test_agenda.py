@@ -5,11 +5,11 @@ from datetime import timedelta
 
 import pytest
 
+from forum.audit.models import AuditEntry
 from forum.discussions import services as discussions
 from forum.discussions.models import Thread
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
-from forum.moderation.models import AuditEntry
 from forum.timeutil import utcnow
 from forum.workshops import agenda
 from forum.workshops import services as workshops

@@ -2,9 +2,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from forum.audit.models import AuditEntry
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
-from forum.moderation.models import AuditEntry
 from forum.workshops import services
 from forum.workshops.models import WorkshopState
 from tests import factories

@@ -5,21 +5,22 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, event, func, or_
+from sqlalchemy import event, func, or_
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import Organisation, User
+from forum.audit.models import AuditEntry
 from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
 from forum.groups.models import Group, Invitation
 from forum.groups.policy import can_administer, can_moderate_group, can_view_group
-from forum.moderation.models import AuditEntry, Report
 
 # How each recorded action is named in the audit log.
 AUDIT_ACTIONS = {
@@ -263,57 +264,29 @@ def audit_groups(actor) -> list[Group]:
     return list(db.session.scalars(db.select(Group).order_by(Group.name)))
 
 
+# (subject type) → resolver(ids) → {id: (endpoint, url arguments)}, per app. The features that
+# own the items register theirs from the application factory (forum/__init__.py), so the audit
+# log links to threads, messages or reports without importing any feature.
+LinkResolver = Callable[[set[int]], dict[int, tuple[str, dict]]]
+
+
+def register_links(app, subject_type: str, resolver: LinkResolver) -> None:
+    app.extensions.setdefault("forum_audit_links", {})[subject_type] = resolver
+
+
 def audit_links(actor, entries: list[AuditEntry]) -> dict[tuple[str, int], tuple[str, dict]]:
     """(subject type, id) → (endpoint, url arguments) for items that still exist and the actor
     may open; one query per kind of item on the page."""
-    from forum.chat.models import ChatMessage
-    from forum.discussions.models import Post, Thread
-    from forum.materials.models import Material
-    from forum.workshops.models import Workshop
-
     wanted: dict[str, set[int]] = {}
     for entry in entries:
         if entry.subject_type and entry.subject_id:
             wanted.setdefault(entry.subject_type, set()).add(entry.subject_id)
     admin = can_administer(actor)
     links: dict[tuple[str, int], tuple[str, dict]] = {}
-
-    def rows(*columns, where):
-        return db.session.execute(db.select(*columns).join(
-            Group, Group.id == columns[-1]).where(where)).all()
-
-    if (ids := wanted.get("thread")):
-        for item_id, slug, _g in rows(Thread.id, Group.slug, Thread.group_id,
-                                     where=Thread.id.in_(ids)):
-            links[("thread", item_id)] = ("discussions.thread", {"slug": slug,
-                                                                 "thread_id": item_id})
-    if (ids := wanted.get("post")):
-        for item_id, slug, _g in db.session.execute(
-                db.select(Post.id, Group.slug, Thread.group_id)
-                .join(Thread, Thread.id == Post.thread_id).join(Group, Group.id == Thread.group_id)
-                .where(Post.id.in_(ids))).all():
-            links[("post", item_id)] = ("discussions.post_link", {"slug": slug,
-                                                                  "post_id": item_id})
-    if (ids := wanted.get("chat_message")):
-        for item_id, slug, _g in rows(ChatMessage.id, Group.slug, ChatMessage.group_id,
-                                     where=ChatMessage.id.in_(ids)):
-            links[("chat_message", item_id)] = ("chat.index", {"slug": slug})
-    if (ids := wanted.get("material")):
-        for item_id, slug, _g in rows(Material.id, Group.slug, Material.group_id,
-                                     where=and_(Material.id.in_(ids),
-                                                Material.deleted_at.is_(None))):
-            links[("material", item_id)] = ("materials.detail", {"slug": slug,
-                                                                 "material_id": item_id})
-    if (ids := wanted.get("workshop")):
-        for item_id, slug, number, _g in db.session.execute(
-                db.select(Workshop.id, Group.slug, Workshop.number, Workshop.group_id)
-                .join(Group, Group.id == Workshop.group_id).where(Workshop.id.in_(ids))).all():
-            links[("workshop", item_id)] = ("workshops.detail", {"slug": slug, "number": number})
-    if (ids := wanted.get("report")):
-        for item_id, slug, _g in rows(Report.id, Group.slug, Report.group_id,
-                                     where=Report.id.in_(ids)):
-            links[("report", item_id)] = ("moderation.report", {"slug": slug,
-                                                                "report_id": item_id})
+    for kind, resolver in current_app.extensions.get("forum_audit_links", {}).items():
+        if (ids := wanted.get(kind)):
+            for item_id, link in resolver(ids).items():
+                links[(kind, item_id)] = link
     if (ids := wanted.get("exchange_group")):
         for item_id, slug in db.session.execute(
                 db.select(Group.id, Group.slug).where(Group.id.in_(ids))).all():

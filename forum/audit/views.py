@@ -2,7 +2,7 @@
 
 `/g/<slug>/moderation/audit` and `.csv` (blueprint `audit`); `/admin/audit` and `.csv` live in
 forum/admin/views.py and use the same filters, table and CSV export from here. Read-only: there
-is no way to change or delete an entry (see the guard in moderation/services.py).
+is no way to change or delete an entry (see the guard in audit/services.py).
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import NumberRange, Optional
 
+from forum.audit import services
 from forum.errors import NotFound, PermissionDenied
 from forum.groups.services import ROLES
 from forum.groups.views import load_group
-from forum.moderation import services
 from forum.timeutil import utcnow
 
 bp = Blueprint("audit", __name__)
@@ -113,7 +113,7 @@ def group_log(slug: str):
         abort(403)
     except NotFound:
         abort(404)
-    return render_log("moderation/audit.html", entries=entries, next_before=next_before,
+    return render_log("audit/group_log.html", entries=entries, next_before=next_before,
                       form=form, group=group, actors=actors,
                       page_url=lambda **a: url_for("audit.group_log", slug=slug, **a),
                       csv_url=url_for("audit.group_csv", slug=slug, **query_args()))

@@ -8,6 +8,9 @@ import pytest
 from sqlalchemy import delete, update
 
 from forum.accounts import services as accounts
+from forum.audit import services
+from forum.audit.models import AuditEntry
+from forum.audit.services import AuditFilters, AuditLogImmutable, csv_cell
 from forum.chat import services as chat
 from forum.discussions import curation
 from forum.discussions import services as discussions
@@ -15,9 +18,7 @@ from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
 from forum.groups import services as groups
 from forum.materials import services as materials
-from forum.moderation import reports, services
-from forum.moderation.models import AuditEntry
-from forum.moderation.services import AuditFilters, AuditLogImmutable, csv_cell
+from forum.moderation import reports
 from forum.privacy import erasure
 from forum.privacy import pages as site_texts
 from forum.timeutil import utcnow
