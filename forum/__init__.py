@@ -24,8 +24,8 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
         redis_names.follow_overrides(app, config)  # the default prefix follows database/secret
 
-    register_socket_handlers(app)  # before SocketIO.init_app, which copies the handlers
     register_extensions(app)
+    register_socket_handlers(app)
     register_blueprints(app)
     register_audit_links(app)
     register_cli(app)
@@ -52,7 +52,7 @@ def register_extensions(app: Flask) -> None:
         default_translation_directories=str(ROOT / "forum" / "translations"),
     )
     login_manager.init_app(app)
-    from forum.chat import realtime
+    from forum.realtime import server as realtime
 
     # gevent or threading, Redis queue (SOCKETIO_MESSAGE_QUEUE), own origin only.
     socketio.init_app(app, **realtime.socketio_options(app))
@@ -106,10 +106,17 @@ def register_audit_links(app: Flask) -> None:
 
 
 def register_socket_handlers(app: Flask) -> None:
-    # Importing registers the handlers on the unbound SocketIO object; every later
-    # init_app (one per app, e.g. in tests) gives them to its new server.
-    from forum.chat import sockets  # noqa: F401
-    from forum.discussions import live_sockets  # noqa: F401  (/threads: follow a thread)
+    # On the Socket.IO server that `socketio.init_app` has just made for this app (tests make
+    # many apps; nothing is registered on the process-wide object).
+    from forum.chat import rooms, sockets
+    from forum.discussions import live, live_sockets
+    from forum.extensions import socketio
+    from forum.realtime.server import on_disconnect_user
+
+    sockets.register(socketio)  # /chat
+    live_sockets.register(socketio)  # /threads: follow a thread
+    on_disconnect_user(app, rooms.disconnect_user)  # sign-out, removal: cut the sockets off
+    on_disconnect_user(app, live.disconnect_user)
 
 
 def register_cli(app: Flask) -> None:

@@ -21,3 +21,17 @@ class InvalidInput(ForumError):
     def __init__(self, errors: dict[str, str]):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
+
+
+class Refused(InvalidInput):
+    """A refused action with a machine-readable code, for socket acknowledgements
+    (`{"ok": false, "error": code, "message": ...}` plus any `extra` fields)."""
+
+    def __init__(self, code: str, message, field: str = "", **extra):
+        super().__init__({field: message})
+        self.code = code
+        self.message = message
+        self.extra = extra
+
+    def ack(self) -> dict:
+        return {"ok": False, "error": self.code, "message": str(self.message), **self.extra}

@@ -4,7 +4,7 @@ Redis publish/subscribe ignores database numbers, and rooms, presence and rate-l
 named by numeric ids that coincide between installations (user 3 of production and user 3 of
 a restored copy). So two installations sharing one Redis server are kept apart by names only:
 
-- `<prefix>:socketio`          the Socket.IO channel between processes (forum.chat.realtime)
+- `<prefix>:socketio`          the Socket.IO channel between processes (forum.realtime.server)
 - `<prefix>:chat:…`            who is in which group's chat, each person's connections
 - `<prefix>:threads:…`         the connections following threads live (forum.discussions.live)
 - `<prefix>:limits:…`          rate-limit counters: sign-in failures, chat messages and

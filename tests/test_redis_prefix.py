@@ -54,9 +54,9 @@ def test_every_redis_name_the_app_uses_carries_the_prefix(make_app, redis_url, p
     import redis
 
     from forum.accounts import throttle
-    from forum.chat import realtime
     from forum.chat import services as chat
     from forum.discussions import live
+    from forum.realtime import server as realtime
 
     app = make_app(FORUM_REDIS_URL=redis_url, RATELIMIT_STORAGE_URI=redis_url,
                    SOCKETIO_MESSAGE_QUEUE=redis_url, FORUM_REDIS_PREFIX="inst-a")

@@ -20,7 +20,6 @@ from zxcvbn import zxcvbn
 from forum.accounts import throttle
 from forum.accounts.models import Organisation, OrganisationKind, User, new_alternative_id
 from forum.audit.services import record_audit
-from forum.chat.realtime import disconnect_after_commit
 from forum.config import LOCALES
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.events import after_commit
@@ -28,6 +27,7 @@ from forum.extensions import db
 from forum.groups.policy import can_administer
 from forum.mail import send_mail
 from forum.privacy.addresses import log_address
+from forum.realtime.server import disconnect_after_commit
 from forum.timeutil import utcnow
 
 security_log = logging.getLogger("forum.security")

@@ -27,11 +27,11 @@ from forum import observability
 from forum.accounts.models import User
 from forum.accounts.services import too_long
 from forum.audit.services import record_audit
-from forum.chat import realtime
 from forum.chat.models import ChatMention, ChatMessage, ChatMute, ChatSettings, MessageKind
+from forum.chat.rooms import publish_to_group_after_commit
 from forum.discussions import services as discussions
 from forum.discussions.notify import mentioned_users
-from forum.errors import InvalidInput, NotFound, PermissionDenied
+from forum.errors import InvalidInput, NotFound, PermissionDenied, Refused
 from forum.extensions import db
 from forum.groups.models import Group
 from forum.groups.policy import (
@@ -41,6 +41,7 @@ from forum.groups.policy import (
     role_in,
     roles_of,
 )
+from forum.realtime import server as realtime
 from forum.text import render_markdown
 from forum.timeutil import utcnow
 from forum.workshops.models import Workshop
@@ -55,17 +56,12 @@ SLOW_MODE_CHOICES = (0, 10, 30, 60, 300)  # seconds
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
-class ChatError(InvalidInput):
-    """A refused chat action with a machine-readable code (for socket acknowledgements)."""
+class ChatError(Refused):
+    """A refused chat action with a machine-readable code (for socket acknowledgements);
+    without a field it is about the message's body."""
 
     def __init__(self, code: str, message, field: str = "body", **extra):
-        super().__init__({field: message})
-        self.code = code
-        self.message = message
-        self.extra = extra
-
-    def ack(self) -> dict:
-        return {"ok": False, "error": self.code, "message": str(self.message), **self.extra}
+        super().__init__(code, message, field=field, **extra)
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -286,7 +282,7 @@ def send_message(actor, group: Group, body, client_id) -> ChatMessage:
     for user_id in mentioned:
         db.session.add(ChatMention(message_id=message.id, user_id=user_id))
     payload = message_payload(message, group)
-    realtime.emit_to_group_after_commit(group.id, "message_created", payload)
+    publish_to_group_after_commit(group.id, "message_created", payload)
     try:
         db.session.commit()
     except IntegrityError:  # the same client id, sent twice at the same moment
@@ -330,7 +326,7 @@ def remove_message_in_transaction(actor, group: Group, message: ChatMessage, *,
                  details={"message_id": message.id, "text": message.body[:200],
                           **(details or {})},
                  subject=message, reason=reason)
-    realtime.emit_to_group_after_commit(group.id, "message_removed",
+    publish_to_group_after_commit(group.id, "message_removed",
                                         {"id": message.id, "group": group.slug})
 
 
@@ -389,7 +385,7 @@ def set_slow_mode(actor, group: Group, seconds: int) -> None:
     settings.slow_mode_seconds = seconds
     record_audit(actor, "chat.slow_mode", group=group, target=group.slug,
                  details={"seconds": seconds}, subject=group)
-    realtime.emit_to_group_after_commit(group.id, "slow_mode_changed",
+    publish_to_group_after_commit(group.id, "slow_mode_changed",
                                         {"group": group.slug, "seconds": seconds})
     db.session.commit()
 
@@ -453,7 +449,7 @@ def promote_to_thread(actor, group: Group, message_ids, title: str,
         settings.last_message_at = now
         db.session.add(notice)
         db.session.flush()
-        realtime.emit_to_group_after_commit(group.id, "message_created",
+        publish_to_group_after_commit(group.id, "message_created",
                                             message_payload(notice, group))
         db.session.commit()
     return thread

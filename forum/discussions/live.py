@@ -10,8 +10,8 @@ so each page fetches what it may see from the fragment endpoint (live_views.py).
 Followers are not chat presence: their connections are kept in a store of their own (the same
 classes as the chat's, under `<FORUM_REDIS_PREFIX>:threads`) and never join a group's presence. The
 store knows each person's connections (across workers with Redis), so that a removal from a
-group, a role change, a deactivation or a sign-out cuts them off at once: the chat's
-`disconnect_user` calls `disconnect_user` here through its hook list.
+group, a role change, a deactivation or a sign-out cuts them off at once: the application
+factory registers `disconnect_user` here with forum.realtime.server.on_disconnect_user.
 """
 
 from __future__ import annotations
@@ -22,12 +22,9 @@ from dataclasses import dataclass, field
 
 from flask import Flask, current_app
 
-from forum.chat import realtime
-from forum.chat.presence import MemoryPresence, RedisPresence
-from forum.discussions.models import Post, Reaction
-from forum.errors import NotFound
-from forum.events import after_commit
-from forum.extensions import db
+from forum.discussions.numbering import page_of
+from forum.realtime import server as realtime
+from forum.realtime.presence import MemoryPresence, RedisPresence
 from forum.redis_names import redis_name
 
 log = logging.getLogger(__name__)
@@ -105,53 +102,24 @@ def disconnected(sid: str) -> None:
 
 
 def post_payload(post) -> dict:
-    from forum.discussions.services import page_of  # services import this module
-
     return {"thread_id": post.thread_id, "post_id": post.id, "number": post.number,
             "page": page_of(post.number)}
 
 
-def _emit_after_commit(event: str, thread_id: int, data: dict) -> None:
-    server = realtime.state().server  # this app's Socket.IO server (the chat's)
-
-    def emit():
-        server.emit(event, data, to=thread_room(thread_id), namespace=NAMESPACE)
-
-    after_commit(emit)
+def _publish_after_commit(event: str, thread_id: int, data: dict) -> None:
+    realtime.publish_after_commit(thread_room(thread_id), event, data, namespace=NAMESPACE)
 
 
 def post_created_after_commit(post) -> None:
     """Queue `post_created` for the post's thread (call after the post is flushed)."""
     payload = post_payload(post)
-    _emit_after_commit("post_created", payload["thread_id"], payload)
+    _publish_after_commit("post_created", payload["thread_id"], payload)
 
 
 def post_changed_after_commit(post) -> None:
     """Queue `post_changed` (edited, hidden, shown again, removed) for the post's thread."""
     payload = post_payload(post)
-    _emit_after_commit("post_changed", payload["thread_id"], payload)
-
-
-# --- what a follower fetches -------------------------------------------------------------------
-
-
-def post_view(actor, thread, number: int):
-    """A ThreadView holding the one post `number` of the thread (for the fragment endpoint:
-    the thread page's own markup, the reader's own permissions). NotFound when there is no
-    such post. Reading it live does not mark it read: the next visit of the page does."""
-    from forum.discussions.services import ThreadView, page_of  # services import this module
-
-    post = db.session.scalar(db.select(Post).where(Post.thread_id == thread.id,
-                                                   Post.number == number))
-    if post is None:
-        raise NotFound()
-    counts: dict[str, int] = dict(db.session.execute(
-        db.select(Reaction.kind, db.func.count()).where(Reaction.post_id == post.id)
-        .group_by(Reaction.kind)).all())
-    mine = {(post.id, kind) for kind in db.session.scalars(db.select(Reaction.kind).where(
-        Reaction.post_id == post.id, Reaction.user_id == actor.id))}
-    return ThreadView(thread, [post], page_of(number), max(page_of(thread.last_number), 1),
-                      {post.id: counts} if counts else {}, mine, None)
+    _publish_after_commit("post_changed", payload["thread_id"], payload)
 
 
 # --- cutting people off ------------------------------------------------------------------------
@@ -159,7 +127,7 @@ def post_view(actor, thread, number: int):
 
 def disconnect_user(user_id: int, reason: str) -> None:
     """Tell every follower connection of the person why, then cut them all off (every
-    worker). Called by the chat's `disconnect_user` (sign-out, deactivation, membership)."""
+    worker): sign-out, deactivation, a membership change (forum.realtime.server hooks)."""
     server = realtime.state().server
     server.emit("session_ended", {"reason": reason}, to=user_room(user_id), namespace=NAMESPACE)
     for sid in state().connections.sids_of(user_id):
@@ -168,5 +136,3 @@ def disconnect_user(user_id: int, reason: str) -> None:
         except Exception:  # already gone
             log.debug("could not disconnect %s", sid, exc_info=True)
 
-
-realtime.DISCONNECT_HOOKS.append(disconnect_user)

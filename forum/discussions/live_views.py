@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import abort, make_response
 from flask_login import current_user, login_required
 
-from forum.discussions import live
+from forum.discussions import services
 from forum.discussions.forms import ReplyForm
 from forum.discussions.views import _render_thread, _thread, bp
 from forum.errors import NotFound
@@ -23,7 +23,7 @@ from forum.errors import NotFound
 def post_fragment(slug: str, thread_id: int, number: int):
     group, thread = _thread(slug, thread_id)
     try:
-        view = live.post_view(current_user, thread, number)
+        view = services.post_view(current_user, thread, number)
     except NotFound:
         abort(404)
     html, status = _render_thread(group, view, ReplyForm(formdata=None))

@@ -21,6 +21,7 @@ from forum.discussions.models import (
     ThreadRead,
 )
 from forum.discussions.notify import notify_new_post, watch_thread
+from forum.discussions.numbering import POSTS_PER_PAGE, page_of
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.groups.models import Group
@@ -41,7 +42,6 @@ from forum.workshops.models import Workshop
 
 TITLE_MAX = 200
 BODY_MAX = 50_000  # characters of Markdown
-POSTS_PER_PAGE = 30
 THREADS_PER_PAGE = 30
 REACTIONS = {"useful": _l("Useful"), "agree": _l("Agree"), "thanks": _l("Thanks")}
 
@@ -151,8 +151,21 @@ class ThreadView:
     first_unread: int | None
 
 
-def page_of(number: int) -> int:
-    return (max(number, 1) - 1) // POSTS_PER_PAGE + 1
+def post_view(actor, thread, number: int):
+    """A ThreadView holding the one post `number` of the thread (for the fragment endpoint:
+    the thread page's own markup, the reader's own permissions). NotFound when there is no
+    such post. Reading it live does not mark it read: the next visit of the page does."""
+    post = db.session.scalar(db.select(Post).where(Post.thread_id == thread.id,
+                                                   Post.number == number))
+    if post is None:
+        raise NotFound()
+    counts: dict[str, int] = dict(db.session.execute(
+        db.select(Reaction.kind, db.func.count()).where(Reaction.post_id == post.id)
+        .group_by(Reaction.kind)).all())
+    mine = {(post.id, kind) for kind in db.session.scalars(db.select(Reaction.kind).where(
+        Reaction.post_id == post.id, Reaction.user_id == actor.id))}
+    return ThreadView(thread, [post], page_of(number), max(page_of(thread.last_number), 1),
+                      {post.id: counts} if counts else {}, mine, None)
 
 
 def last_read_number(actor, thread: Thread) -> int | None:

@@ -26,13 +26,13 @@ from forum.accounts.services import (
     too_long,
 )
 from forum.audit.services import record_audit
-from forum.chat.realtime import disconnect_after_commit
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.events import after_commit
 from forum.extensions import db
 from forum.groups.models import Group, GroupKind, Invitation, Membership, Role
 from forum.groups.policy import can_administer, can_view_group, forget_roles, roles_of
 from forum.mail import send_mail
+from forum.realtime.server import disconnect_after_commit
 from forum.timeutil import utcnow
 
 ROLES = {

@@ -29,9 +29,9 @@ from sqlalchemy.orm import joinedload
 from forum.accounts.models import User
 from forum.accounts.services import too_long
 from forum.audit.services import record_audit
-from forum.chat import realtime
 from forum.chat import services as chat
 from forum.chat.models import ChatMessage, MessageKind
+from forum.chat.rooms import publish_to_group_after_commit
 from forum.discussions import live
 from forum.discussions import services as discussions
 from forum.discussions.models import Notification, Post, PostRevision, Thread
@@ -405,7 +405,7 @@ def _edit_message(actor, group: Group, message: ChatMessage, body: str, note: st
                  target=message.author.name if message.author else "",
                  details={"message_id": message.id, **details}, subject=message, reason=note,
                  before=before)
-    realtime.emit_to_group_after_commit(group.id, "message_edited", {
+    publish_to_group_after_commit(group.id, "message_edited", {
         "id": message.id, "group": group.slug, "body_html": message.body_html,
         "moderation_note": note, "edited_at": chat.iso(message.edited_at)})
 

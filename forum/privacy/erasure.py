@@ -43,8 +43,8 @@ from forum.accounts import throttle
 from forum.accounts.models import User, new_alternative_id
 from forum.audit.models import AuditEntry
 from forum.audit.services import record_audit
-from forum.chat import realtime
 from forum.chat.models import ChatMention, ChatMessage, ChatMute, MessageKind
+from forum.chat.rooms import publish_to_group_after_commit
 from forum.discussions import live
 from forum.discussions.models import (
     GroupWatch,
@@ -64,6 +64,7 @@ from forum.materials.models import Material, MaterialVersion
 from forum.moderation.models import Report, ReportFlag
 from forum.notifications.models import DigestDelivery, OutboxEmail
 from forum.privacy.models import DataExport
+from forum.realtime import server as realtime
 from forum.text import fold, render_markdown
 from forum.timeutil import utcnow
 
@@ -304,7 +305,7 @@ def _contributions(actor: User | None, user: User, report: ErasureReport,
         if message.removed_at is None:
             message.removed_at = now
             message.removed_by_id = actor.id if actor is not None else None
-            realtime.emit_to_group_after_commit(group.id, "message_removed",
+            publish_to_group_after_commit(group.id, "message_removed",
                                                 {"id": message.id, "group": group.slug})
         message.body = message.body_html = message.moderation_note = ""
         removed_messages.add(message.id)

@@ -393,7 +393,7 @@ def test_a_rolled_back_change_announces_nothing(app, personas, chat_client):
     member.events()
     with app.app_context():
         group, user = factories.group(personas.g1.id), factories.user(personas.member.id)
-        chat.realtime.emit_to_group_after_commit(group.id, "message_created", {"id": -1})
+        chat.publish_to_group_after_commit(group.id, "message_created", {"id": -1})
         db.session.rollback()
         chat.send_message(user, group, "committed", "rb-1")
     assert [m["client_id"] for m in member.events("message_created")] == ["rb-1"]
@@ -409,7 +409,7 @@ def test_mutes_expire(app, personas, chat_client):
 
 
 def test_a_browser_leaving_during_the_websocket_upgrade_is_not_a_server_error():
-    from forum.chat.realtime import QuietWebSocketDeparture
+    from forum.realtime.server import QuietWebSocketDeparture
 
     def engineio(error):
         def app(environ, start_response):

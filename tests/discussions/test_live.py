@@ -7,10 +7,10 @@ import re
 import pytest
 
 from forum.accounts import services as accounts
-from forum.chat import realtime
 from forum.discussions import live, services
 from forum.extensions import db, socketio
 from forum.groups import services as groups
+from forum.realtime import server as realtime
 from tests import factories
 
 NS = live.NAMESPACE

@@ -390,7 +390,7 @@ def test_the_sign_in_counters_of_her_address_are_cleared_in_redis(make_app, pers
 
 
 def test_the_chat_presence_entry_with_her_name_goes(make_app, personas, redis_url):
-    from forum.chat import realtime
+    from forum.realtime import server as realtime
 
     app = make_app(FORUM_REDIS_URL=redis_url)
     with app.app_context():

@@ -1,8 +1,8 @@
-"""The chat's Socket.IO plumbing: server options, this app's server, rooms, emits, kicks.
+"""The app's Socket.IO server: options, origins, publishing, cutting people off.
 
 `socketio` in forum.extensions is one object for the whole process, re-initialised by every
 `create_app` (tests make many apps). Each app therefore keeps the Socket.IO server made for it
-in `app.extensions["forum_chat"]`, and the chat emits through that one.
+in `app.extensions["forum_realtime"]`, and every namespace publishes through that one.
 """
 
 from __future__ import annotations
@@ -17,25 +17,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from limits.strategies import MovingWindowRateLimiter
 
-from forum.chat.presence import REFRESH_SECONDS, make_presence
 from forum.events import after_commit
+from forum.realtime.presence import REFRESH_SECONDS, make_presence
 from forum.redis_names import limits_storage, redis_name
 
 log = logging.getLogger(__name__)
 
-NAMESPACE = "/chat"
-_EXTENSION = "forum_chat"
-# Other namespaces' `fn(user_id, reason)` run by `disconnect_user` after the chat's own
-# (forum/discussions/live.py: the followers of threads).
-DISCONNECT_HOOKS: list = []
-
-
-def group_room(group_id: int) -> str:
-    return f"group-{group_id}"
-
-
-def user_room(user_id: int) -> str:
-    return f"user-{user_id}"
+_EXTENSION = "forum_realtime"
 
 
 # --- set-up ----------------------------------------------------------------------------------
@@ -62,19 +50,21 @@ def socketio_options(app: Flask) -> dict:
 
 
 @dataclass
-class ChatState:
+class RealtimeState:
     server: python_socketio.Server
-    presence: object  # presence.MemoryPresence | presence.RedisPresence
+    presence: object  # who is in which group (presence.MemoryPresence | RedisPresence)
     limiter: MovingWindowRateLimiter
     refresher_started: bool = False
     group_slugs: dict[int, str] = field(default_factory=dict)  # for presence_changed
+    # Each namespace's `fn(user_id, reason)`: tell the person's sockets why, then cut them off.
+    disconnect_hooks: list = field(default_factory=list)
 
 
 def init_app(app: Flask) -> None:
     """Call right after `socketio.init_app(app)`: remembers the server made for this app."""
     from forum.extensions import socketio
 
-    app.extensions[_EXTENSION] = ChatState(
+    app.extensions[_EXTENSION] = RealtimeState(
         server=socketio.server,
         presence=make_presence(app.config.get("FORUM_REDIS_URL") or None,
                                redis_name(app.config, "chat")),
@@ -106,17 +96,17 @@ class QuietWebSocketDeparture:
             raise StopIteration() from None
 
 
-def state(app: Flask | None = None) -> ChatState:
+def state(app: Flask | None = None) -> RealtimeState:
     return (app or current_app).extensions[_EXTENSION]
 
 
 def start_presence_refresher() -> None:
     """With Redis, keep this worker's presence entries alive (one background task)."""
-    chat = state()
-    if chat.refresher_started or not chat.presence.needs_refresh():
+    realtime = state()
+    if realtime.refresher_started or not realtime.presence.needs_refresh():
         return
-    chat.refresher_started = True
-    server, presence = chat.server, chat.presence
+    realtime.refresher_started = True
+    server, presence = realtime.server, realtime.presence
 
     def refresh_forever():
         while True:
@@ -171,38 +161,38 @@ def connection_allowed(headers, environ, config) -> bool:
     return not headers.get("User-Agent", "").startswith("Mozilla/")
 
 
-# --- emitting --------------------------------------------------------------------------------
+# --- publishing and cutting off -------------------------------------------------------------
 
 
-def emit_to_group(group_id: int, event: str, data: dict, skip_sid: str | None = None) -> None:
-    state().server.emit(event, data, to=group_room(group_id), namespace=NAMESPACE,
-                        skip_sid=skip_sid)
+def publish(room: str, event: str, payload: dict, *, namespace: str,
+            skip_sid: str | None = None) -> None:
+    """Send to everyone in the room (every worker, through the message queue when set)."""
+    state().server.emit(event, payload, to=room, namespace=namespace, skip_sid=skip_sid)
 
 
-def emit_to_group_after_commit(group_id: int, event: str, data: dict) -> None:
-    """Queue an emit for when the current transaction commits (dropped on rollback)."""
-    after_commit(lambda: emit_to_group(group_id, event, data))
+def publish_after_commit(room: str, event: str, payload: dict, *, namespace: str) -> None:
+    """Queue `publish` for when the current transaction commits (dropped on rollback), so
+    nothing is announced that did not happen."""
+    server = state().server  # the app of this request, even if the commit runs elsewhere
+    after_commit(lambda: server.emit(event, payload, to=room, namespace=namespace))
+
+
+def on_disconnect_user(app: Flask, hook) -> None:
+    """Register a namespace's `hook(user_id, reason)` (from the application factory)."""
+    state(app).disconnect_hooks.append(hook)
 
 
 def disconnect_user(user_id: int, reason: str) -> None:
-    """Tell every chat connection of the person why, then cut them all off (every worker)."""
-    chat = state()
-    chat.server.emit("session_ended", {"reason": reason}, to=user_room(user_id),
-                     namespace=NAMESPACE)
-    for sid in chat.presence.sids_of(user_id):
-        try:
-            chat.server.disconnect(sid, namespace=NAMESPACE)
-        except Exception:  # already gone
-            log.debug("could not disconnect %s", sid, exc_info=True)
-    for hook in DISCONNECT_HOOKS:
+    """Cut the person's sockets off in every namespace (every worker)."""
+    for hook in state().disconnect_hooks:
         try:
             hook(user_id, reason)
-        except Exception:  # the chat is cut off whatever another namespace does
+        except Exception:  # one namespace failing must not keep the others connected
             log.exception("disconnect hook %r failed", hook)
 
 
 def disconnect_after_commit(user_id: int, reason: str) -> None:
-    """For services elsewhere: once this transaction commits, end the person's chat sockets.
+    """For services: once this transaction commits, end the person's sockets.
 
     reason: "signed_out" (logout, password change, deactivation) or "membership" (removed
     from a group, role changed: the client reconnects and joins again with what it may do).

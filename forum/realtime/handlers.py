@@ -1,0 +1,93 @@
+"""What every Socket.IO event shares: the acting person, the acknowledgement, the errors.
+
+A socket's session is a snapshot taken at connect, so each event loads the person again by
+the id saved at connect and compares their alternative id: signing out (anywhere), a password
+change or a deactivation rotates it, and the next event of an old socket ends it. Each event
+is answered `{"ok": true, ...}` or `{"ok": false, "error": "<code>", "message": "<text>"}`;
+nothing a client sends raises out of a handler.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+
+from flask import request
+from flask_babel import lazy_gettext as _l
+
+from forum import observability
+from forum.accounts.models import User
+from forum.errors import InvalidInput, NotFound, PermissionDenied, Refused
+from forum.extensions import db
+from forum.realtime.server import ack_error, state
+
+log = logging.getLogger(__name__)
+
+
+def load_actor(saved: tuple[int, str] | None) -> User | None:
+    """The person behind a socket, as the database says now (None: session over).
+    `saved` is (user id, alternative id at connect time) from the namespace's store."""
+    if saved is None:
+        return None
+    user_id, alternative_id = saved
+    observability.set_log_user(user_id)
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or user.alternative_id != alternative_id:
+        return None
+    return user
+
+
+def end_session(namespace: str) -> dict:
+    """Tell this socket its session is over, cut it off, and say so in the acknowledgement."""
+    server = state().server
+    server.emit("session_ended", {"reason": "signed_out"}, to=request.sid, namespace=namespace)
+    server.disconnect(request.sid, namespace=namespace)
+    return ack_error("session_ended", _l("Your session has ended. Sign in again."))
+
+
+def not_found() -> dict:
+    return ack_error("not_found", _l("There is nothing here, or you do not have access to it."))
+
+
+def bad_request(field: str, message) -> Refused:
+    return Refused("bad_request", message, field=field)
+
+
+def socket_event(namespace: str, who: Callable[[str], tuple[int, str] | None]):
+    """Wrap `fn(actor, data) -> ack` with the checks every event gets.
+
+    `who(sid)` returns what the namespace saved at connect. A service's NotFound becomes
+    `not_found`, PermissionDenied `forbidden`, Refused its own code, InvalidInput `invalid`,
+    anything else `server_error` (logged); the transaction is always ended, since a socket
+    event has no request teardown of its own.
+    """
+
+    def decorate(fn):
+        @wraps(fn)
+        def handler(*args):
+            try:
+                actor = load_actor(who(request.sid))
+                if actor is None:
+                    return end_session(namespace)
+                data = args[0] if args else None
+                if not isinstance(data, dict):
+                    raise bad_request("", _l("Send an object with the fields of this event."))
+                return fn(actor, data)
+            except Refused as error:
+                return error.ack()
+            except NotFound:
+                return not_found()
+            except PermissionDenied:
+                return ack_error("forbidden", _l("You are not allowed to do this."))
+            except InvalidInput as error:
+                return ack_error("invalid", " ".join(str(m) for m in error.errors.values()))
+            except Exception:
+                log.exception("%s event %s failed", namespace, fn.__name__)
+                return ack_error("server_error", _l("Something went wrong. Try again."))
+            finally:
+                db.session.rollback()
+
+        return handler
+
+    return decorate
