@@ -28,6 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_socket_handlers(app)
     register_blueprints(app)
     register_audit_links(app)
+    register_inbox(app)
     register_cli(app)
     register_web_hooks(app)
     return app
@@ -103,6 +104,15 @@ def register_audit_links(app: Flask) -> None:
                                    ("chat_message", message_links), ("material", material_links),
                                    ("workshop", workshop_links), ("report", report_links)):
         register_links(app, subject_type, resolver)
+
+
+def register_inbox(app: Flask) -> None:
+    # The notifications page lists unread chat mentions and leads to chat messages.
+    from forum.chat.services import notification_url, unread_mentions_list
+    from forum.notifications.inbox import register_opener, register_section
+
+    register_opener(app, "chat_message_id", notification_url)
+    register_section(app, "chat_mentions", unread_mentions_list)
 
 
 def register_socket_handlers(app: Flask) -> None:

@@ -21,12 +21,12 @@ from forum.demo_files import make_chart_png, make_csv, make_pdf
 from forum.discussions import curation
 from forum.discussions import services as discussions
 from forum.discussions.models import Post
-from forum.discussions.notify import handle_for
 from forum.extensions import db
 from forum.groups.models import Group, GroupKind, Membership, Role
 from forum.materials import services as materials
 from forum.materials.models import MaterialKind
 from forum.moderation import reports
+from forum.notifications.mentions import handle_for
 from forum.text import render_markdown
 from forum.workshops import agenda
 from forum.workshops.models import Workshop

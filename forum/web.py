@@ -144,7 +144,7 @@ def init_app(app: Flask) -> None:
         # Counted once per page, and only when the page shows it.
         if "unread_notifications" not in g:
             from forum.chat.services import unread_mentions
-            from forum.discussions.notify import unread_notification_count
+            from forum.notifications.inbox import unread_notification_count
 
             g.unread_notifications = (
                 unread_notification_count(current_user) + unread_mentions(current_user)

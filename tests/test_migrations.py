@@ -56,3 +56,43 @@ def test_upgrading_from_the_first_revision_keeps_all_data(fresh_database_url, sm
         downgrade(revision="base")  # and every revision can be undone
         upgrade()
         db.engine.dispose()
+
+
+def test_report_notifications_keep_their_report_as_a_foreign_key(fresh_database_url, smtp):
+    """0008: the report id that 0007 kept in `notification.text` becomes `report_id`; a text
+    naming a report that no longer exists leaves no dangling link."""
+    from forum import create_app
+
+    app = create_app(make_config(fresh_database_url, smtp))
+    with app.app_context():
+        upgrade(revision="0007")
+        when = "'2026-01-01 00:00:00'"
+        for statement in (
+            "INSERT INTO \"user\" (id, email, password_hash, name, position, locale, time_zone, "
+            "active, is_admin, alternative_id, calendar_salt, created_at) VALUES "
+            f"(1, 'm@example.org', '', 'Maria', '', '', '', true, false, 'alt-1', "
+            f"'salt-salt-salt-1', {when})",
+            "INSERT INTO exchange_group (id, name, slug, description, kind, time_zone, "
+            f"created_at) VALUES (1, 'Miasta', 'miasta', '', 'cities', 'Europe/Warsaw', {when})",
+            "INSERT INTO report (id, group_id, status, flag_count, resolution, resolution_note, "
+            f"created_at, last_flagged_at) VALUES (7, 1, 'open', 1, '', '', {when}, {when})",
+            "INSERT INTO notification (id, user_id, kind, group_id, text, created_at) VALUES "
+            f"(1, 1, 'new_report', 1, '7', {when}), (2, 1, 'new_report', 1, '99', {when}), "
+            f"(3, 1, 'warning', 1, 'Please keep to the topic', {when})",
+        ):
+            db.session.execute(text(statement))
+        db.session.commit()
+
+        upgrade()
+
+        rows = db.session.execute(text(
+            "SELECT id, report_id, text FROM notification ORDER BY id")).all()
+        assert [tuple(row) for row in rows] == [
+            (1, 7, ""), (2, None, ""), (3, None, "Please keep to the topic")]
+        db.session.remove()
+        downgrade(revision="0007")
+        assert db.session.execute(text(
+            "SELECT text FROM notification WHERE id = 1")).scalar() == "7"
+        db.session.remove()
+        upgrade()
+        db.engine.dispose()

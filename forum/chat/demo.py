@@ -12,9 +12,9 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from forum.chat.models import ChatMention, ChatMessage
-from forum.discussions.notify import handle_for, mentioned_users
 from forum.extensions import db
 from forum.groups.models import Group, Membership, Role
+from forum.notifications.mentions import handle_for, mentioned_users
 from forum.text import render_markdown
 from forum.timeutil import utcnow
 from forum.workshops.models import Workshop, WorkshopState

@@ -30,7 +30,6 @@ from forum.audit.services import record_audit
 from forum.chat.models import ChatMention, ChatMessage, ChatMute, ChatSettings, MessageKind
 from forum.chat.rooms import publish_to_group_after_commit
 from forum.discussions import services as discussions
-from forum.discussions.notify import mentioned_users
 from forum.errors import InvalidInput, NotFound, PermissionDenied, Refused
 from forum.extensions import db
 from forum.groups.models import Group
@@ -41,6 +40,7 @@ from forum.groups.policy import (
     role_in,
     roles_of,
 )
+from forum.notifications.mentions import mentioned_users
 from forum.realtime import server as realtime
 from forum.text import render_markdown
 from forum.timeutil import utcnow
@@ -516,3 +516,13 @@ def message_links(ids: set[int]) -> dict[int, tuple[str, dict]]:
             for message_id, slug in db.session.execute(
                 db.select(ChatMessage.id, Group.slug).join(Group, Group.id == ChatMessage.group_id)
                 .where(ChatMessage.id.in_(ids))).all()}
+
+
+def notification_url(actor, notification) -> str | None:
+    """Where a notification about a chat message leads (registered with
+    forum.notifications.inbox.register_opener): the chat page at that message."""
+    try:
+        message = get_message_for(actor, notification.group, notification.chat_message_id)
+    except NotFound:
+        return None
+    return chat_link(notification.group, [message])

@@ -24,11 +24,11 @@ from forum.accounts.forms import EmptyForm
 from forum.chat import services
 from forum.chat.forms import MUTE_OPTIONS, MessageForm, MuteForm, PromoteForm, SlowModeForm
 from forum.chat.models import MessageKind
-from forum.discussions.notify import handle_for
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.forms import apply_errors
 from forum.groups.policy import can_moderate_group, can_participate
 from forum.groups.views import load_group
+from forum.notifications.mentions import handle_for
 
 bp = Blueprint("chat", __name__)
 

@@ -32,12 +32,13 @@ from forum.accounts.services import too_long
 from forum.audit.models import AuditEntry
 from forum.audit.services import record_audit
 from forum.chat.models import ChatMessage
-from forum.discussions.models import Notification, Post, Thread, ThreadRead, ThreadWatch
-from forum.discussions.notify import MUTED
+from forum.discussions.models import Post, Thread, ThreadRead
 from forum.discussions.services import _check_title, _workshop
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.groups.policy import can_moderate_group, can_see_hidden_post, can_view_group
+from forum.notifications.inbox import MUTED
+from forum.notifications.models import Notification, ThreadWatch
 from forum.text import fold, render_markdown
 from forum.timeutil import utcnow
 from forum.workshops.models import AgendaItem

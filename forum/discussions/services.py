@@ -20,7 +20,7 @@ from forum.discussions.models import (
     ThreadMaterial,
     ThreadRead,
 )
-from forum.discussions.notify import notify_new_post, watch_thread
+from forum.discussions.notify import notify_new_post
 from forum.discussions.numbering import POSTS_PER_PAGE, page_of
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
@@ -36,6 +36,7 @@ from forum.groups.policy import (
     can_view_group,
 )
 from forum.materials.models import Material
+from forum.notifications.inbox import watch_thread
 from forum.text import fold, render_markdown
 from forum.timeutil import utcnow
 from forum.workshops.models import Workshop

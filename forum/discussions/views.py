@@ -9,8 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from forum.accounts.forms import EmptyForm
-from forum.chat import services as chat_services
-from forum.discussions import curation, notify, services
+from forum.discussions import curation, services
 from forum.discussions.forms import (
     EditPostForm,
     HidePostForm,
@@ -23,6 +22,8 @@ from forum.forms import apply_errors, session_choices
 from forum.groups.policy import can_edit_post, can_participate
 from forum.groups.views import load_group
 from forum.materials import services as material_services
+from forum.notifications import inbox
+from forum.notifications.mentions import mention_suggestions
 from forum.workshops import services as workshop_services
 
 bp = Blueprint("discussions", __name__)
@@ -150,7 +151,7 @@ def _render_thread(group, view, form, reply_to=None, preview=None, status=200,
         "discussions/thread.html", group=group, view=view, thread=view.thread, form=form,
         reply_to=reply_to, preview=preview, reactions=services.REACTIONS,
         action_form=EmptyForm(), hide_form=HidePostForm(formdata=None), move_form=move_form,
-        watch_level=notify.thread_watch_level(current_user, view.thread),
+        watch_level=inbox.thread_watch_level(current_user, view.thread),
         body_of=lambda post: services.visible_body(current_user, post),
         **curation_context(group, view.thread, curation_forms or {})), status
 
@@ -301,7 +302,7 @@ def moderate(slug: str, thread_id: int):
 def watch_thread(slug: str, thread_id: int):
     _group, thread = _thread(slug, thread_id)
     if EmptyForm().validate_on_submit():
-        notify.set_thread_watch(current_user, thread, request.form.get("level") or None)
+        inbox.set_thread_watch(current_user, thread, request.form.get("level") or None)
         flash(_("Your notification setting for this thread is saved."), "success")
     return redirect(url_for("discussions.thread", slug=slug, thread_id=thread.id, page=1))
 
@@ -311,7 +312,7 @@ def watch_thread(slug: str, thread_id: int):
 def watch_group(slug: str):
     group = load_group(slug)
     if EmptyForm().validate_on_submit():
-        notify.set_group_watch(current_user, group, request.form.get("level") or None)
+        inbox.set_group_watch(current_user, group, request.form.get("level") or None)
         flash(_("Your notification setting for this group is saved."), "success")
     return redirect(url_for("groups.detail", slug=slug))
 
@@ -321,53 +322,7 @@ def watch_group(slug: str):
 def mentions(slug: str):
     """JSON suggestions for the @mention autocomplete."""
     group = load_group(slug)
-    return jsonify(notify.mention_suggestions(current_user, group, request.args.get("q", "")[:50]))
-
-
-@bp.get("/notifications")
-@login_required
-def notifications():
-    before = request.args.get("before", type=int)
-    items, next_before = notify.list_notifications(current_user, before)
-    return render_template("discussions/notifications.html", items=items,
-                           chat_mentions=chat_services.unread_mentions_list(current_user),
-                           next_before=next_before, action_form=EmptyForm(),
-                           page_of=services.page_of)
-
-
-@bp.post("/notifications/read")
-@login_required
-def read_notifications():
-    if EmptyForm().validate_on_submit():
-        notify.mark_notifications_read(current_user, request.form.get("id", type=int))
-    return redirect(url_for("discussions.notifications"))
-
-
-@bp.get("/notifications/<int:notification_id>")
-@login_required
-def open_notification(notification_id: int):
-    """Mark one notification read and go to the post or chat message it is about (or back
-    to the notifications when it is about neither, e.g. a notice whose item is gone)."""
-    target = notify.open_notification(current_user, notification_id)
-    if target is not None and target.kind == "erasure_request" and target.actor_id:
-        return redirect(url_for("erasure.confirm", user_id=target.actor_id))
-    if target is not None and target.kind == "data_export":
-        return redirect(url_for("export.data"))
-    if target is not None and target.kind == "new_report" and target.text.isdigit():
-        return redirect(url_for("moderation.report", slug=target.group.slug,
-                                report_id=int(target.text)))
-    if target is not None and target.post_id is not None:
-        return redirect(url_for("discussions.post_link", slug=target.group.slug,
-                                post_id=target.post_id))
-    if target is not None and target.chat_message_id is not None:
-        try:
-            message = chat_services.get_message_for(current_user, target.group,
-                                                    target.chat_message_id)
-        except NotFound:
-            pass
-        else:
-            return redirect(chat_services.chat_link(target.group, [message]))
-    return redirect(url_for("discussions.notifications"))
+    return jsonify(mention_suggestions(current_user, group, request.args.get("q", "")[:50]))
 
 
 # Their routes on this blueprint: curation, and the fragment threads read live fetch.

@@ -6,12 +6,12 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from forum.accounts.forms import EmptyForm
-from forum.discussions import notify
 from forum.discussions import services as discussions
 from forum.errors import NotFound
 from forum.groups import services
 from forum.groups.models import Group
 from forum.materials import services as material_services
+from forum.notifications import inbox
 from forum.workshops import services as workshop_services
 
 bp = Blueprint("groups", __name__)
@@ -55,7 +55,7 @@ def detail(slug: str):
         unread=unread, timeline=workshop_services.timeline(current_user, group),
         moderators=[m for m in members if m.role == "moderator"], member_count=len(members),
         roles=services.ROLES, kinds=services.GROUP_KINDS,
-        watch_level=notify.group_watch_level(current_user, group), action_form=EmptyForm())
+        watch_level=inbox.group_watch_level(current_user, group), action_form=EmptyForm())
 
 
 @bp.get("/g/<slug>/members")

@@ -34,7 +34,7 @@ from forum.chat.models import ChatMessage, MessageKind
 from forum.chat.rooms import publish_to_group_after_commit
 from forum.discussions import live
 from forum.discussions import services as discussions
-from forum.discussions.models import Notification, Post, PostRevision, Thread
+from forum.discussions.models import Post, PostRevision, Thread
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.groups.models import Group, Membership, Role
@@ -46,6 +46,7 @@ from forum.moderation.models import (
     ReportResolution,
     ReportStatus,
 )
+from forum.notifications.inbox import notify
 from forum.privacy.erasure import blank_earlier_audit_text
 from forum.text import fold, render_markdown
 from forum.timeutil import utcnow
@@ -170,10 +171,9 @@ def _tell_moderators(reporter, group: Group, report: Report) -> None:
     for user_id in moderators:
         if user_id in (reporter.id, report.content_author_id):
             continue
-        db.session.add(Notification(
-            user_id=user_id, kind="new_report", group_id=group.id, thread_id=thread_id,
-            post_id=report.post_id, chat_message_id=report.chat_message_id,
-            actor_id=reporter.id, text=str(report.id)))
+        notify(user_id, "new_report", report, group_id=group.id, thread_id=thread_id,
+               post_id=report.post_id, chat_message_id=report.chat_message_id,
+               actor_id=reporter.id)
 
 
 def report_post(actor, post: Post, reason: str, text: str = "") -> Report:
@@ -457,8 +457,8 @@ def resolve_report(actor, report: Report, action: str, *, note: str = "",
                      details={**details, **_item_ids(report)}, subject=report, reason=note)
     else:
         author = db.session.get(User, report.content_author_id)
-        db.session.add(Notification(user_id=author.id, kind="warning", group_id=group.id,
-                                    actor_id=actor.id, text=note, **_item_ids(report)))
+        notify(author.id, "warning", group_id=group.id, actor_id=actor.id, text=note,
+               **_item_ids(report))
         record_audit(actor, "user.warn", group=group, target=author.name,
                      details={**details, **_item_ids(report)}, subject=author, reason=note)
     report.status = ReportStatus.RESOLVED
@@ -468,9 +468,8 @@ def resolve_report(actor, report: Report, action: str, *, note: str = "",
     report.resolved_at = utcnow()
     for reporter_id in {f.reporter_id for f in report.flags if f.reporter_id is not None}:
         if reporter_id != actor.id:
-            db.session.add(Notification(user_id=reporter_id, kind="report_outcome",
-                                        group_id=group.id, actor_id=actor.id,
-                                        text=report.resolution, **_item_ids(report)))
+            notify(reporter_id, "report_outcome", group_id=group.id, actor_id=actor.id,
+                   text=report.resolution, **_item_ids(report))
     db.session.commit()
     return report
 

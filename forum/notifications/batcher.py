@@ -22,11 +22,12 @@ from sqlalchemy.orm import joinedload
 
 from forum.accounts.models import User
 from forum.chat.models import ChatMention, ChatMessage
-from forum.discussions.models import Notification, Post
+from forum.discussions.models import Post
 from forum.extensions import db
 from forum.groups.models import Membership
 from forum.notifications import services
 from forum.notifications.emails import in_language_of, render_email
+from forum.notifications.models import Notification
 from forum.notifications.outbox import queue_email
 from forum.timeutil import utcnow
 
@@ -172,7 +173,7 @@ def _batch_for(user: User, now: datetime, report: BatchReport) -> None:
                                site=current_app.config["FORUM_SITE_NAME"])
             email = render_email(user, "notifications", subject, services.SCOPE_NOTIFICATIONS,
                                  items=items, notifications_url=services.absolute_url(
-                                     "discussions.notifications"))
+                                     "notifications.inbox"))
         queue_email("notifications", user, email.subject, email.text, email.html,
                     dedupe_key=key, headers=email.headers)
         user.last_notification_email_at = now
@@ -192,7 +193,7 @@ def _posts(post_ids: set[int]) -> dict[int, Post]:
 def _notice_item(notice: Notification, post: Post | None) -> Item | None:
     who = notice.actor.name if notice.actor else _("someone")
     group_name = notice.group.name if notice.group else ""
-    url = services.absolute_url("discussions.open_notification", notification_id=notice.id)
+    url = services.absolute_url("notifications.open_notification", notification_id=notice.id)
     thread = notice.thread
     if notice.kind in ("reply", "mention", "new_thread"):
         if thread is None or post is None or not post.visible:

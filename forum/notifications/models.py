@@ -1,14 +1,22 @@
-"""E-mail that leaves the forum: the outbox, digest deliveries and the lock of a CLI run."""
+"""Telling people: in-app notifications and what each person watches (shared machinery: the
+tables refer to threads, posts, messages and reports by foreign key only, never by import), and
+the e-mail that leaves the forum: the outbox, digest deliveries and the lock of a CLI run."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.extensions import db
 from forum.timeutil import UTCDateTime, utcnow
+
+if TYPE_CHECKING:  # relationships are resolved by class name
+    from forum.accounts.models import User
+    from forum.discussions.models import Thread
+    from forum.groups.models import Group
 
 
 class OutboxStatus:
@@ -71,3 +79,57 @@ class JobLock(db.Model):
     holder: Mapped[str] = mapped_column(String(200))
     acquired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ThreadWatch(db.Model):
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("thread.id", ondelete="CASCADE"),
+                                           primary_key=True, index=True)
+    level: Mapped[str] = mapped_column(String(16))  # watching | muted
+
+
+class GroupWatch(db.Model):
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("exchange_group.id", ondelete="CASCADE"),
+                                          primary_key=True, index=True)
+    level: Mapped[str] = mapped_column(String(16))  # watching | muted
+
+
+class Notification(db.Model):
+    """In-app notice, also the source of notification e-mails.
+
+    Kinds: reply | mention | new_thread (about a thread and post); report_outcome (what
+    moderators did about my report) and warning (a private notice from moderators), which
+    carry `text` and may have no thread; new_report (to moderators: a new case,
+    `report_id` is the report).
+    """
+
+    __table_args__ = (
+        Index("ix_notification_user_unread", "user_id", "read_at", "id"),
+        # The e-mail batcher's scan: notices not yet considered for e-mail.
+        Index("ix_notification_unmailed", "emailed_at", "user_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("exchange_group.id", ondelete="CASCADE"))
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("thread.id", ondelete="CASCADE"))
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"))
+    chat_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("chat_message.id", ondelete="CASCADE"))
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"),
+                                                  index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the e-mail batcher took it (sent, or skipped because read or unsubscribed).
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    group: Mapped[Group | None] = relationship(lazy="joined")
+    thread: Mapped[Thread | None] = relationship(lazy="joined")
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id], lazy="joined")

@@ -6,11 +6,13 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from forum.accounts.forms import EmptyForm
 from forum.errors import InvalidInput, NotFound
 from forum.extensions import csrf
 from forum.forms import apply_errors
 from forum.groups.views import load_group
 from forum.notifications import digest, services
+from forum.notifications import inbox as inbox_service
 from forum.notifications.forms import EmailSettingsForm
 
 bp = Blueprint("notifications", __name__)
@@ -77,3 +79,34 @@ def since(slug: str, number: int):
     except NotFound:
         abort(404)
     return render_template("notifications/since.html", group=group, digest=content)
+
+
+# --- the inbox: /notifications ---------------------------------------------------------------
+
+
+@bp.get("/notifications")
+@login_required
+def inbox():
+    before = request.args.get("before", type=int)
+    items, next_before = inbox_service.list_notifications(current_user, before)
+    return render_template("notifications/inbox.html", items=items,
+                           sections=inbox_service.inbox_sections(current_user),
+                           next_before=next_before, action_form=EmptyForm())
+
+
+@bp.post("/notifications/read")
+@login_required
+def read_all():
+    if EmptyForm().validate_on_submit():
+        inbox_service.mark_notifications_read(current_user, request.form.get("id", type=int))
+    return redirect(url_for("notifications.inbox"))
+
+
+@bp.get("/notifications/<int:notification_id>")
+@login_required
+def open_notification(notification_id: int):
+    """Mark one notification read and go to what it is about (or back to the notifications
+    when that is gone or no longer visible)."""
+    target = inbox_service.open_notification(current_user, notification_id)
+    return redirect(inbox_service.target_url(current_user, target)
+                    or url_for("notifications.inbox"))

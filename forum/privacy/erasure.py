@@ -46,23 +46,22 @@ from forum.audit.services import record_audit
 from forum.chat.models import ChatMention, ChatMessage, ChatMute, MessageKind
 from forum.chat.rooms import publish_to_group_after_commit
 from forum.discussions import live
-from forum.discussions.models import (
-    GroupWatch,
-    Notification,
-    Post,
-    PostRevision,
-    Thread,
-    ThreadRead,
-    ThreadWatch,
-)
-from forum.discussions.notify import handle_for
+from forum.discussions.models import Post, PostRevision, Thread, ThreadRead
 from forum.errors import InvalidInput, NotFound
 from forum.extensions import db
 from forum.groups.models import Group, Invitation, Membership
 from forum.groups.policy import can_administer, is_signed_in
 from forum.materials.models import Material, MaterialVersion
 from forum.moderation.models import Report, ReportFlag
-from forum.notifications.models import DigestDelivery, OutboxEmail
+from forum.notifications.inbox import notify
+from forum.notifications.mentions import handle_for
+from forum.notifications.models import (
+    DigestDelivery,
+    GroupWatch,
+    Notification,
+    OutboxEmail,
+    ThreadWatch,
+)
 from forum.privacy.models import DataExport
 from forum.realtime import server as realtime
 from forum.text import fold, render_markdown
@@ -125,8 +124,7 @@ def _tell_administrators(person: User) -> None:
     admins = db.session.scalars(db.select(User.id).where(
         User.is_admin.is_(True), User.active.is_(True), User.id != person.id))
     for admin_id in admins:
-        db.session.add(Notification(user_id=admin_id, kind=NOTICE_KIND, actor_id=person.id,
-                                    text=""))
+        notify(admin_id, NOTICE_KIND, actor_id=person.id)
 
 
 def pending_requests(actor: User) -> list[User]:

@@ -39,13 +39,13 @@ from sqlalchemy import and_, or_
 
 from forum.accounts.models import User
 from forum.audit.services import record_audit
-from forum.discussions.models import Notification
 from forum.errors import InvalidInput, NotFound
 from forum.extensions import db, socketio
 from forum.groups.policy import can_administer, is_signed_in
 from forum.materials.models import MaterialVersion
 from forum.materials.storage import storage_for
 from forum.notifications.emails import formatters, in_language_of
+from forum.notifications.inbox import notify
 from forum.notifications.outbox import queue_email
 from forum.notifications.services import absolute_url
 from forum.privacy import export_content
@@ -319,8 +319,7 @@ def _tell(user: User, export: DataExport, by_admin: bool, now: datetime) -> None
     """In the app (a notification, not e-mailed by the batcher: it has its own e-mail) and by
     e-mail through the outbox, whatever the person's notification settings: they asked."""
     db.session.refresh(export)
-    db.session.add(Notification(user_id=user.id, kind=NOTIFICATION_KIND, text=str(export.id),
-                                created_at=now, emailed_at=now))
+    notify(user.id, NOTIFICATION_KIND, text=str(export.id), created_at=now, emailed_at=now)
     if getattr(user, "anonymised_at", None) is not None or not user.email:
         return
     with in_language_of(user):

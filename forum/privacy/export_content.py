@@ -23,22 +23,19 @@ from sqlalchemy.orm import lazyload
 from forum.accounts.models import User
 from forum.audit.models import AuditEntry
 from forum.chat.models import ChatMention, ChatMessage, ChatMute
-from forum.discussions.models import (
-    GroupWatch,
-    Notification,
-    Post,
-    PostRevision,
-    Reaction,
-    Thread,
-    ThreadRead,
-    ThreadWatch,
-)
+from forum.discussions.models import Post, PostRevision, Reaction, Thread, ThreadRead
 from forum.extensions import db
 from forum.groups.models import Group, Invitation, Membership
 from forum.materials.filetypes import safe_download_name
 from forum.materials.models import GoodPractice, Material, MaterialVersion
 from forum.moderation.models import Report, ReportFlag
-from forum.notifications.models import DigestDelivery, OutboxEmail
+from forum.notifications.models import (
+    DigestDelivery,
+    GroupWatch,
+    Notification,
+    OutboxEmail,
+    ThreadWatch,
+)
 from forum.workshops.models import Workshop
 
 FORMAT = "forum-personal-data-export"

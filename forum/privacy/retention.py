@@ -34,11 +34,10 @@ from sqlalchemy import and_, func, or_
 from forum.audit.models import AuditEntry
 from forum.audit.services import record_audit
 from forum.chat.models import ChatMention, ChatMessage
-from forum.discussions.models import Notification
 from forum.extensions import db
 from forum.moderation.models import Report, ReportStatus
 from forum.notifications import locks
-from forum.notifications.models import OutboxEmail, OutboxStatus
+from forum.notifications.models import Notification, OutboxEmail, OutboxStatus
 from forum.notifications.outbox import purge_sent
 from forum.timeutil import utcnow
 from forum.workshops.models import Workshop

@@ -139,17 +139,17 @@ def add_reaction(live_server, email: str, post_id: int, kind: str) -> None:
 
 def mention_options_for(live_server, typed: str, email: str = MODERATOR_EMAIL) -> list[str]:
     """The names the autocomplete offers for `typed`, in the order it lists them."""
-    from forum.discussions import notify
+    from forum.notifications import mentions
 
     with live_server.app.app_context():
-        return [s["name"] for s in notify.mention_suggestions(_user(email), _group(), typed)]
+        return [s["name"] for s in mentions.mention_suggestions(_user(email), _group(), typed)]
 
 
 def unread_notifications(live_server, email: str) -> int:
-    from forum.discussions import notify
+    from forum.notifications import inbox
 
     with live_server.app.app_context():
-        return notify.unread_notification_count(_user(email))
+        return inbox.unread_notification_count(_user(email))
 
 
 @pytest.fixture

@@ -7,16 +7,11 @@ import pytest
 from forum.audit.models import AuditEntry
 from forum.chat.models import ChatMessage
 from forum.discussions import curation, services
-from forum.discussions.models import (
-    Notification,
-    Post,
-    Thread,
-    ThreadRead,
-    ThreadWatch,
-)
+from forum.discussions.models import Post, Thread, ThreadRead
 from forum.errors import InvalidInput, PermissionDenied
 from forum.extensions import db
 from forum.moderation.models import Report
+from forum.notifications.models import Notification, ThreadWatch
 from forum.search import services as search
 from forum.timeutil import utcnow
 from forum.workshops import services as workshops

@@ -3,10 +3,12 @@ from datetime import timedelta
 import pytest
 
 from forum.audit.models import AuditEntry
-from forum.discussions import notify, services
-from forum.discussions.models import Notification, Post
+from forum.discussions import services
+from forum.discussions.models import Post
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
+from forum.notifications import inbox, mentions
+from forum.notifications.models import Notification
 from forum.workshops import services as workshops
 from tests import factories
 
@@ -260,23 +262,23 @@ def test_replies_notify_the_person_replied_to_and_watchers(people, group):
     services.reply(people["moderator"], thread, "Odpowiedź")
     kinds = {(n.user_id, n.kind) for n in db.session.scalars(db.select(Notification))}
     assert kinds == {(people["member"].id, "reply")}
-    assert notify.unread_notification_count(people["member"]) == 1
-    notify.set_thread_watch(people["member"], thread, "muted")
+    assert inbox.unread_notification_count(people["member"]) == 1
+    inbox.set_thread_watch(people["member"], thread, "muted")
     services.reply(people["moderator"], thread, "Jeszcze")
-    assert notify.unread_notification_count(people["member"]) == 1
+    assert inbox.unread_notification_count(people["member"]) == 1
     services.reply(people["moderator"], thread, "A to do @jan.kowalski")  # a mention gets through
-    assert notify.unread_notification_count(people["member"]) == 2
-    notify.mark_notifications_read(people["member"])
-    assert notify.unread_notification_count(people["member"]) == 0
+    assert inbox.unread_notification_count(people["member"]) == 2
+    inbox.mark_notifications_read(people["member"])
+    assert inbox.unread_notification_count(people["member"]) == 0
 
 
 def test_watching_a_group_tells_about_new_threads(people, group):
-    notify.set_group_watch(people["observer"], group, "watching")
+    inbox.set_group_watch(people["observer"], group, "watching")
     _thread(people, group)
     [note] = db.session.scalars(db.select(Notification)).all()
     assert (note.user_id, note.kind) == (people["observer"].id, "new_thread")
     with pytest.raises(NotFound):
-        notify.set_group_watch(people["outsider"], group, "watching")
+        inbox.set_group_watch(people["outsider"], group, "watching")
 
 
 def test_notifications_of_a_group_left_are_not_shown(people, group, personas):
@@ -286,12 +288,12 @@ def test_notifications_of_a_group_left_are_not_shown(people, group, personas):
     services.reply(people["member"], thread, "Pytanie")
     groups.remove_member(people["admin"], group, people["moderator"])
     moderator = factories.user(personas.moderator.id)
-    items, _ = notify.list_notifications(moderator)
+    items, _ = inbox.list_notifications(moderator)
     assert items == []
 
 
 def test_handles_are_ascii_names(ctx):
-    assert notify.handle_for("Łucja Żółkiewska-Nowak") == "lucja.zolkiewska.nowak"
+    assert mentions.handle_for("Łucja Żółkiewska-Nowak") == "lucja.zolkiewska.nowak"
 
 
 def test_posts_count_in_the_database_match(people, group):

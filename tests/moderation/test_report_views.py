@@ -8,10 +8,11 @@ import pytest
 
 from forum.chat.models import ChatMessage
 from forum.discussions import services as discussions
-from forum.discussions.models import Notification, Post
+from forum.discussions.models import Post
 from forum.extensions import db
 from forum.moderation import reports
 from forum.moderation.models import Report
+from forum.notifications.models import Notification
 from tests import factories
 from tests.chat.conftest import add_messages
 

@@ -7,11 +7,12 @@ import pytest
 from forum.audit.models import AuditEntry
 from forum.chat.models import ChatMessage
 from forum.discussions import services as discussions
-from forum.discussions.models import Notification, Post, PostRevision
+from forum.discussions.models import Post, PostRevision
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.moderation import reports
 from forum.moderation.models import Report, ReportFlag
+from forum.notifications.models import Notification
 from tests import factories
 from tests.chat.conftest import add_messages
 
@@ -162,8 +163,8 @@ def test_a_new_case_is_told_to_the_groups_moderators_once(people, members_post, 
     report = reports.report_post(people["observer"], members_post, "personal_data")
     reports.report_post(people["admin"], members_post, "offensive")  # merged: no new notice
     [notice] = _notices(people["moderator"], "new_report")
-    assert (notice.text, notice.post_id, notice.actor_id) == (
-        str(report.id), members_post.id, people["observer"].id)
+    assert (notice.report_id, notice.post_id, notice.actor_id) == (
+        report.id, members_post.id, people["observer"].id)
     assert _notices(people["member"], "new_report") == []
     # The moderator wrote `post`: they are not the one to be told about a report of it.
     reports.report_post(people["member"], post, "off_topic")

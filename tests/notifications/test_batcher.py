@@ -6,13 +6,13 @@ from datetime import timedelta
 
 from forum.chat import services as chat
 from forum.chat.models import ChatMention
-from forum.discussions import notify
 from forum.discussions import services as discussions
-from forum.discussions.models import Notification, Post
+from forum.discussions.models import Post
 from forum.extensions import db
 from forum.groups.models import Membership
+from forum.notifications import inbox
 from forum.notifications.batcher import run_batcher
-from forum.notifications.models import OutboxEmail
+from forum.notifications.models import Notification, OutboxEmail
 from forum.notifications.outbox import deliver_all
 from forum.timeutil import utcnow
 from tests.conftest import login
@@ -75,7 +75,7 @@ def test_a_reply_becomes_one_email_with_working_links(app, people, group, smtp):
 
 
 def test_a_mention_and_a_new_thread_are_told(people, group, smtp):
-    notify.set_group_watch(people["observer"], group, notify.WATCHING)
+    inbox.set_group_watch(people["observer"], group, inbox.WATCHING)
     discussions.start_thread(people["moderator"], group, title="Kultura w szkole",
                              body="Co sądzi @jan.kowalski o teatrze?")
     _send()
@@ -111,7 +111,7 @@ def test_three_replies_make_one_email_and_the_next_waits_for_the_interval(people
 def test_what_was_read_in_the_app_is_not_mailed(people, group, smtp):
     thread = _thread_of(people, group)
     discussions.reply(people["moderator"], thread, "Pierwsza")
-    notify.mark_notifications_read(people["member"])
+    inbox.mark_notifications_read(people["member"])
     report = _send()
     assert (report.emails, report.skipped) == (0, 1)
     assert _unmailed(people["member"]) == 0
@@ -133,7 +133,7 @@ def test_daily_and_weekly_summaries(people, group, smtp):
     now = utcnow()
     member.last_notification_email_at = observer.last_notification_email_at = now
     db.session.commit()
-    notify.set_group_watch(observer, group, notify.WATCHING)
+    inbox.set_group_watch(observer, group, inbox.WATCHING)
     thread = _thread_of(people, group)  # the observer hears of the new thread
     discussions.reply(people["moderator"], thread, "Odpowiedź")
     assert _send(now + timedelta(hours=12)).emails == 0

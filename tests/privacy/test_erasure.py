@@ -16,17 +16,17 @@ from forum.audit.models import AuditEntry
 from forum.audit.services import AuditLogImmutable
 from forum.chat import services as chat
 from forum.chat.models import ChatMention, ChatMessage
-from forum.discussions import notify
 from forum.discussions import services as discussions
-from forum.discussions.models import Notification, Post, PostRevision
+from forum.discussions.models import Post, PostRevision
 from forum.errors import InvalidInput, NotFound
 from forum.extensions import db
 from forum.groups import services as groups
 from forum.groups.models import Invitation, Membership
 from forum.materials import services as materials
 from forum.moderation import reports
+from forum.notifications import inbox, mentions
 from forum.notifications.batcher import run_batcher
-from forum.notifications.models import OutboxEmail
+from forum.notifications.models import Notification, OutboxEmail
 from forum.privacy import erasure, export
 from forum.privacy.models import DataExport
 from forum.text import fold
@@ -38,7 +38,7 @@ EMAIL = "z.przybyszewska@gmina-wola.pl"
 # Everything that would point at her: the address, the name, its distinctive parts (as
 # written and folded to ASCII, as search columns keep them) and her @handle.
 NEEDLES = [EMAIL, "z.przybyszewska", NAME, "Zdzisława", "Przybyszewska", "Kołodziej",
-           "zdzislawa", "kolodziej", notify.handle_for(NAME)]
+           "zdzislawa", "kolodziej", mentions.handle_for(NAME)]
 
 
 def traces(needles=NEEDLES) -> list[tuple[str, str, object]]:
@@ -79,7 +79,7 @@ def _everything(app, personas, setting: str = erasure.ANONYMISE) -> SimpleNamesp
                                position="inspektorka ochrony danych", check_strength=False)
     groups.set_role(admin, g1, her, "member")
     groups.invite(admin, g2, EMAIL, "member")  # not accepted yet
-    notify.set_group_watch(her, g1, "watching")
+    inbox.set_group_watch(her, g1, "watching")
 
     thread = discussions.start_thread(her, g1, title="Budżet obywatelski 2027",
                                       body=f"Pytanie do wszystkich.\n\n{NAME}, {EMAIL}")
@@ -282,7 +282,7 @@ def test_mentions_by_others_stay_until_a_moderator_redacts_them(ctx, personas):
     """Documented: other people's text is theirs; a redacting edit removes her from it."""
     person = _everything(ctx, personas)
     jan = factories.user(personas.member.id)
-    handle = notify.handle_for(NAME)
+    handle = mentions.handle_for(NAME)
     post = discussions.reply(jan, db.session.get(Post, person.opening_id).thread,
                              f"Zgadzam się z @{handle}")
     erasure.erase_user(person.admin, _her(person))

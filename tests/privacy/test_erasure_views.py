@@ -6,9 +6,10 @@ from sqlalchemy import select
 
 from forum.audit.models import AuditEntry
 from forum.discussions import services as discussions
-from forum.discussions.models import Notification, Post, PostRevision
+from forum.discussions.models import Post, PostRevision
 from forum.extensions import db
 from forum.moderation import reports
+from forum.notifications.models import Notification
 from forum.privacy import erasure
 from tests import factories
 from tests.chat.conftest import chat_client  # noqa: F401  (fixture)

@@ -19,7 +19,7 @@ from forum.backup import check_storage
 from forum.chat import services as chat
 from forum.demo_files import make_pdf
 from forum.discussions import services as discussions
-from forum.discussions.models import Notification, Post
+from forum.discussions.models import Post
 from forum.errors import InvalidInput, NotFound
 from forum.extensions import db
 from forum.groups.models import Role
@@ -28,6 +28,7 @@ from forum.materials.storage import storage_for
 from forum.moderation import reports
 from forum.notifications import services as notification_settings
 from forum.notifications import worker
+from forum.notifications.models import Notification
 from forum.privacy import export
 from forum.privacy.models import DataExport
 from forum.timeutil import utcnow

@@ -9,11 +9,10 @@ from sqlalchemy import func
 from forum.audit.models import AuditEntry
 from forum.audit.services import AuditLogImmutable, record_audit
 from forum.chat.models import ChatMention, ChatMessage
-from forum.discussions.models import Notification
 from forum.extensions import db
 from forum.moderation.models import Report, ReportFlag, ReportStatus
 from forum.notifications import locks
-from forum.notifications.models import OutboxEmail, OutboxStatus
+from forum.notifications.models import Notification, OutboxEmail, OutboxStatus
 from forum.privacy import retention
 from forum.privacy.retention import apply_retention
 from forum.timeutil import utcnow

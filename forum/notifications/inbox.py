@@ -1,0 +1,171 @@
+"""In-app notifications and watching: one `notify` for every feature, the person's inbox.
+
+Features call `notify(user_id, kind, subject, ...)` inside their own transaction; the row is
+also what the e-mail batcher (batcher.py) mails. Watching a thread or a group (or muting it)
+decides who hears about new posts (discussions/notify.py applies it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+
+from forum.errors import InvalidInput, NotFound
+from forum.extensions import db
+from forum.groups.models import Group
+from forum.groups.policy import can_view_group, is_admin, roles_of
+from forum.notifications.models import GroupWatch, Notification, ThreadWatch
+from forum.timeutil import utcnow
+
+WATCHING, MUTED = "watching", "muted"
+NOTIFICATIONS_PER_PAGE = 30
+
+# The item a notification is about, by its table name → the column that refers to it.
+_SUBJECT_COLUMNS = {"post": "post_id", "thread": "thread_id", "chat_message": "chat_message_id",
+                    "report": "report_id"}
+
+
+def notify(user_id: int, kind: str, subject=None, *, group_id: int | None = None,
+           actor_id: int | None = None, text: str = "", **columns) -> Notification:
+    """Queue one notification (in the caller's transaction). `subject` is the post, thread,
+    chat message or report it is about; `columns` may name further items (e.g. the reported
+    post) or set `created_at` / `emailed_at`."""
+    if subject is not None:
+        columns[_SUBJECT_COLUMNS[subject.__tablename__]] = subject.id
+    notification = Notification(user_id=user_id, kind=kind, group_id=group_id,
+                                actor_id=actor_id, text=text, **columns)
+    db.session.add(notification)
+    return notification
+
+
+# --- watching --------------------------------------------------------------------------------
+
+
+def watch_thread(user, thread) -> None:
+    """Posting in a thread watches it (unless the person muted it)."""
+    if db.session.get(ThreadWatch, (user.id, thread.id)) is None:
+        db.session.add(ThreadWatch(user_id=user.id, thread_id=thread.id, level=WATCHING))
+
+
+def _set_level(model, key: tuple, level: str | None, **columns) -> None:
+    if level not in (WATCHING, MUTED, None):
+        raise InvalidInput({"level": _l("Choose a setting from the list.")})
+    row = db.session.get(model, key)
+    if level is None:
+        if row is not None:
+            db.session.delete(row)
+    elif row is None:
+        db.session.add(model(level=level, **columns))
+    else:
+        row.level = level
+    db.session.commit()
+
+
+def set_thread_watch(actor, thread, level: str | None) -> None:
+    _set_level(ThreadWatch, (actor.id, thread.id), level, user_id=actor.id, thread_id=thread.id)
+
+
+def set_group_watch(actor, group: Group, level: str | None) -> None:
+    if not can_view_group(actor, group):
+        raise NotFound()
+    _set_level(GroupWatch, (actor.id, group.id), level, user_id=actor.id, group_id=group.id)
+
+
+def thread_watch_level(actor, thread) -> str | None:
+    row = db.session.get(ThreadWatch, (actor.id, thread.id))
+    return row.level if row else None
+
+
+def group_watch_level(actor, group: Group) -> str | None:
+    row = db.session.get(GroupWatch, (actor.id, group.id))
+    return row.level if row else None
+
+
+# --- the inbox -------------------------------------------------------------------------------
+
+
+def open_notification(actor, notification_id: int) -> Notification | None:
+    """Mark the person's notification read and return it (None if not theirs or not visible)."""
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.user_id != actor.id:
+        return None
+    notification.read_at = notification.read_at or utcnow()
+    db.session.commit()
+    if notification.kind == "erasure_request":  # to administrators, about an account
+        return notification if is_admin(actor) else None
+    if notification.kind == "data_export":  # about the person's account, not a group
+        return notification
+    group = notification.group
+    return notification if group is not None and can_view_group(actor, group) else None
+
+
+# Features that own an item kind say where a notification about it leads (registered by the
+# application factory): fn(actor, notification) → URL, or None when it is gone or hidden.
+Opener = Callable[[object, Notification], str | None]
+
+
+def register_opener(app, column: str, opener: Opener) -> None:
+    app.extensions.setdefault("forum_notification_openers", {})[column] = opener
+
+
+def target_url(actor, notification: Notification | None) -> str | None:
+    """Where opening the notification leads (None: back to the notifications)."""
+    if notification is None:
+        return None
+    if notification.kind == "erasure_request" and notification.actor_id:
+        return url_for("erasure.confirm", user_id=notification.actor_id)
+    if notification.kind == "data_export":
+        return url_for("export.data")
+    if notification.report_id is not None:
+        return url_for("moderation.report", slug=notification.group.slug,
+                       report_id=notification.report_id)
+    if notification.post_id is not None:
+        return url_for("discussions.post_link", slug=notification.group.slug,
+                       post_id=notification.post_id)
+    openers = current_app.extensions.get("forum_notification_openers", {})
+    for column, opener in openers.items():
+        if getattr(notification, column) is not None:
+            return opener(actor, notification)
+    return None
+
+
+# Other unread things the inbox page lists (e.g. chat mentions), registered by the factory:
+# name → fn(actor) → list, passed to the page as `sections[name]`.
+def register_section(app, name: str, provider: Callable[[object], list]) -> None:
+    app.extensions.setdefault("forum_inbox_sections", {})[name] = provider
+
+
+def inbox_sections(actor) -> dict[str, list]:
+    return {name: provider(actor) for name, provider
+            in current_app.extensions.get("forum_inbox_sections", {}).items()}
+
+
+def unread_notification_count(actor) -> int:
+    return db.session.scalar(db.select(db.func.count()).select_from(Notification).where(
+        Notification.user_id == actor.id, Notification.read_at.is_(None))) or 0
+
+
+def list_notifications(actor, before_id: int | None = None,
+                       limit: int = NOTIFICATIONS_PER_PAGE):
+    """Newest first, keyset by id; only notices about groups the person still belongs to."""
+    statement = (db.select(Notification).where(Notification.user_id == actor.id)
+                 .order_by(Notification.id.desc()).limit(limit + 1))
+    if before_id:
+        statement = statement.where(Notification.id < before_id)
+    rows = list(db.session.scalars(statement))
+    group_ids = set(roles_of(actor))
+    # A notice about no group is about the person's own account (e.g. their data export).
+    visible = [n for n in rows[:limit]
+               if is_admin(actor) or n.group_id is None or n.group_id in group_ids]
+    return visible, (rows[limit - 1].id if len(rows) > limit else None)
+
+
+def mark_notifications_read(actor, notification_id: int | None = None) -> None:
+    statement = db.update(Notification).where(Notification.user_id == actor.id,
+                                              Notification.read_at.is_(None))
+    if notification_id is not None:
+        statement = statement.where(Notification.id == notification_id)
+    db.session.execute(statement.values(read_at=utcnow()))
+    db.session.commit()
