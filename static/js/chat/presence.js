@@ -12,9 +12,6 @@ export function createPresence(options) {
   var presenceBox = options.presenceBox;
   var presenceList = options.presenceList;
   var strings = options.strings;
-  var group = options.group;
-  var me = options.me;
-  var locale = options.locale;
 
   var typingPeople = new Map(); // person id → {name, timer}
   var present = new Map(); // person id → {id, name, organisation}
@@ -46,7 +43,7 @@ export function createPresence(options) {
 
   // A `typing` event: {group, user: {id, name}}.
   function typing(data) {
-    if (data.group !== group || !data.user || data.user.id === me) { return; }
+    if (data.group !== options.group || !data.user || data.user.id === options.me) { return; }
     stopTyping(data.user.id);
     var timer = setTimeout(function () { stopTyping(data.user.id); }, 4000);
     typingPeople.set(data.user.id, { name: data.user.name, timer: timer });
@@ -58,7 +55,7 @@ export function createPresence(options) {
   function renderPresence() {
     if (!presenceBox || !presenceList) { return; }
     var people = Array.from(present.values()).sort(function (a, b) {
-      return a.name.localeCompare(b.name, locale) || a.id - b.id;
+      return a.name.localeCompare(b.name, options.locale) || a.id - b.id;
     });
     presenceBox.hidden = false;
     presenceList.textContent = "";
@@ -70,7 +67,7 @@ export function createPresence(options) {
     people.forEach(function (person) {
       var item = document.createElement("li");
       item.textContent = person.name + (person.organisation ? " — " + person.organisation : "") +
-        (person.id === me ? " (" + strings.you + ")" : "");
+        (person.id === options.me ? " (" + strings.you + ")" : "");
       presenceList.appendChild(item);
     });
   }
@@ -84,7 +81,7 @@ export function createPresence(options) {
 
   // A `presence_changed` event: {group, joined: [person], left: [id]}.
   function changed(data) {
-    if (data.group !== group) { return; }
+    if (data.group !== options.group) { return; }
     (data.joined || []).forEach(function (person) { present.set(person.id, person); });
     (data.left || []).forEach(function (id) { present.delete(id); });
     renderPresence();
