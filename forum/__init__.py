@@ -29,6 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_audit_links(app)
     register_inbox(app)
+    register_thread_merge_hooks(app)
     register_cli(app)
     register_web_hooks(app)
     return app
@@ -113,6 +114,14 @@ def register_inbox(app: Flask) -> None:
 
     register_opener(app, "chat_message_id", notification_url)
     register_section(app, "chat_mentions", unread_mentions_list)
+
+
+def register_thread_merge_hooks(app: Flask) -> None:
+    # Merging threads: the chat moves its own rows about the source thread.
+    from forum.chat.services import move_thread_notices
+    from forum.discussions.curation import on_merge
+
+    on_merge(app, move_thread_notices)
 
 
 def register_socket_handlers(app: Flask) -> None:

@@ -7,6 +7,7 @@ rel="nofollow noopener"; images are not allowed.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import cache
 
@@ -74,3 +75,23 @@ def fold_char(char: str) -> str:
 def fold(text: str) -> str:
     """Lower-case text without diacritics: "Łódź" → "lodz", so searches match either way."""
     return "".join(fold_char(c) for c in text)
+
+
+# --- Markdown as plain text (excerpts) ---------------------------------------------------------
+
+_MARKDOWN = [
+    (re.compile(r"^[ \t]*(?:`{3,}|~{3,}).*$", re.M), ""),  # code fences
+    (re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)"), r"\1"),  # links and images: their text
+    (re.compile(r"^[ \t]{0,3}(?:#{1,6}|(?:>[ \t]*)+|[-*+]|\d{1,9}[.)])[ \t]+", re.M), ""),
+    (re.compile(r"[*`~]+|(?<![^\W_])_+|_+(?![^\W_])"), ""),  # emphasis, code, strikethrough
+    (re.compile(r"\s+"), " "),
+]
+
+
+def plain_text(markdown: str, limit: int = 20_000) -> str:
+    """The first `limit` characters of Markdown source as one line of text, roughly (the
+    markup characters dropped): for excerpts."""
+    text = markdown[:limit]
+    for pattern, replacement in _MARKDOWN:
+        text = pattern.sub(replacement, text)
+    return text.strip()

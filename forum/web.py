@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
 
 from babel.units import format_unit
 from flask import Flask, g, render_template, request
@@ -63,21 +62,6 @@ def format_size(size: int) -> str:
         value, unit = value / 1000, bigger
     value = round(value) if unit == "digital-byte" or value >= 100 else round(value, 1)
     return format_unit(value, unit, length="short", locale=str(get_locale()))
-
-
-def safe_next(target: str | None) -> str | None:
-    """Only paths inside this site: never another host, scheme or a protocol-relative URL."""
-    if not target:
-        return None
-    target = target.strip()
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/"):
-        return None
-    if target.startswith(("//", "/\\")):
-        return None
-    if any(ord(c) < 32 for c in target) or "\\" in target:
-        return None
-    return target
 
 
 def init_app(app: Flask) -> None:

@@ -26,7 +26,7 @@ from forum.events import after_commit
 from forum.extensions import db
 from forum.groups.policy import can_administer
 from forum.mail import send_mail
-from forum.privacy.addresses import log_address
+from forum.observability.addresses import log_address
 from forum.realtime.server import disconnect_after_commit
 from forum.timeutil import utcnow
 

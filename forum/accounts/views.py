@@ -32,7 +32,7 @@ from forum.errors import InvalidInput
 from forum.extensions import limiter
 from forum.forms import apply_errors, locale_choices, organisation_choices
 from forum.groups import services as group_services
-from forum.web import safe_next
+from forum.redirects import safe_next
 
 bp = Blueprint("accounts", __name__)
 

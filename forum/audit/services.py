@@ -110,6 +110,24 @@ def record_audit(actor, action: str, *, group=None, target: str = "", details=No
     return entry
 
 
+def blank_earlier_audit_text(subject_type: str, subject_id: int) -> None:
+    """Redaction (`forum.moderation.reports`, `forum.discussions.services`) and erasure
+    (`forum.privacy.erasure`): the earlier entries about this post or chat message keep the
+    fact, not the earlier text. The documented exception to the append-only log (it writes
+    through the table, past the guard against ORM updates); in the caller's transaction."""
+    table = AuditEntry.__table__
+    c = table.c
+    where = (c.subject_type == subject_type) & (c.subject_id == subject_id)
+    connection = db.session.connection()
+    for row in db.session.execute(db.select(c.id, c.before, c.details).where(where)).all():
+        details = row.details
+        if isinstance(details, dict) and details.get("text"):
+            details = {**details, "text": ""}
+        if row.before or details != row.details:
+            connection.execute(table.update().where(c.id == row.id).values(
+                before="", details=details))
+
+
 # --- reading the audit log ------------------------------------------------------------------
 
 # The kinds of item an entry can be about (the model's table name → how the log names it).

@@ -526,3 +526,11 @@ def notification_url(actor, notification) -> str | None:
     except NotFound:
         return None
     return chat_link(notification.group, [message])
+
+
+def move_thread_notices(source_thread_id: int, target_thread_id: int) -> None:
+    """Threads merged (forum.discussions.curation.on_merge): the chat's "continued as a
+    thread" notices link to the thread that remains."""
+    db.session.execute(db.update(ChatMessage).where(ChatMessage.thread_id == source_thread_id)
+                       .values(thread_id=target_thread_id)
+                       .execution_options(synchronize_session=False))

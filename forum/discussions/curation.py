@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, or_, select, update
 
@@ -31,17 +32,15 @@ from forum.accounts.models import User
 from forum.accounts.services import too_long
 from forum.audit.models import AuditEntry
 from forum.audit.services import record_audit
-from forum.chat.models import ChatMessage
 from forum.discussions.models import Post, Thread, ThreadRead
 from forum.discussions.services import _check_title, _workshop
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.groups.policy import can_moderate_group, can_see_hidden_post, can_view_group
-from forum.notifications.inbox import MUTED
-from forum.notifications.models import Notification, ThreadWatch
+from forum.notifications import inbox
 from forum.text import fold, render_markdown
 from forum.timeutil import utcnow
-from forum.workshops.models import AgendaItem
+from forum.workshops import services as workshop_services
 
 SUMMARY_MAX = 10_000
 REASON_MAX = 500
@@ -49,6 +48,15 @@ REASON_MAX = 500
 NOTICE_ACTIONS = ("thread.rename", "thread.merge", "thread.split", "thread.move",
                   "thread.close", "thread.reopen")
 NOTICES_SHOWN = 20
+
+# Features above discussions that keep rows about threads (the chat's "continued as a
+# thread" notices) move them on a merge: `fn(source_id, target_id)`, registered by the
+# application factory with `on_merge`.
+_MERGE_HOOKS = "forum_thread_merge_hooks"
+
+
+def on_merge(app, hook) -> None:
+    app.extensions.setdefault(_MERGE_HOOKS, []).append(hook)
 
 
 # --- checks ----------------------------------------------------------------------------------
@@ -223,30 +231,11 @@ def merge_threads(actor, source: Thread, target: Thread, reason: str = "") -> Th
     for user_id, read in readers.items():
         _set_read(user_id, target, _read_prefix(old_places, read))
 
-    watches = {w.user_id: w for w in db.session.scalars(select(ThreadWatch).where(
-        ThreadWatch.thread_id == target.id))}
-    for watch in list(db.session.scalars(select(ThreadWatch).where(
-            ThreadWatch.thread_id == source.id))):
-        mine = watches.get(watch.user_id)
-        if mine is None:
-            db.session.add(ThreadWatch(user_id=watch.user_id, thread_id=target.id,
-                                       level=watch.level))
-        elif watch.level == MUTED:
-            mine.level = MUTED
-        db.session.delete(watch)
-
-    for model in (Notification, ChatMessage):
-        db.session.execute(update(model).where(model.thread_id == source.id)
-                           .values(thread_id=target.id)
-                           .execution_options(synchronize_session=False))
-    # A session's agenda lists a thread once: an item that would repeat the target's stays
-    # with the source, whose page redirects to the target.
-    db.session.execute(
-        update(AgendaItem).where(
-            AgendaItem.thread_id == source.id,
-            AgendaItem.workshop_id.not_in(select(AgendaItem.workshop_id).where(
-                AgendaItem.thread_id == target.id).scalar_subquery()))
-        .values(thread_id=target.id).execution_options(synchronize_session=False))
+    # The rows other parts keep about the source follow it (each part moves its own).
+    inbox.move_thread(source.id, target.id)
+    workshop_services.move_agenda_items(source.id, target.id)
+    for hook in current_app.extensions.get(_MERGE_HOOKS, []):
+        hook(source.id, target.id)
     # Threads merged into the source earlier now point straight at the target.
     db.session.execute(update(Thread).where(Thread.merged_into_id == source.id)
                        .values(merged_into_id=target.id)
@@ -325,12 +314,8 @@ def split_thread(actor, thread: Thread, post_ids: list[int], *, title: str,
         _set_read(user_id, thread, _read_prefix(old_staying, read))
         _set_read(user_id, new, _read_prefix(old_chosen, read))
 
-    for watch in list(db.session.scalars(select(ThreadWatch).where(
-            ThreadWatch.thread_id == thread.id))):
-        db.session.add(ThreadWatch(user_id=watch.user_id, thread_id=new.id, level=watch.level))
     chosen_ids = [p.id for p in chosen]
-    db.session.execute(update(Notification).where(Notification.post_id.in_(chosen_ids))
-                       .values(thread_id=new.id).execution_options(synchronize_session=False))
+    inbox.split_thread(thread.id, new.id, chosen_ids)
     if thread.conclusion_post_id in chosen_ids:
         new.conclusion_post_id, thread.conclusion_post_id = thread.conclusion_post_id, None
 

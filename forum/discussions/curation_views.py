@@ -25,7 +25,7 @@ from forum.discussions.views import _render_thread, _session_choices, _thread, b
 from forum.errors import InvalidInput, PermissionDenied
 from forum.forms import apply_errors
 from forum.groups.policy import can_moderate_group
-from forum.search.services import plain_text
+from forum.text import plain_text
 
 CONCLUSION_EXCERPT_CHARS = 300
 

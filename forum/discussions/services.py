@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, or_, update
 from sqlalchemy.orm import selectinload
 
 from forum.accounts.services import too_long
-from forum.audit.services import record_audit
+from forum.audit.services import blank_earlier_audit_text, record_audit
 from forum.discussions import live
 from forum.discussions.models import (
     Post,
@@ -359,8 +359,6 @@ def edit_post(actor, post: Post, body: str, *, redact: bool = False) -> Post:
     if body == post.body:
         return post
     if redact:
-        from forum.privacy.erasure import blank_earlier_audit_text  # privacy imports this
-
         db.session.execute(db.delete(PostRevision).where(PostRevision.post_id == post.id))
         blank_earlier_audit_text("post", post.id)
         record_audit(actor, "post.redact", group=group, target=post.thread.title,

@@ -28,7 +28,7 @@ from sqlalchemy.orm import joinedload
 
 from forum.accounts.models import User
 from forum.accounts.services import too_long
-from forum.audit.services import record_audit
+from forum.audit.services import blank_earlier_audit_text, record_audit
 from forum.chat import services as chat
 from forum.chat.models import ChatMessage, MessageKind
 from forum.chat.rooms import publish_to_group_after_commit
@@ -47,7 +47,6 @@ from forum.moderation.models import (
     ReportStatus,
 )
 from forum.notifications.inbox import notify
-from forum.privacy.erasure import blank_earlier_audit_text
 from forum.text import fold, render_markdown
 from forum.timeutil import utcnow
 

@@ -83,6 +83,37 @@ def group_watch_level(actor, group: Group) -> str | None:
     return row.level if row else None
 
 
+def move_thread(source_id: int, target_id: int) -> None:
+    """A merge: watches of the source join the target's (a mute wins), and notifications
+    about the source are about the target (in the caller's transaction)."""
+    watches = {w.user_id: w for w in db.session.scalars(db.select(ThreadWatch).where(
+        ThreadWatch.thread_id == target_id))}
+    for watch in list(db.session.scalars(db.select(ThreadWatch).where(
+            ThreadWatch.thread_id == source_id))):
+        mine = watches.get(watch.user_id)
+        if mine is None:
+            db.session.add(ThreadWatch(user_id=watch.user_id, thread_id=target_id,
+                                       level=watch.level))
+        elif watch.level == MUTED:
+            mine.level = MUTED
+        db.session.delete(watch)
+    db.session.execute(db.update(Notification).where(Notification.thread_id == source_id)
+                       .values(thread_id=target_id)
+                       .execution_options(synchronize_session=False))
+
+
+def split_thread(thread_id: int, new_thread_id: int, moved_post_ids: list[int]) -> None:
+    """A split: who watched the thread watches the new one too, and notifications about the
+    moved posts are about the new thread."""
+    for watch in list(db.session.scalars(db.select(ThreadWatch).where(
+            ThreadWatch.thread_id == thread_id))):
+        db.session.add(ThreadWatch(user_id=watch.user_id, thread_id=new_thread_id,
+                                   level=watch.level))
+    db.session.execute(db.update(Notification).where(Notification.post_id.in_(moved_post_ids))
+                       .values(thread_id=new_thread_id)
+                       .execution_options(synchronize_session=False))
+
+
 # --- the inbox -------------------------------------------------------------------------------
 
 

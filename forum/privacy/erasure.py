@@ -472,20 +472,3 @@ def _scrub_audit(scrub: _Scrubber, removed_posts: set[int], removed_messages: se
     for entry in [o for o in db.session.identity_map.values() if isinstance(o, AuditEntry)]:
         db.session.expire(entry)  # loaded before the UPDATE: read again when used
     return len(rows)
-
-
-def blank_earlier_audit_text(subject_type: str, subject_id: int) -> None:
-    """Redaction (see `forum.moderation.reports` and `forum.discussions.services`): the
-    earlier entries about this post or chat message keep the fact, not the earlier text.
-    Part of the documented exception to the append-only log; in the caller's transaction."""
-    table = AuditEntry.__table__
-    c = table.c
-    where = (c.subject_type == subject_type) & (c.subject_id == subject_id)
-    connection = db.session.connection()
-    for row in db.session.execute(db.select(c.id, c.before, c.details).where(where)).all():
-        details = row.details
-        if isinstance(details, dict) and details.get("text"):
-            details = {**details, "text": ""}
-        if row.before or details != row.details:
-            connection.execute(table.update().where(c.id == row.id).values(
-                before="", details=details))

@@ -27,7 +27,7 @@ from forum.errors import NotFound
 from forum.extensions import db
 from forum.groups.models import Group
 from forum.groups.policy import can_view_group, is_admin, roles_of
-from forum.text import fold, fold_char
+from forum.text import fold, fold_char, plain_text
 
 MAX_QUERY_CHARS = 500
 MAX_WORDS = 10
@@ -138,23 +138,6 @@ def _index_query(words: list[str], prefix: bool = True):
 
 # --- the excerpt -------------------------------------------------------------------------------
 
-_MARKDOWN = [
-    (re.compile(r"^[ \t]*(?:`{3,}|~{3,}).*$", re.M), ""),  # code fences
-    (re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)"), r"\1"),  # links and images: their text
-    (re.compile(r"^[ \t]{0,3}(?:#{1,6}|(?:>[ \t]*)+|[-*+]|\d{1,9}[.)])[ \t]+", re.M), ""),
-    (re.compile(r"[*`~]+|(?<![^\W_])_+|_+(?![^\W_])"), ""),  # emphasis, code, strikethrough
-    (re.compile(r"\s+"), " "),
-]
-
-
-def plain_text(markdown: str) -> str:
-    """Markdown source as one line of text, roughly (the markup characters dropped)."""
-    text = markdown[:SNIPPET_SCAN_CHARS]
-    for pattern, replacement in _MARKDOWN:
-        text = pattern.sub(replacement, text)
-    return text.strip()
-
-
 @lru_cache(maxsize=4096)
 def _fold_char(char: str) -> str:
     return fold_char(char)
@@ -187,7 +170,7 @@ def highlight(text: str, words: list[str] | str, width: int = SNIPPET_CHARS) -> 
     every matched word in <mark>; `words` from query_words() or a query string."""
     if isinstance(words, str):
         words = query_words(words)
-    plain = plain_text(text)
+    plain = plain_text(text, SNIPPET_SCAN_CHARS)
     spans: list[tuple[int, int]] = []
     if words:
         folded, origins = _folded_with_origins(plain)

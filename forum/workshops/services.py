@@ -21,7 +21,7 @@ from forum.groups.models import Group
 from forum.groups.policy import can_manage_workshops, can_view_group, roles_of
 from forum.text import render_markdown
 from forum.timeutil import utcnow
-from forum.workshops.models import Workshop, WorkshopState
+from forum.workshops.models import AgendaItem, Workshop, WorkshopState
 
 MAX_SESSION_NUMBER = 99
 MAX_SESSION_DAYS = 7
@@ -262,3 +262,15 @@ def workshop_links(ids: set[int]) -> dict[int, tuple[str, dict]]:
                 db.select(Workshop.id, Group.slug, Workshop.number)
                 .join(Group, Group.id == Workshop.group_id)
                 .where(Workshop.id.in_(ids))).all()}
+
+
+def move_agenda_items(source_thread_id: int, target_thread_id: int) -> None:
+    """Threads merged: agenda items of the source list the target instead. A session's agenda
+    lists a thread once, so an item that would repeat the target's stays with the source,
+    whose page redirects to the target."""
+    db.session.execute(
+        db.update(AgendaItem).where(
+            AgendaItem.thread_id == source_thread_id,
+            AgendaItem.workshop_id.not_in(db.select(AgendaItem.workshop_id).where(
+                AgendaItem.thread_id == target_thread_id).scalar_subquery()))
+        .values(thread_id=target_thread_id).execution_options(synchronize_session=False))

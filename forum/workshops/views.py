@@ -28,8 +28,8 @@ from forum.groups.policy import can_manage_workshops, can_plan_agenda
 from forum.groups.views import load_group
 from forum.materials import services as material_services
 from forum.materials.filetypes import content_disposition
+from forum.redirects import safe_next
 from forum.timeutil import utcnow
-from forum.web import safe_next
 from forum.workshops import agenda, recap, services
 from forum.workshops.calendar import build_calendar
 from forum.workshops.forms import WorkshopForm

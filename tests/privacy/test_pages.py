@@ -10,7 +10,7 @@ from sqlalchemy import inspect
 
 from forum.audit.models import AuditEntry
 from forum.extensions import db
-from forum.privacy.addresses import log_address
+from forum.observability.addresses import log_address
 from forum.privacy.models import SiteText
 from forum.timeutil import utcnow
 from tests import factories
