@@ -15,6 +15,7 @@ from flask_migrate import upgrade
 from forum import create_app
 from forum.config import testing_overrides
 from forum.extensions import db
+from forum.notifications.outbox import wait_for_nudges
 from tests import factories
 from tests.servers import (
     ComponentUnavailable,
@@ -176,6 +177,7 @@ def make_app(database_url, smtp, tmp_path):
 
     yield _make_app
     for app in made:
+        wait_for_nudges(app)  # e-mails sent at once after a commit (forum.notifications.outbox)
         with app.app_context():
             db.engine.dispose()
 
@@ -185,6 +187,7 @@ def app(make_app, smtp):
     app = make_app()
     smtp.clear()
     yield app
+    wait_for_nudges(app)  # nothing of this test arrives in the next one's sink
     with app.app_context():
         db.session.rollback()
         _empty_tables()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import secrets
 import zoneinfo
 from functools import cache
 
@@ -22,10 +23,9 @@ from forum.accounts.models import Organisation, OrganisationKind, User, new_alte
 from forum.audit.services import record_audit
 from forum.config import LOCALES
 from forum.errors import InvalidInput, NotFound, PermissionDenied
-from forum.events import after_commit
 from forum.extensions import db
 from forum.groups.policy import can_administer
-from forum.mail import send_mail
+from forum.notifications.outbox import ACCOUNT_KIND, deliver_after_commit, queue_email
 from forum.observability.addresses import log_address
 from forum.realtime.server import disconnect_after_commit
 from forum.timeutil import utcnow
@@ -195,7 +195,9 @@ def _token_lifetime(purpose: str) -> int:
 
 
 def request_password_reset(email: str, address: str) -> None:
-    """Mail a reset link if the account exists; the caller answers the same either way."""
+    """Queue a reset link for the account if it exists (sent at once after the commit, in the
+    background; retried by the mail worker when that fails). The caller answers the same
+    either way, and nothing here depends on the SMTP server."""
     key = normalise_email(email)
     user = find_user_by_email(key)
     if user is None or not user.active:
@@ -210,7 +212,11 @@ def request_password_reset(email: str, address: str) -> None:
         body = render_template("email/password_reset.txt", user=user, url=url, minutes=minutes)
     security_log.info("password reset requested user_id=%s address=%s", user.id,
                       log_address(address))
-    send_mail(user.email, subject, body)
+    # Every request is a new e-mail (the form's rate limit bounds them); the key holds no token.
+    outbox_id = queue_email(ACCOUNT_KIND, user, subject, body,
+                            dedupe_key=f"password-reset:{user.id}:{secrets.token_hex(8)}")
+    deliver_after_commit(outbox_id)
+    db.session.commit()
 
 
 def user_for_reset_token(token: str) -> User:
@@ -318,14 +324,17 @@ def create_user(actor: User | None, *, email: str, name: str, password: str | No
 
 
 def _mail_account_setup(user: User) -> None:
-    """Queue a "choose your password" link for an account created without one."""
+    """Queue a "choose your password" link for an account created without one (in the
+    caller's transaction; sent at once after its commit)."""
     token = make_reset_token(user, purpose="setup")
     url = f"{current_app.config['FORUM_BASE_URL']}/password/reset/{token}"
     with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
         subject = str(_l("Your account on %(site)s", site=current_app.config["FORUM_SITE_NAME"]))
         body = render_template("email/account_setup.txt", user=user, url=url,
                                days=current_app.config["FORUM_INVITATION_DAYS"])
-    after_commit(lambda: send_mail(user.email, subject, body))
+    outbox_id = queue_email(ACCOUNT_KIND, user, subject, body,
+                            dedupe_key=f"account-setup:{user.id}")
+    deliver_after_commit(outbox_id)
 
 
 def set_user_active(actor: User | None, user: User, active: bool) -> None:

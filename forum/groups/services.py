@@ -27,11 +27,10 @@ from forum.accounts.services import (
 )
 from forum.audit.services import record_audit
 from forum.errors import InvalidInput, NotFound, PermissionDenied
-from forum.events import after_commit
 from forum.extensions import db
 from forum.groups.models import Group, GroupKind, Invitation, Membership, Role
 from forum.groups.policy import can_administer, can_view_group, forget_roles, roles_of
-from forum.mail import send_mail
+from forum.notifications.outbox import ACCOUNT_KIND, deliver_after_commit, queue_email
 from forum.realtime.server import disconnect_after_commit
 from forum.timeutil import utcnow
 
@@ -236,7 +235,8 @@ def _token_hash(token: str) -> str:
 
 
 def invite(actor, group: Group, email: str, role: str = Role.MEMBER) -> tuple[Invitation, str]:
-    """Create an invitation and mail its link after commit. Returns it with the raw token."""
+    """Create an invitation and queue its e-mail in the same transaction (sent at once after
+    the commit, retried by the mail worker if that fails). Returns it with the raw token."""
     if actor is not None and not can_administer(actor):
         raise PermissionDenied()
     email = normalise_email(email)
@@ -261,6 +261,7 @@ def invite(actor, group: Group, email: str, role: str = Role.MEMBER) -> tuple[In
         expires_at=now + timedelta(days=current_app.config["FORUM_INVITATION_DAYS"]),
     )
     db.session.add(invitation)
+    db.session.flush()  # its id names the e-mail
     record_audit(actor, "invitation.create", group=group, target=email, details={"role": role},
                  subject=invitation)
 
@@ -272,7 +273,9 @@ def invite(actor, group: Group, email: str, role: str = Role.MEMBER) -> tuple[In
             "email/invitation.txt", group=group, inviter=actor, url=url,
             role=ROLES[role], expires_at=invitation.expires_at,
         )
-    after_commit(lambda: send_mail(email, subject, body))
+    outbox_id = queue_email(ACCOUNT_KIND, existing, subject, body, to=email,
+                            dedupe_key=f"invitation:{invitation.id}")
+    deliver_after_commit(outbox_id)
     db.session.commit()
     return invitation, token
 

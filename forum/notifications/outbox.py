@@ -7,6 +7,12 @@ atomic UPDATE (and SKIP LOCKED on PostgreSQL) and commits the claim before talki
 two senders never take the same row. A row is sent twice only if its sender died between the
 SMTP server accepting it and the "sent" mark; the retry then carries the same Message-ID, so mail
 clients recognise the copy.
+
+Account e-mails (invitations, password resets, account set-up: kind "account") are queued the
+same way and then nudged: `deliver_after_commit` tries to send the row at once, after the commit,
+in the background, so that nobody waits for the worker's next round. Their bodies carry a link
+with a secret token, so the body is replaced by a short note as soon as the row is sent or given
+up: the table never keeps a usable link longer than the e-mail is waiting to leave.
 """
 
 from __future__ import annotations
@@ -16,16 +22,19 @@ import json
 import logging
 import secrets
 import smtplib
+import threading
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
+from flask import Flask, current_app, has_request_context
 from sqlalchemy import and_, or_
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from forum import mail
-from forum.extensions import db
+from forum.events import after_commit
+from forum.extensions import db, socketio
 from forum.notifications.models import OutboxEmail, OutboxStatus
 from forum.timeutil import utcnow
 
@@ -33,6 +42,13 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(hours=6)
 ERROR_LIMIT = 2000  # characters of the last error kept on the row
+
+# Invitations, password resets and account set-up: e-mails whose body holds a secret link.
+ACCOUNT_KIND = "account"
+SECRET_KINDS = frozenset({ACCOUNT_KIND})
+# What such a row's body becomes once it has been sent or given up (operators still see the
+# address, subject, status and error; nobody with read access to the database gets the link).
+REMOVED_BODY = "[removed once sent or given up: this e-mail contained a personal link]"
 
 
 def _message_id(dedupe_key: str) -> str:
@@ -98,10 +114,14 @@ def _due(now: datetime):
     )
 
 
-def _claim(limit: int, now: datetime) -> list[tuple[int, datetime]]:
-    """Claim up to `limit` due rows and commit the claim; returns (id, claimed_until) pairs."""
+def _claim(limit: int, now: datetime,
+           only: Collection[int] | None = None) -> list[tuple[int, datetime]]:
+    """Claim up to `limit` due rows (among the ids `only`, when given) and commit the claim;
+    returns (id, claimed_until) pairs."""
     lease = timedelta(seconds=current_app.config["FORUM_MAIL_CLAIM_SECONDS"])
     query = db.select(OutboxEmail.id).where(_due(now)).order_by(OutboxEmail.id).limit(limit)
+    if only is not None:
+        query = query.where(OutboxEmail.id.in_(list(only)))
     if db.session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     candidates = list(db.session.scalars(query))
@@ -134,6 +154,13 @@ def backoff(attempts: int) -> timedelta:
     return min(base * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
+def _forget_secret_body(row: OutboxEmail) -> dict[str, str]:
+    """The values that drop a secret link from a row that will not be sent again."""
+    if row.kind in SECRET_KINDS:
+        return {"body_text": REMOVED_BODY, "body_html": ""}
+    return {}
+
+
 def _send_one(outbox_id: int, until: datetime, report: DeliveryReport) -> None:
     row = db.session.get(OutboxEmail, outbox_id)
     if row is None:  # deleted meanwhile (never by the forum itself)
@@ -151,6 +178,7 @@ def _send_one(outbox_id: int, until: datetime, report: DeliveryReport) -> None:
         values = {"attempts": attempts, "last_error": message, "claimed_until": None}
         if give_up:
             values["status"] = OutboxStatus.FAILED
+            values.update(_forget_secret_body(row))
             report.failed += 1
             log.error("e-mail %s to %s failed for good after %d attempt(s): %s",
                       outbox_id, row.to_address, attempts, message)
@@ -167,7 +195,7 @@ def _send_one(outbox_id: int, until: datetime, report: DeliveryReport) -> None:
     result = db.session.execute(
         db.update(OutboxEmail).where(mine)
         .values(status=OutboxStatus.SENT, sent_at=utcnow(), claimed_until=None,
-                attempts=row.attempts + 1, last_error="")
+                attempts=row.attempts + 1, last_error="", **_forget_secret_body(row))
         .execution_options(synchronize_session=False))
     db.session.commit()
     report.sent += 1
@@ -184,6 +212,98 @@ def deliver_due(limit: int = 50, now: datetime | None = None) -> DeliveryReport:
         _send_one(outbox_id, until, report)
     db.session.expire_all()
     return report
+
+
+def deliver_ids(ids: Collection[int], now: datetime | None = None) -> DeliveryReport:
+    """Send these rows now if they are due and nobody else holds them (the nudge)."""
+    report = DeliveryReport()
+    for outbox_id, until in _claim(len(ids), now or utcnow(), only=ids):
+        _send_one(outbox_id, until, report)
+    db.session.expire_all()
+    return report
+
+
+class _Nudges:
+    """Deliveries started by `deliver_after_commit` that have not finished yet (one per app),
+    so that a test, or a process about to stop, can wait for them."""
+
+    def __init__(self):
+        self.running = 0
+        self.changed = threading.Condition()  # a gevent-aware one when gevent patched threading
+
+    def __enter__(self):
+        with self.changed:
+            self.running += 1
+
+    def __exit__(self, *exc_info):
+        with self.changed:
+            self.running -= 1
+            self.changed.notify_all()
+
+    def wait(self, timeout: float) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: self.running == 0, timeout)
+
+
+def _nudges(app: Flask) -> _Nudges:
+    return app.extensions.setdefault("forum_mail_nudges", _Nudges())
+
+
+def wait_for_nudges(app: Flask, timeout: float = 30) -> bool:
+    """Wait until every immediate delivery this app started has finished; False on timeout."""
+    return _nudges(app).wait(timeout)
+
+
+def deliver_after_commit(outbox_id: int | None) -> None:
+    """Try to send this queued row as soon as the current transaction commits, without waiting
+    for the mail worker's next round (people wait for a password or invitation link).
+
+    In a web request the attempt runs as a background task of the app's async mode (a greenlet
+    under gevent, a thread under threading): the answer never waits for the SMTP server and is
+    the same whether it is up or not. Elsewhere (the command line) it runs before the commit
+    returns, in a thread of its own (the committing session cannot run SQL inside its commit
+    hook), because the process may end right after. A failed attempt leaves the row queued
+    with its retry time and the worker sends it later; nothing happens on rollback (the row
+    is rolled back too). None (already queued under the same key): nothing to do."""
+    if outbox_id is None:
+        return
+    app = current_app._get_current_object()
+    in_request = has_request_context()
+
+    def start() -> None:  # in the commit hook: counted before the commit returns
+        nudges = _nudges(app)
+        nudges.__enter__()
+        try:
+            if in_request:
+                socketio.start_background_task(_deliver_in_background, app, outbox_id, nudges)
+                return
+            thread = threading.Thread(target=_deliver_in_background,
+                                      args=(app, outbox_id, nudges), name="outbox-nudge")
+            thread.start()
+        except Exception:
+            nudges.__exit__(None, None, None)
+            raise
+        thread.join()
+
+    after_commit(start)
+
+
+def _deliver_in_background(app: Flask, outbox_id: int, nudges: _Nudges) -> None:
+    try:
+        with app.app_context():
+            try:
+                report = deliver_ids([outbox_id])
+                if report.retried or report.failed:
+                    log.warning("e-mail %s could not be sent at once; the mail worker will "
+                                "retry it", outbox_id)
+            except Exception:  # the row stays queued (or claimed until its lease ends)
+                log.exception("immediate delivery of e-mail %s failed; the mail worker will "
+                              "retry it", outbox_id)
+                db.session.rollback()
+            finally:
+                db.session.remove()
+    finally:
+        nudges.__exit__(None, None, None)
 
 
 def deliver_all(batch: int = 50, now: datetime | None = None) -> DeliveryReport:
