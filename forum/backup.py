@@ -44,7 +44,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL
 
 from forum.extensions import db
-from forum.materials.storage import storage_for
+from forum.materials.backends import storage_for
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"

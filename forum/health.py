@@ -112,7 +112,7 @@ def check_redis(app: Flask, url: str) -> dict:
 
 
 def check_storage(app: Flask) -> dict:
-    from forum.materials.storage import storage_for
+    from forum.materials.backends import storage_for
 
     try:
         storage_for(app).check_writable()

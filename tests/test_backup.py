@@ -28,8 +28,8 @@ from forum.discussions import services as discussions
 from forum.discussions.models import Post, Thread
 from forum.extensions import db
 from forum.materials import services as materials
+from forum.materials.backends import storage_for
 from forum.materials.models import Material, MaterialVersion
-from forum.materials.storage import storage_for
 from tests import factories
 from tests.conftest import make_config
 

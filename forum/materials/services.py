@@ -23,6 +23,7 @@ from forum.groups.policy import (
     can_upload_material,
     can_view_group,
 )
+from forum.materials.backends import storage_for
 from forum.materials.filetypes import (
     IMAGES,
     RejectedFile,
@@ -31,7 +32,6 @@ from forum.materials.filetypes import (
     strip_image_metadata,
 )
 from forum.materials.models import GoodPractice, Material, MaterialKind, MaterialVersion
-from forum.materials.storage import storage_for
 from forum.text import render_markdown
 from forum.timeutil import utcnow
 from forum.workshops.models import Workshop

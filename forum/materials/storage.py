@@ -1,5 +1,6 @@
 """Where uploaded materials are kept: one small interface, the local disk or an S3 object store
-behind it (`storage_for` picks one from the settings; see forum.materials.s3storage).
+behind it (forum.materials.backends.storage_for picks one from the settings; the object store
+is forum.materials.s3storage).
 
 Uploading is two steps, because a file's type is only known once its bytes are in hand:
 
@@ -246,22 +247,3 @@ def _hash_file(path: Path) -> tuple[int, str]:
             size += len(chunk)
             digest.update(chunk)
     return size, digest.hexdigest()
-
-
-def storage_for(app) -> Storage:
-    """The app's storage, made on first use (so after gunicorn forks) and kept in
-    app.extensions. FORUM_STORAGE_URL=s3://bucket/prefix chooses the object store; otherwise
-    files go under FORUM_STORAGE_ROOT (relative to the instance folder; default
-    `<instance>/uploads`)."""
-    storage = app.extensions.get("forum_storage")
-    if storage is None:
-        url = app.config.get("FORUM_STORAGE_URL") or ""
-        if url:
-            from forum.materials.s3storage import s3_storage_for  # boto3 only when used
-
-            storage = s3_storage_for(app, url)
-        else:
-            root = Path(app.instance_path) / (app.config.get("FORUM_STORAGE_ROOT") or "uploads")
-            storage = LocalStorage(root)
-        storage = app.extensions.setdefault("forum_storage", storage)
-    return storage

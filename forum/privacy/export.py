@@ -42,8 +42,8 @@ from forum.audit.services import record_audit
 from forum.errors import InvalidInput, NotFound
 from forum.extensions import db, socketio
 from forum.groups.policy import can_administer, is_signed_in
+from forum.materials.backends import storage_for
 from forum.materials.models import MaterialVersion
-from forum.materials.storage import storage_for
 from forum.notifications.emails import formatters, in_language_of
 from forum.notifications.inbox import notify
 from forum.notifications.outbox import queue_email

@@ -15,7 +15,7 @@ def _build_and_read_index(live_server) -> tuple[int, str]:
 
     from forum.accounts.models import User
     from forum.extensions import db
-    from forum.materials.storage import storage_for
+    from forum.materials.backends import storage_for
     from forum.privacy import export
     from forum.privacy.models import DataExport
 

@@ -10,8 +10,8 @@ from datetime import timedelta
 
 from forum.extensions import db
 from forum.materials import services as materials
+from forum.materials.backends import storage_for
 from forum.materials.models import Material
-from forum.materials.storage import storage_for
 from forum.workshops import services as workshops
 from tests import factories
 from tests.materials import samples

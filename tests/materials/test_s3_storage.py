@@ -18,9 +18,10 @@ from flask import Flask
 from PIL import Image
 
 from forum.materials import filetypes as ft
+from forum.materials.backends import storage_for
 from forum.materials.filetypes import RejectedFile
 from forum.materials.s3storage import ObjectBody, S3Storage, make_client, parse_storage_url
-from forum.materials.storage import StorageUnavailable, StoredFile, storage_for
+from forum.materials.storage import StorageUnavailable, StoredFile
 from tests.materials import samples
 
 # The same HTTP tests as for the local disk, and the session recap's ZIP export, here with the

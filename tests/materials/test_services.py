@@ -9,7 +9,7 @@ from forum.audit.models import AuditEntry
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.materials import services
-from forum.materials.storage import storage_for
+from forum.materials.backends import storage_for
 from forum.workshops import services as workshop_services
 from tests import factories
 from tests.materials import samples

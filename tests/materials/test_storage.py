@@ -8,8 +8,9 @@ from flask import Flask
 from PIL import Image
 
 from forum.materials import filetypes as ft
+from forum.materials.backends import storage_for
 from forum.materials.filetypes import RejectedFile
-from forum.materials.storage import LocalStorage, StorageUnavailable, StoredFile, storage_for
+from forum.materials.storage import LocalStorage, StorageUnavailable, StoredFile
 
 MB = 1024 * 1024
 

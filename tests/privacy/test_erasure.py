@@ -497,7 +497,7 @@ def test_only_whole_names_are_replaced_in_other_peoples_notes(ctx, personas):
 def test_the_files_of_her_data_exports_are_deleted(ctx, personas):
     from flask import current_app
 
-    from forum.materials.storage import storage_for
+    from forum.materials.backends import storage_for
     from forum.timeutil import utcnow
 
     member = factories.user(personas.member.id)

@@ -24,7 +24,7 @@ from forum.errors import InvalidInput, NotFound
 from forum.extensions import db
 from forum.groups.models import Role
 from forum.materials import services as materials
-from forum.materials.storage import storage_for
+from forum.materials.backends import storage_for
 from forum.moderation import reports
 from forum.notifications import services as notification_settings
 from forum.notifications import worker

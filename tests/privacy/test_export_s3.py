@@ -28,7 +28,7 @@ def make_app(make_app, s3):
 
 
 def test_these_tests_use_the_object_store(ctx):
+    from forum.materials.backends import storage_for
     from forum.materials.s3storage import S3Storage
-    from forum.materials.storage import storage_for
 
     assert isinstance(storage_for(ctx), S3Storage)
