@@ -146,7 +146,7 @@ def register_cli(app: Flask) -> None:
 
 def register_web_hooks(app: Flask) -> None:
     from forum import health, observability, web
-    from forum.notifications import worker
+    from forum.mailings import worker
 
     observability.init_app(app)  # log handler, request ids, /metrics
     health.init_app(app)  # production: "being upgraded" while the schema is behind the code

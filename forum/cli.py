@@ -243,7 +243,7 @@ def send_mail_command(loop):
 
     from flask import current_app
 
-    from forum.notifications.worker import run_once
+    from forum.mailings.worker import run_once
 
     while True:
         try:
@@ -278,7 +278,8 @@ def send_digests(slug, dry_run, no_send):
     for cron; safe to run twice: one digest per member, group, session and week)."""
     from datetime import timedelta
 
-    from forum.notifications import digest, locks
+    from forum.mailings import digest
+    from forum.notifications import locks
     from forum.notifications.outbox import deliver_all
 
     groups = [_group(slug)] if slug else list(db.session.scalars(

@@ -11,8 +11,9 @@ from forum.errors import InvalidInput, NotFound
 from forum.extensions import csrf
 from forum.forms import apply_errors
 from forum.groups.views import load_group
-from forum.notifications import digest, services
+from forum.mailings import digest
 from forum.notifications import inbox as inbox_service
+from forum.notifications import services
 from forum.notifications.forms import EmailSettingsForm
 
 bp = Blueprint("notifications", __name__)

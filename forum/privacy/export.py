@@ -2,7 +2,7 @@
 
 A person asks for it on /profile/data (`request_export(actor, actor)`); an administrator may
 ask for anyone (`request_export(admin, user)`, recorded in the audit log). The request only
-adds a `DataExport` row (status "pending"); the background sender (forum.notifications.worker,
+adds a `DataExport` row (status "pending"); the background sender (forum.mailings.worker,
 `flask forum send-mail --loop` or the worker in each served process) and `flask forum
 build-exports` claim pending rows the way the outbox claims e-mails: an atomic UPDATE (SKIP
 LOCKED on PostgreSQL) committed before any work, with a lease (`claimed_until`) after which

@@ -28,7 +28,7 @@ from forum.accounts import services as accounts
 from forum.accounts.forms import EmptyForm
 from forum.errors import InvalidInput, NotFound
 from forum.groups.policy import can_administer
-from forum.notifications import worker
+from forum.mailings import worker
 from forum.privacy import export
 from forum.timeutil import utcnow
 

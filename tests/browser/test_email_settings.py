@@ -9,7 +9,7 @@ from tests.browser.conftest import assert_accessible, expect, sign_in, submit
 def _since_path(live_server) -> str:
     from forum.extensions import db
     from forum.groups.models import Group
-    from forum.notifications.digest import latest_concluded
+    from forum.mailings.digest import latest_concluded
 
     with live_server.app.app_context():
         for group in db.session.scalars(db.select(Group).order_by(Group.slug)):

@@ -11,9 +11,9 @@ import pytest
 from forum.accounts import services as accounts
 from forum.extensions import db
 from forum.groups import services as groups
+from forum.mailings.worker import run_once
 from forum.notifications import outbox
 from forum.notifications.models import OutboxEmail, OutboxStatus
-from forum.notifications.worker import run_once
 from forum.timeutil import utcnow
 from tests import factories
 from tests.conftest import login

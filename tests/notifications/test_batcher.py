@@ -10,8 +10,8 @@ from forum.discussions import services as discussions
 from forum.discussions.models import Post
 from forum.extensions import db
 from forum.groups.models import Membership
+from forum.mailings.batcher import run_batcher
 from forum.notifications import inbox
-from forum.notifications.batcher import run_batcher
 from forum.notifications.models import Notification, OutboxEmail
 from forum.notifications.outbox import deliver_all
 from forum.timeutil import utcnow

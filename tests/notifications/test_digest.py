@@ -9,8 +9,8 @@ import pytest
 from forum.discussions import services as discussions
 from forum.discussions.models import Post, Thread
 from forum.extensions import db
+from forum.mailings import digest
 from forum.materials.models import Material
-from forum.notifications import digest
 from forum.notifications.models import DigestDelivery, JobLock, OutboxEmail
 from forum.timeutil import utcnow
 from forum.workshops.models import Workshop

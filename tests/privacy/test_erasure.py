@@ -22,10 +22,10 @@ from forum.errors import InvalidInput, NotFound
 from forum.extensions import db
 from forum.groups import services as groups
 from forum.groups.models import Invitation, Membership
+from forum.mailings.batcher import run_batcher
 from forum.materials import services as materials
 from forum.moderation import reports
 from forum.notifications import inbox, mentions
-from forum.notifications.batcher import run_batcher
 from forum.notifications.models import Notification, OutboxEmail
 from forum.privacy import erasure, export
 from forum.privacy.models import DataExport

@@ -23,11 +23,11 @@ from forum.discussions.models import Post
 from forum.errors import InvalidInput, NotFound
 from forum.extensions import db
 from forum.groups.models import Role
+from forum.mailings import worker
 from forum.materials import services as materials
 from forum.materials.backends import storage_for
 from forum.moderation import reports
 from forum.notifications import services as notification_settings
-from forum.notifications import worker
 from forum.notifications.models import Notification
 from forum.privacy import export
 from forum.privacy.models import DataExport

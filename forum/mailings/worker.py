@@ -16,7 +16,7 @@ import time
 from flask import Flask
 
 from forum.extensions import db, socketio
-from forum.notifications.batcher import BatchReport, run_batcher
+from forum.mailings.batcher import BatchReport, run_batcher
 from forum.notifications.outbox import DeliveryReport, deliver_all, purge_sent
 
 log = logging.getLogger(__name__)
