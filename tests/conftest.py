@@ -213,6 +213,20 @@ def personas(app):
     return data
 
 
+@pytest.fixture
+def people(ctx, personas) -> dict:
+    """The personas as `User` rows by key (admin, moderator, member, observer, outsider,
+    inactive), and their groups as `Group` rows under "g1" and "g2"; for service tests, inside
+    the application context of `ctx`."""
+    return factories.people_of(personas)
+
+
+@pytest.fixture
+def group(people):
+    """The closed group g1 of the personas, as a `Group` (see `people`)."""
+    return people["g1"]
+
+
 def login(client, email: str, password: str = factories.PASSWORD):
     response = client.post("/login", data={"email": email, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import io
 import itertools
+from datetime import timedelta
 from types import SimpleNamespace
 
 from werkzeug.security import generate_password_hash
 
 from forum.accounts.models import Organisation, User
+from forum.discussions import services as discussions
+from forum.discussions.models import Post, Thread
 from forum.extensions import db
 from forum.groups.models import Group, Membership, Role
+from forum.materials import services as materials
+from forum.materials.models import Material
+from forum.workshops import services as workshops
+from forum.workshops.models import Workshop
+from tests.materials import samples
 
 PASSWORD = "Lipowa-aleja-pachnie-2026"
 _PASSWORD_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
@@ -51,6 +60,9 @@ def add_member(user: User, group: Group, role: str = Role.MEMBER) -> Membership:
     return membership
 
 
+PERSONAS = ("admin", "moderator", "member", "observer", "outsider", "inactive")
+
+
 def make_personas() -> SimpleNamespace:
     """admin, moderator, member, observer of g1; outsider (member of g2 only); inactive."""
     g1 = make_group(name="Miasta testowe", slug="miasta-testowe")
@@ -81,9 +93,54 @@ def make_personas() -> SimpleNamespace:
     )
 
 
+def people_of(personas: SimpleNamespace) -> dict:
+    """The personas as `User` rows by key, and their groups as `Group` rows under "g1", "g2"."""
+    return {key: user(getattr(personas, key).id) for key in PERSONAS} | {
+        "g1": group(personas.g1.id), "g2": group(personas.g2.id)}
+
+
 def user(user_id: int) -> User:
     return db.session.get(User, user_id)
 
 
 def group(group_id: int) -> Group:
     return db.session.get(Group, group_id)
+
+
+# --- content, made through the real services (so counters, search text and audit are real) --
+
+
+def make_thread(author: User, group: Group, title: str = "Dowozy uczniów",
+                body: str = "Jak organizujecie dowozy?", **fields) -> Thread:
+    """A thread and its first post; `fields`: workshop_number, material_ids, client_token."""
+    return discussions.start_thread(author, group, title=title, body=body, **fields)
+
+
+def make_post(author: User, thread: Thread, body: str = "Odpowiedź", **fields) -> Post:
+    """A reply in `thread`; `fields`: reply_to_id, client_token."""
+    return discussions.reply(author, thread, body, **fields)
+
+
+def make_workshop(actor: User | None, group: Group, number: int = 1, *,
+                  days_from_today: int = 0, theme: str | None = None, **fields) -> Workshop:
+    """A session ("session" in the UI) whose day 1 is `days_from_today` from the group's today;
+    `fields`: the rest of `WorkshopInput` (place, keep_chat, day2, ...)."""
+    day1 = workshops.group_today(group) + timedelta(days=days_from_today)
+    return workshops.create_workshop(actor, group, workshops.WorkshopInput(
+        number=number, theme=f"Sesja {number}" if theme is None else theme, day1=day1,
+        **fields))
+
+
+def upload(data: bytes = samples.PDF, name: str = "raport.pdf") -> materials.Upload:
+    """A file as it arrives from a form."""
+    return materials.Upload(io.BytesIO(data), name)
+
+
+def make_material(actor: User | None, group: Group, data: bytes | None = samples.PDF,
+                  name: str = "raport.pdf", *, title: str = "Raport", kind: str = "minutes",
+                  practice: materials.GoodPracticeInput | None = None, **fields) -> Material:
+    """A shared material (a file, or with `data=None` a good-practice write-up);
+    `fields`: the rest of `MaterialInput` (workshop_number, language, description)."""
+    return materials.share_material(
+        actor, group, materials.MaterialInput(title=title, kind=kind, **fields),
+        None if data is None else upload(data, name), practice)

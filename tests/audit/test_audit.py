@@ -28,32 +28,17 @@ from tests import factories
 from tests.materials import samples
 
 
-@pytest.fixture
-def people(ctx, personas):
-    return {key: factories.user(getattr(personas, key).id)
-            for key in ("admin", "moderator", "member", "observer", "outsider")}
-
-
-@pytest.fixture
-def g1(ctx, personas):
-    return factories.group(personas.g1.id)
-
-
-@pytest.fixture
-def g2(ctx, personas):
-    return factories.group(personas.g2.id)
-
-
 def _entries() -> list[AuditEntry]:
     return list(db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.id)))
 
 
-def _log(people, g1, g2):
+def _log(people):
     """A few entries in two groups by two people."""
-    thread = discussions.start_thread(people["member"], g1, title="Dowozy", body="x")
+    thread = discussions.start_thread(people["member"], people["g1"], title="Dowozy", body="x")
     discussions.set_pinned(people["moderator"], thread, True)
     curation.rename_thread(people["moderator"], thread, "=SUMA(1) dowozy", "porządek")
-    other = discussions.start_thread(people["outsider"], g2, title="Powiaty", body="y")
+    other = discussions.start_thread(people["outsider"], people["g2"], title="Powiaty",
+                                     body="y")
     discussions.set_locked(people["admin"], other, True)
     return thread, other
 
@@ -61,36 +46,36 @@ def _log(people, g1, g2):
 # --- scoping ---------------------------------------------------------------------------------
 
 
-def test_admins_see_every_group_moderators_only_theirs(people, g1, g2):
-    thread, other = _log(people, g1, g2)
+def test_admins_see_every_group_moderators_only_theirs(people, group):
+    thread, other = _log(people)
     everything, _next = services.list_audit(people["admin"])
     assert [e.action for e in everything] == ["thread.lock", "thread.rename", "thread.pin"]
-    mine, _next = services.list_audit(people["moderator"], group=g1)
+    mine, _next = services.list_audit(people["moderator"], group=group)
     assert [e.action for e in mine] == ["thread.rename", "thread.pin"]
     with pytest.raises(NotFound):
         services.list_audit(people["moderator"])  # the whole log: administrators only
     with pytest.raises(PermissionDenied):
-        services.list_audit(people["member"], group=g1)
+        services.list_audit(people["member"], group=group)
     with pytest.raises(PermissionDenied):
-        services.iter_audit(people["observer"], group=g1)
+        services.iter_audit(people["observer"], group=group)
     with pytest.raises(NotFound):
-        services.list_audit(people["outsider"], group=g1)
+        services.list_audit(people["outsider"], group=group)
     with pytest.raises(NotFound):
-        services.list_audit(people["moderator"], group=g2)
+        services.list_audit(people["moderator"], group=people["g2"])
 
 
 # --- filters ---------------------------------------------------------------------------------
 
 
-def test_filters_by_group_actor_action_item_and_dates(people, g1, g2):
-    thread, other = _log(people, g1, g2)
+def test_filters_by_group_actor_action_item_and_dates(people, group):
+    thread, other = _log(people)
     admin = people["admin"]
 
     def actions(**filters):
         entries, _next = services.list_audit(admin, AuditFilters(**filters))
         return [e.action for e in entries]
 
-    assert actions(group_id=g2.id) == ["thread.lock"]
+    assert actions(group_id=people["g2"].id) == ["thread.lock"]
     assert actions(actor="MARTA") == ["thread.rename", "thread.pin"]
     assert actions(actor="admin@example") == ["thread.lock"]
     assert actions(actor="%") == []  # like-wildcards are taken literally
@@ -106,8 +91,8 @@ def test_filters_by_group_actor_action_item_and_dates(people, g1, g2):
                        time_zone="Pacific/Kiritimati")) == 3
 
 
-def test_keyset_pages_keep_the_filters(people, g1, g2):
-    thread = discussions.start_thread(people["member"], g1, title="T", body="x")
+def test_keyset_pages_keep_the_filters(people, group):
+    thread = discussions.start_thread(people["member"], group, title="T", body="x")
     for n in range(5):
         discussions.set_pinned(people["moderator"], thread, n % 2 == 0)
     discussions.set_locked(people["admin"], thread, True)
@@ -132,10 +117,10 @@ def test_csv_cells_never_start_a_formula():
     assert csv_cell(12) == "12"
 
 
-def test_csv_has_a_bom_a_header_and_the_filtered_rows(people, g1, g2):
-    _log(people, g1, g2)
+def test_csv_has_a_bom_a_header_and_the_filtered_rows(people, group):
+    _log(people)
     entries = services.iter_audit(people["moderator"], AuditFilters(action="thread.rename"),
-                                  group=g1)
+                                  group=group)
     text = "".join(services.audit_csv_lines(entries))
     assert text.startswith("\ufeffid,")
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
@@ -146,9 +131,9 @@ def test_csv_has_a_bom_a_header_and_the_filtered_rows(people, g1, g2):
     assert row["group"] == "miasta-testowe" and row["subject_type"] == "thread"
 
 
-def test_csv_streams_long_logs_in_batches(people, g1, monkeypatch):
+def test_csv_streams_long_logs_in_batches(people, group, monkeypatch):
     monkeypatch.setattr(services, "CSV_BATCH", 3)
-    thread = discussions.start_thread(people["member"], g1, title="T", body="x")
+    thread = discussions.start_thread(people["member"], group, title="T", body="x")
     for n in range(7):
         discussions.set_pinned(people["moderator"], thread, n % 2 == 0)
     rows = list(services.iter_audit(people["admin"]))
@@ -158,8 +143,8 @@ def test_csv_streams_long_logs_in_batches(people, g1, monkeypatch):
 # --- never editable --------------------------------------------------------------------------
 
 
-def test_entries_can_be_neither_changed_nor_deleted(people, g1, g2):
-    _log(people, g1, g2)
+def test_entries_can_be_neither_changed_nor_deleted(people, group):
+    _log(people)
     entry = _entries()[0]
     entry.reason = "poprawione"
     with pytest.raises(AuditLogImmutable):
@@ -183,17 +168,17 @@ def test_entries_can_be_neither_changed_nor_deleted(people, g1, g2):
 
 
 def test_every_moderator_and_administrator_action_is_recorded_once_with_its_item(
-        people, g1, monkeypatch):
+        people, group, monkeypatch):
     from forum.discussions.models import Post
 
     moderator, admin, member = people["moderator"], people["admin"], people["member"]
     observer = people["observer"]
-    today = workshops.group_today(g1)
+    today = workshops.group_today(group)
     state: dict = {}
 
     def thread():
         return state.setdefault("thread", discussions.start_thread(
-            member, g1, title="Wątek", body="pierwszy"))
+            member, group, title="Wątek", body="pierwszy"))
 
     def post():
         if "post" not in state:
@@ -203,23 +188,23 @@ def test_every_moderator_and_administrator_action_is_recorded_once_with_its_item
     def material():
         if "material" not in state:
             state["material"] = materials.share_material(
-                moderator, g1, materials.MaterialInput(title="Raport", kind="minutes"),
+                moderator, group, materials.MaterialInput(title="Raport", kind="minutes"),
                 materials.Upload(io.BytesIO(samples.PDF), "r.pdf"))
         return state["material"]
 
     def chat_message():
         if "message" not in state:
-            state["message"] = chat.send_message(member, g1, "hej", "client-1")
+            state["message"] = chat.send_message(member, group, "hej", "client-1")
         return state["message"]
 
     def workshop():
         return state.setdefault("workshop", db.session.scalar(db.select(
-            workshops.Workshop).where(workshops.Workshop.group_id == g1.id)))
+            workshops.Workshop).where(workshops.Workshop.group_id == group.id)))
 
     session_input = workshops.WorkshopInput(number=1, theme="Edukacja",
                                             day1=today + timedelta(days=10))
     steps = [
-        ("workshop.create", lambda: workshops.create_workshop(moderator, g1, session_input)),
+        ("workshop.create", lambda: workshops.create_workshop(moderator, group, session_input)),
         ("workshop.update", lambda: workshops.update_workshop(
             moderator, workshop(), workshops.WorkshopInput(
                 number=1, theme="Edukacja włączająca", day1=today + timedelta(days=10)))),
@@ -233,7 +218,7 @@ def test_every_moderator_and_administrator_action_is_recorded_once_with_its_item
         ("material.review_close", lambda: materials.set_review(moderator, material(), None)),
         ("material.delete", lambda: materials.delete_material(moderator, material())),
         ("material.create", lambda: state.setdefault("practice", materials.share_material(
-            moderator, g1, materials.MaterialInput(title="Budżet", kind="good_practice"), None,
+            moderator, group, materials.MaterialInput(title="Budżet", kind="good_practice"), None,
             materials.GoodPracticeInput(problem="Mało chętnych", actions="Spotkania")))),
         ("material.update", lambda: materials.update_good_practice(
             moderator, state["practice"],
@@ -273,10 +258,10 @@ def test_every_moderator_and_administrator_action_is_recorded_once_with_its_item
         ("thread.merge", lambda: curation.merge_threads(moderator, state["split"], thread())),
         ("post.delete", lambda: discussions.delete_post(moderator, db.session.get(
             Post, post().id))),
-        ("chat.remove", lambda: chat.remove_message(moderator, g1, chat_message().id)),
-        ("chat.mute", lambda: chat.mute_member(moderator, g1, member.id, 10)),
-        ("chat.unmute", lambda: chat.unmute_member(moderator, g1, member.id)),
-        ("chat.slow_mode", lambda: chat.set_slow_mode(moderator, g1, 30)),
+        ("chat.remove", lambda: chat.remove_message(moderator, group, chat_message().id)),
+        ("chat.mute", lambda: chat.mute_member(moderator, group, member.id, 10)),
+        ("chat.unmute", lambda: chat.unmute_member(moderator, group, member.id)),
+        ("chat.slow_mode", lambda: chat.set_slow_mode(moderator, group, 30)),
         ("user.create", lambda: state.setdefault("user", accounts.create_user(
             admin, email="nowa@example.org", name="Nowa Osoba", password="Dluga-fraza-2026"))),
         ("user.deactivate", lambda: accounts.set_user_active(admin, state["user"], False)),
@@ -287,11 +272,11 @@ def test_every_moderator_and_administrator_action_is_recorded_once_with_its_item
             admin, name="Gmina Nowa", kind="rural_commune"))),
         ("organisation.update", lambda: accounts.update_organisation(
             admin, state["org"], name="Gmina Nowsza", kind="rural_commune")),
-        ("membership.add", lambda: groups.set_role(admin, g1, state["user"], "member")),
-        ("membership.role", lambda: groups.set_role(admin, g1, state["user"], "observer")),
-        ("membership.remove", lambda: groups.remove_member(admin, g1, state["user"])),
+        ("membership.add", lambda: groups.set_role(admin, group, state["user"], "member")),
+        ("membership.role", lambda: groups.set_role(admin, group, state["user"], "observer")),
+        ("membership.remove", lambda: groups.remove_member(admin, group, state["user"])),
         ("invitation.create", lambda: state.setdefault("invitation", groups.invite(
-            admin, g1, "zaproszona@example.org")[0])),
+            admin, group, "zaproszona@example.org")[0])),
         ("invitation.revoke", lambda: groups.revoke_invitation(admin, state["invitation"])),
         ("group.create", lambda: state.setdefault("group", groups.create_group(
             admin, name="Gminy nowe", slug="gminy-nowe", kind="rural"))),
@@ -333,10 +318,7 @@ PERSONAS = ["anonymous", "outsider", "observer", "member", "moderator", "admin"]
 @pytest.fixture
 def logged(app, personas):
     with app.app_context():
-        people = {key: factories.user(getattr(personas, key).id)
-                  for key in ("admin", "moderator", "member", "outsider")}
-        thread, other = _log(people, factories.group(personas.g1.id),
-                             factories.group(personas.g2.id))
+        thread, other = _log(factories.people_of(personas))
         return {"thread": thread.id, "other": other.id}
 
 

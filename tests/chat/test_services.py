@@ -15,13 +15,6 @@ from tests import factories
 from tests.chat.conftest import add_messages
 
 
-@pytest.fixture
-def people(ctx, personas):
-    return {key: factories.user(getattr(personas, key).id)
-            for key in ("admin", "moderator", "member", "observer", "outsider")} | {
-        "g1": factories.group(personas.g1.id), "g2": factories.group(personas.g2.id)}
-
-
 def _audit(action: str) -> list[AuditEntry]:
     return list(db.session.scalars(db.select(AuditEntry).where(AuditEntry.action == action)))
 

@@ -14,24 +14,12 @@ from forum.moderation.models import Report
 from forum.notifications.models import Notification, ThreadWatch
 from forum.search import services as search
 from forum.timeutil import utcnow
-from forum.workshops import services as workshops
 from forum.workshops.models import AgendaItem
 from tests import factories
 
 
-@pytest.fixture
-def people(ctx, personas):
-    return {key: factories.user(getattr(personas, key).id)
-            for key in ("admin", "moderator", "member", "observer", "outsider")}
-
-
-@pytest.fixture
-def group(ctx, personas):
-    return factories.group(personas.g1.id)
-
-
 def _thread(people, group, title="Dowozy uczniów", body="Pierwszy wpis", who="member"):
-    return services.start_thread(people[who], group, title=title, body=body)
+    return factories.make_thread(people[who], group, title, body)
 
 
 def _posts(thread) -> list[Post]:
@@ -152,11 +140,10 @@ def test_rename_validates_keeps_the_old_title_and_moves_the_search(people, group
 # --- merge -----------------------------------------------------------------------------------
 
 
-def test_merge_refuses_itself_other_groups_and_merged_threads(people, group, personas):
+def test_merge_refuses_itself_other_groups_and_merged_threads(people, group):
     a = _thread(people, group, title="A")
     b = _thread(people, group, title="B")
-    other_group = factories.group(personas.g2.id)
-    foreign = services.start_thread(people["outsider"], other_group, title="Obcy", body="x")
+    foreign = factories.make_thread(people["outsider"], people["g2"], "Obcy", "x")
     with pytest.raises(InvalidInput, match="itself"):
         curation.merge_threads(people["moderator"], a, a)
     with pytest.raises(InvalidInput, match="within one group"):
@@ -257,11 +244,10 @@ def test_merge_combines_watches_muted_wins(people, group):
 
 def test_merge_moves_agenda_items_but_never_repeats_one(people, group):
     a, b, _p = _two_threads(people, group)
-    today = workshops.group_today(group)
-    one = workshops.create_workshop(people["moderator"], group, workshops.WorkshopInput(
-        number=1, theme="Pierwsza", day1=today + timedelta(days=7)))
-    two = workshops.create_workshop(people["moderator"], group, workshops.WorkshopInput(
-        number=2, theme="Druga", day1=today + timedelta(days=37)))
+    one = factories.make_workshop(people["moderator"], group, 1, days_from_today=7,
+                                  theme="Pierwsza")
+    two = factories.make_workshop(people["moderator"], group, 2, days_from_today=37,
+                                  theme="Druga")
     only_a = AgendaItem(workshop_id=one.id, thread_id=a.id, title="A na 1")
     both_a = AgendaItem(workshop_id=two.id, thread_id=a.id, title="A na 2")
     both_b = AgendaItem(workshop_id=two.id, thread_id=b.id, title="B na 2")
@@ -326,9 +312,7 @@ def test_split_moves_posts_in_time_order_and_keeps_everything_right(people, grou
     db.session.merge(ThreadRead(user_id=observer.id, thread_id=a.id, last_read_number=3))
     db.session.add(ThreadWatch(user_id=observer.id, thread_id=a.id, level="muted"))
     db.session.commit()
-    today = workshops.group_today(group)
-    workshops.create_workshop(people["moderator"], group, workshops.WorkshopInput(
-        number=3, theme="Sport", day1=today + timedelta(days=7)))
+    factories.make_workshop(people["moderator"], group, 3, days_from_today=7, theme="Sport")
 
     new = curation.split_thread(people["moderator"], a, [t4.id, t2.id], title="Basen",
                                 workshop_number=3, reason="osobny temat")

@@ -1,4 +1,3 @@
-from datetime import timedelta
 
 import pytest
 
@@ -9,24 +8,11 @@ from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.notifications import inbox, mentions
 from forum.notifications.models import Notification
-from forum.workshops import services as workshops
 from tests import factories
 
 
-@pytest.fixture
-def people(ctx, personas):
-    return {key: factories.user(getattr(personas, key).id)
-            for key in ("admin", "moderator", "member", "observer", "outsider")}
-
-
-@pytest.fixture
-def group(ctx, personas):
-    return factories.group(personas.g1.id)
-
-
-def _thread(people, group, who="member", **overrides):
-    values = {"title": "Dowozy uczniów", "body": "Jak organizujecie dowozy?", **overrides}
-    return services.start_thread(people[who], group, **values)
+def _thread(people, group, who="member", **fields):
+    return factories.make_thread(people[who], group, **fields)
 
 
 def test_start_a_thread_with_its_first_post(people, group):
@@ -74,19 +60,11 @@ def test_outsiders_cannot_load_threads_or_posts(people, group):
         services.list_threads(people["outsider"], group)
 
 
-def test_thread_links_to_a_session_and_materials_of_its_group_only(people, group, personas):
-    from io import BytesIO
-
-    from forum.materials import services as materials
-    from tests.materials import samples
-
-    workshops.create_workshop(people["moderator"], group, workshops.WorkshopInput(
-        number=2, theme="Edukacja", day1=workshops.group_today(group)))
-    material = materials.share_material(people["member"], group, materials.MaterialInput(
-        title="Raport", kind="minutes"), materials.Upload(BytesIO(samples.PDF), "r.pdf"))
-    other_group = factories.group(personas.g2.id)
-    other = materials.share_material(people["outsider"], other_group, materials.MaterialInput(
-        title="Obcy", kind="minutes"), materials.Upload(BytesIO(samples.PDF), "o.pdf"))
+def test_thread_links_to_a_session_and_materials_of_its_group_only(people, group):
+    factories.make_workshop(people["moderator"], group, 2, theme="Edukacja")
+    material = factories.make_material(people["member"], group, name="r.pdf", title="Raport")
+    other = factories.make_material(people["outsider"], people["g2"], name="o.pdf",
+                                    title="Obcy")
     with pytest.raises(InvalidInput) as error:
         _thread(people, group, workshop_number=9, material_ids=[other.id])
     assert set(error.value.errors) == {"workshop_number", "material_ids"}
@@ -236,10 +214,9 @@ def test_thread_list_keyset_pages(people, group):
 
 
 def test_move_thread_to_another_session(people, group):
-    today = workshops.group_today(group)
     for number in (1, 2):
-        workshops.create_workshop(people["moderator"], group, workshops.WorkshopInput(
-            number=number, theme=f"S{number}", day1=today + timedelta(days=number * 60)))
+        factories.make_workshop(people["moderator"], group, number,
+                                days_from_today=number * 60, theme=f"S{number}")
     thread = _thread(people, group, workshop_number=1)
     services.move_to_session(people["moderator"], thread, 2)
     assert thread.workshop.number == 2

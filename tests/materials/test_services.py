@@ -24,17 +24,6 @@ def _data(**overrides) -> services.MaterialInput:
                                      "language": "pl", **overrides})
 
 
-@pytest.fixture
-def people(ctx, personas):
-    return {key: factories.user(getattr(personas, key).id)
-            for key in ("moderator", "member", "observer", "outsider")}
-
-
-@pytest.fixture
-def group(ctx, personas):
-    return factories.group(personas.g1.id)
-
-
 def test_sharing_stores_the_file_by_content_not_by_name(people, group):
     material = services.share_material(people["member"], group, _data(),
                                        _upload(samples.PDF, "../../etc/Raport – Łęczna.pdf"))

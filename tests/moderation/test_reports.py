@@ -18,13 +18,6 @@ from tests.chat.conftest import add_messages
 
 
 @pytest.fixture
-def people(ctx, personas):
-    return {key: factories.user(getattr(personas, key).id)
-            for key in ("admin", "moderator", "member", "observer", "outsider")} | {
-        "g1": factories.group(personas.g1.id), "g2": factories.group(personas.g2.id)}
-
-
-@pytest.fixture
 def post(people) -> Post:
     """A reply by the moderator in a thread the member started (so both can be reported)."""
     thread = discussions.start_thread(people["member"], people["g1"], title="Dowozy",

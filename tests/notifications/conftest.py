@@ -9,17 +9,6 @@ import pytest
 from tests import factories
 
 
-@pytest.fixture
-def people(ctx, personas):
-    return {key: factories.user(getattr(personas, key).id)
-            for key in ("admin", "moderator", "member", "observer", "outsider", "inactive")}
-
-
-@pytest.fixture
-def group(ctx, personas):
-    return factories.group(personas.g1.id)
-
-
 def parts(message) -> tuple[str, str]:
     """(plain text, html) of a message from the sink."""
     text = message.get_body(preferencelist=("plain",))

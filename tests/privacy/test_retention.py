@@ -60,17 +60,6 @@ def _session(people, group, number, keep_chat=None):
 
 
 @pytest.fixture
-def people(ctx, personas):
-    return {key: factories.user(getattr(personas, key).id)
-            for key in ("admin", "moderator", "member", "observer")}
-
-
-@pytest.fixture
-def group(ctx, personas):
-    return factories.group(personas.g1.id)
-
-
-@pytest.fixture
 def old_and_new(people, group):
     """Rows of every kind, one side of each period; returns what should go per kind."""
     member, moderator = people["member"], people["moderator"]

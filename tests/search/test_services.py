@@ -6,14 +6,6 @@ from forum.search.services import MAX_WORDS, highlight, query_words, search
 from tests import factories
 
 
-@pytest.fixture
-def people(ctx, personas):
-    """The personas as users, and their two groups."""
-    return {key: factories.user(getattr(personas, key).id)
-            for key in ("admin", "moderator", "member", "observer", "outsider")} | {
-        "g1": factories.group(personas.g1.id), "g2": factories.group(personas.g2.id)}
-
-
 def _thread(people, title="Budżet obywatelski", body="Jak liczycie głosy?", group="g1",
             author="member"):
     return start_thread(people[author], people[group], title=title, body=body)

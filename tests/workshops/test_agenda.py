@@ -17,28 +17,13 @@ from forum.workshops.models import AgendaItem
 from tests import factories
 
 
-@pytest.fixture
-def people(ctx, personas):
-    return {key: factories.user(getattr(personas, key).id)
-            for key in ("admin", "moderator", "member", "observer", "outsider")}
+def _session(people, group, number, days_from_today, **fields):
+    return factories.make_workshop(people["moderator"], group, number,
+                                   days_from_today=days_from_today, **fields)
 
 
-@pytest.fixture
-def group(ctx, personas):
-    return factories.group(personas.g1.id)
-
-
-def _session(people, group, number, days_from_today, **overrides):
-    today = workshops.group_today(group)
-    return workshops.create_workshop(people["moderator"], group, workshops.WorkshopInput(
-        number=number, theme=f"Sesja {number}", day1=today + timedelta(days=days_from_today),
-        **overrides))
-
-
-def _thread(people, group, title="Dowozy uczniów", who="member", **overrides):
-    return discussions.start_thread(people[who], group, title=title,
-                                    body=overrides.pop("body", "Jak organizujecie dowozy?"),
-                                    **overrides)
+def _thread(people, group, title="Dowozy uczniów", who="member", **fields):
+    return factories.make_thread(people[who], group, title, **fields)
 
 
 def _audits(action):
@@ -214,14 +199,13 @@ def test_chosen_threads_only(people, group):
     assert b.agenda_marked_at is None
 
 
-def test_bad_choices_are_refused_and_nothing_changes(people, group, personas):
+def test_bad_choices_are_refused_and_nothing_changes(people, group):
     session = _session(people, group, 5, 14)
     a = _thread(people, group, "A")
     agenda.mark_for_next_session(people["moderator"], a)
-    other_group = factories.group(personas.g2.id)
+    other_group = people["g2"]
     factories.add_member(people["moderator"], other_group)
-    foreign = discussions.start_thread(people["outsider"], other_group, title="Obcy",
-                                       body="treść")
+    foreign = factories.make_thread(people["outsider"], other_group, "Obcy", "treść")
     merged = _thread(people, group, "M")
     merged.merged_into_id = a.id
     db.session.commit()
@@ -359,13 +343,10 @@ def http(app, personas):
         group = factories.group(personas.g1.id)
         moderator = factories.user(personas.moderator.id)
         member = factories.user(personas.member.id)
-        today = workshops.group_today(group)
-        workshops.create_workshop(moderator, group, workshops.WorkshopInput(
-            number=7, theme="Edukacja kulturalna", day1=today + timedelta(days=20)))
-        thread = discussions.start_thread(member, group, title="Świetlice wiejskie",
-                                          body="Jak je prowadzić?")
-        other = discussions.start_thread(member, group, title="Stołówki",
-                                         body="Kto gotuje?")
+        factories.make_workshop(moderator, group, 7, days_from_today=20,
+                                theme="Edukacja kulturalna")
+        thread = factories.make_thread(member, group, "Świetlice wiejskie", "Jak je prowadzić?")
+        other = factories.make_thread(member, group, "Stołówki", "Kto gotuje?")
         return {"thread": thread.id, "other": other.id, "slug": personas.g1.slug}
 
 

@@ -28,22 +28,9 @@ HOSTILE = ('<script>alert("pwned")</script><img src=x onerror=alert(2)> '
 TEXT_FILE = "Notatki z sesji\nZażółć gęślą jaźń\n".encode() * 200
 
 
-@pytest.fixture
-def people(ctx, personas):
-    return {key: factories.user(getattr(personas, key).id)
-            for key in ("admin", "moderator", "member", "observer", "outsider")}
-
-
-@pytest.fixture
-def group(ctx, personas):
-    return factories.group(personas.g1.id)
-
-
 def _session(people, group, number, days_from_today):
-    today = workshops.group_today(group)
-    return workshops.create_workshop(people["moderator"], group, workshops.WorkshopInput(
-        number=number, theme=f"Sesja {number}", day1=today + timedelta(days=days_from_today),
-        place="Lublin"))
+    return factories.make_workshop(people["moderator"], group, number,
+                                   days_from_today=days_from_today, place="Lublin")
 
 
 def _at(group, day, hour):
@@ -62,10 +49,8 @@ def _chat(group, workshop, author, body, *, removed=False, when=None):
 
 
 def _share(people, group, workshop, title, data, name):
-    return materials.share_material(
-        people["moderator"], group,
-        materials.MaterialInput(title=title, kind="minutes", workshop_number=workshop.number),
-        materials.Upload(io.BytesIO(data), name))
+    return factories.make_material(people["moderator"], group, data, name, title=title,
+                                   workshop_number=workshop.number)
 
 
 @pytest.fixture
@@ -185,9 +170,8 @@ def test_material_file_names_are_safe_and_unique(people, group, concluded):
 @pytest.fixture
 def web(app, personas):
     with app.app_context():
-        people = {key: factories.user(getattr(personas, key).id)
-                  for key in ("admin", "moderator", "member", "observer", "outsider")}
-        group = factories.group(personas.g1.id)
+        people = factories.people_of(personas)
+        group = people["g1"]
         data = _concluded(people, group)
         _session(people, group, 8, 30)
         return {"slug": group.slug, "linked": data["linked"].id,
@@ -306,12 +290,10 @@ def test_a_good_practice_without_a_file_is_written_into_the_export(app, personas
     with app.app_context():
         group = factories.group(personas.g1.id)
         moderator = factories.user(personas.moderator.id)
-        materials.share_material(
-            moderator, group,
-            materials.MaterialInput(title="Klub kultury", kind="good_practice",
-                                    workshop_number=3),
-            None, materials.GoodPracticeInput(problem="Brak **zajęć**",
-                                              actions="Klub w bibliotece"))
+        factories.make_material(
+            moderator, group, None, title="Klub kultury", kind="good_practice",
+            workshop_number=3, practice=materials.GoodPracticeInput(
+                problem="Brak **zajęć**", actions="Klub w bibliotece"))
     _response, archive = _zip(login_as(personas.member), web["slug"])
     index = archive.read("index.html").decode()
     assert "Klub kultury" in index and "Brak <strong>zajęć</strong>" in index
@@ -335,9 +317,8 @@ def test_recap_page_and_export_queries_do_not_grow_with_the_data(app, personas, 
 
     before = measure()
     with app.app_context():
-        group = factories.group(personas.g1.id)
-        people = {key: factories.user(getattr(personas, key).id)
-                  for key in ("moderator", "member", "admin")}
+        people = factories.people_of(personas)
+        group = people["g1"]
         session = workshops.get_workshop_for(people["member"], group, 3)
         for n in range(4):
             author = factories.make_user()
