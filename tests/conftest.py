@@ -6,6 +6,7 @@ Alembic migrations once per backend; each test then starts from empty tables.
 
 from __future__ import annotations
 
+import functools
 import os
 from types import SimpleNamespace
 
@@ -16,7 +17,7 @@ from forum import create_app
 from forum.config import testing_overrides
 from forum.extensions import db
 from forum.notifications.outbox import wait_for_nudges
-from tests import factories
+from tests import factories, sockets
 from tests.servers import (
     ComponentUnavailable,
     postgres_server,
@@ -246,3 +247,31 @@ def login_as(app):
         return client
 
     return _login_as
+
+
+@pytest.fixture
+def socket_client(app, login_as):
+    """socket_client(persona, namespace="/chat", http=None, headers=None) → a
+    `tests.sockets.SocketClient` connected to that namespace as the persona (None: not signed
+    in), or with the session of the test client `http`; disconnected after the test."""
+    made = []
+
+    def _connect(persona, namespace: str = sockets.CHAT, *, http=None, headers=None):
+        made.append(sockets.connect(app, http or login_as(persona), namespace, headers))
+        return made[-1]
+
+    yield _connect
+    for client in made:
+        client.disconnect()
+
+
+@pytest.fixture
+def chat_client(socket_client):
+    """chat_client(persona, headers=None, http=None) → a SocketClient on /chat."""
+    return functools.partial(socket_client, namespace=sockets.CHAT)
+
+
+@pytest.fixture
+def follower(socket_client):
+    """follower(persona, http=None, headers=None) → a SocketClient on /threads."""
+    return functools.partial(socket_client, namespace=sockets.THREADS)

@@ -10,12 +10,15 @@ from types import SimpleNamespace
 from werkzeug.security import generate_password_hash
 
 from forum.accounts.models import Organisation, User
+from forum.chat.models import ChatMessage
 from forum.discussions import services as discussions
 from forum.discussions.models import Post, Thread
 from forum.extensions import db
 from forum.groups.models import Group, Membership, Role
 from forum.materials import services as materials
 from forum.materials.models import Material
+from forum.text import render_markdown
+from forum.timeutil import utcnow
 from forum.workshops import services as workshops
 from forum.workshops.models import Workshop
 from tests.materials import samples
@@ -144,3 +147,16 @@ def make_material(actor: User | None, group: Group, data: bytes | None = samples
     return materials.share_material(
         actor, group, materials.MaterialInput(title=title, kind=kind, **fields),
         None if data is None else upload(data, name), practice)
+
+
+def add_messages(group_id: int, author_id: int, count: int, prefix: str = "m") -> list[int]:
+    """Chat history written straight to the database (no rate limit); returns the ids."""
+    messages = [ChatMessage(group_id=group_id, author_id=author_id, body=f"{prefix}{n}",
+                            body_html=render_markdown(f"{prefix}{n}"),
+                            client_id=f"{prefix}-{n}", created_at=utcnow())
+                for n in range(count)]
+    for message in messages:
+        db.session.add(message)
+        db.session.flush()
+    db.session.commit()
+    return [m.id for m in messages]

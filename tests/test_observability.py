@@ -12,12 +12,11 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import update
 
-from forum.extensions import db, socketio
+from forum.extensions import db
 from forum.notifications.models import OutboxEmail, OutboxStatus
 from forum.notifications.outbox import queue_email
 from forum.observability import current_ids, logs
 from forum.timeutil import utcnow
-from tests.chat.conftest import ChatClient
 from tests.conftest import login
 
 HEX_ID = re.compile(r"[0-9a-f]{32}")
@@ -258,26 +257,9 @@ def test_server_errors_are_counted_as_5xx(routes, client):
     assert requests_of(scrape(routes), "test_fail", status="5xx") == 1
 
 
-@pytest.fixture
-def connect(app, login_as):
-    """connect(persona, namespace) → a Socket.IO test client signed in as the persona."""
-    made = []
-
-    def make(persona, namespace: str):
-        made.append(socketio.test_client(app, namespace=namespace,
-                                         flask_test_client=login_as(persona)))
-        return made[-1]
-
-    yield make
-    for client in made:
-        for namespace in ("/chat", "/threads"):
-            if client.is_connected(namespace):
-                client.disconnect(namespace=namespace)
-
-
-def test_chat_messages_are_counted(app, personas, connect):
+def test_chat_messages_are_counted(app, personas, chat_client):
     assert scrape(app)[("forum_chat_messages_total", ())] == 0
-    member = ChatClient(connect(personas.member, "/chat"), http=None)
+    member = chat_client(personas.member)
     member.join(personas.g1.slug)
     assert member.send(personas.g1.slug, "hello", "c-1")["ok"]
     assert member.send(personas.g1.slug, "hello", "c-1")["ok"]  # the same message again
@@ -289,17 +271,17 @@ def sockets(app, namespace: str) -> float:
     return scrape(app)[("forum_socket_connections", (("namespace", namespace),))]
 
 
-def test_socket_connections_are_counted_per_namespace(app, personas, connect):
+def test_socket_connections_are_counted_per_namespace(app, personas, socket_client):
     assert sockets(app, "/chat") == 0 and sockets(app, "/threads") == 0
-    first = connect(personas.member, "/chat")
-    second = connect(personas.moderator, "/chat")
-    threads = connect(personas.member, "/threads")
-    refused = connect(None, "/chat")  # not signed in
-    assert first.is_connected("/chat") and second.is_connected("/chat")
-    assert threads.is_connected("/threads") and not refused.is_connected("/chat")
+    first = socket_client(personas.member, "/chat")
+    second = socket_client(personas.moderator, "/chat")
+    threads = socket_client(personas.member, "/threads")
+    refused = socket_client(None, "/chat")  # not signed in
+    assert first.connected and second.connected
+    assert threads.connected and not refused.connected
     assert sockets(app, "/chat") == 2 and sockets(app, "/threads") == 1
-    first.disconnect(namespace="/chat")
-    threads.disconnect(namespace="/threads")
+    first.disconnect()
+    threads.disconnect()
     assert sockets(app, "/chat") == 1 and sockets(app, "/threads") == 0
 
 

@@ -12,7 +12,7 @@ from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.workshops import services as workshops
 from tests import factories
-from tests.chat.conftest import add_messages
+from tests.factories import add_messages
 
 
 def _audit(action: str) -> list[AuditEntry]:
@@ -81,11 +81,9 @@ def test_catch_up_returns_everything_after_an_id_in_slices(people):
 
 def test_messages_are_tagged_with_the_live_session(people):
     group = people["g1"]
-    today = workshops.group_today(group)
-    workshops.create_workshop(people["moderator"], group, workshops.WorkshopInput(
-        number=1, theme="Wczoraj i dziś", day1=today - timedelta(days=1)))
-    workshops.create_workshop(people["moderator"], group, workshops.WorkshopInput(
-        number=2, theme="Za tydzień", day1=today + timedelta(days=7)))
+    factories.make_workshop(people["moderator"], group, 1, days_from_today=-1,
+                            theme="Wczoraj i dziś")
+    factories.make_workshop(people["moderator"], group, 2, days_from_today=7, theme="Za tydzień")
     message = chat.send_message(people["member"], group, "na sesji", "live")
     assert message.workshop.number == 1
     assert chat.message_payload(message, group)["workshop"] == 1
@@ -143,8 +141,7 @@ def test_slow_mode_is_set_by_moderators_and_audited(people):
 
 def test_continue_as_a_thread_quotes_the_messages_and_leaves_a_notice(people):
     group = people["g1"]
-    workshops.create_workshop(people["moderator"], group, workshops.WorkshopInput(
-        number=3, theme="Sesja", day1=workshops.group_today(group)))
+    factories.make_workshop(people["moderator"], group, 3, theme="Sesja")
     first = chat.send_message(people["member"], group, "Jak liczycie koszty dowozów?", "q1")
     chat.send_message(people["moderator"], group, "poza tematem", "q2")
     second = chat.send_message(people["moderator"], group, "Od kilometra\n\ni od ucznia.", "q3")
@@ -189,8 +186,8 @@ def test_continue_as_a_thread_takes_only_this_groups_visible_messages(people):
 def test_the_transcript_of_a_session_is_grouped_by_day(people):
     group = people["g1"]
     today = workshops.group_today(group)
-    workshop = workshops.create_workshop(people["moderator"], group, workshops.WorkshopInput(
-        number=5, theme="Dwa dni", day1=today - timedelta(days=1)))
+    workshop = factories.make_workshop(people["moderator"], group, 5, days_from_today=-1,
+                                       theme="Dwa dni")
     first = chat.send_message(people["member"], group, "dziś", "t1")
     first.created_at = first.created_at - timedelta(days=1)  # as if sent yesterday
     db.session.commit()

@@ -11,9 +11,9 @@ from forum.extensions import db, socketio
 from forum.groups import services as groups
 from forum.groups.models import Membership
 from forum.workshops import services as workshops
-from tests import factories
-from tests.chat.conftest import NS, add_messages
+from tests import factories, sockets
 from tests.conftest import login
+from tests.factories import add_messages
 
 # --- the default namespace (unchanged) -------------------------------------------------------
 
@@ -41,9 +41,8 @@ def test_a_signed_out_session_cannot_connect(app, personas):
 # --- connecting to /chat ---------------------------------------------------------------------
 
 
-def test_anonymous_chat_connections_are_refused(app):
-    client = socketio.test_client(app, namespace=NS, flask_test_client=app.test_client())
-    assert not client.is_connected(NS)
+def test_anonymous_chat_connections_are_refused(chat_client):
+    assert not chat_client(None).connected
 
 
 FOREIGN = [
@@ -130,7 +129,7 @@ def test_presence_counts_each_person_once_however_many_tabs(personas, chat_clien
     ack = tab2.join(personas.g1.slug)
     assert [p["id"] for p in ack["present"]] == [personas.member.id, personas.moderator.id]
     assert watcher.events("presence_changed") == []  # the second tab changes nothing
-    tab1.client.disconnect(NS)
+    tab1.disconnect()
     assert watcher.events("presence_changed") == []  # still here in the other tab
     assert tab2.emit("leave", {"group": personas.g1.slug}) == {"ok": True}
     assert watcher.events("presence_changed") == [
@@ -191,18 +190,14 @@ def test_the_rate_limit_says_slow_down_and_keeps_what_was_accepted(make_app, per
     app = make_app(FORUM_CHAT_RATE="3/minute")
     http = app.test_client()
     login(http, personas.member.email)
-    client = socketio.test_client(app, namespace=NS, flask_test_client=http)
-    acks = [client.emit("send_message", {"group": personas.g1.slug, "body": f"m{n}",
-                                         "client_id": f"rate-{n}"}, namespace=NS,
-                        callback=True) for n in range(4)]
+    client = sockets.connect(app, http)
+    acks = [client.send(personas.g1.slug, f"m{n}", f"rate-{n}") for n in range(4)]
     assert [a["ok"] for a in acks] == [True, True, True, False]
     assert acks[3]["error"] == "rate_limited"
     assert "too fast" in acks[3]["message"] and 0 < acks[3]["retry_after"] <= 60
     # A retry of an accepted message is not a new message: no limit applies to it.
-    assert client.emit("send_message", {"group": personas.g1.slug, "body": "m0",
-                                        "client_id": "rate-0"}, namespace=NS,
-                       callback=True)["ok"]
-    client.disconnect(NS)
+    assert client.send(personas.g1.slug, "m0", "rate-0")["ok"]
+    client.disconnect()
 
 
 def test_slow_mode_allows_one_message_per_interval(app, personas, chat_client):

@@ -11,7 +11,7 @@ from forum.discussions.models import Thread
 from forum.extensions import db
 from forum.workshops import services as workshops
 from tests import factories
-from tests.chat.conftest import add_messages
+from tests.factories import add_messages
 
 READERS = ["observer", "member", "moderator", "admin"]
 

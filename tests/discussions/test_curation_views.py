@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from forum.discussions import curation, services
+from forum.discussions import curation
 from forum.discussions.models import Post, Thread
 from forum.extensions import db
 from tests import factories
@@ -23,10 +23,10 @@ def threads(app, personas):
         member = factories.user(personas.member.id)
         moderator = factories.user(personas.moderator.id)
         group = factories.group(personas.g1.id)
-        a = services.start_thread(member, group, title="Dowozy", body="pierwszy")
-        second = services.reply(moderator, a, "drugi")
-        third = services.reply(member, a, "trzeci")
-        b = services.start_thread(member, group, title="Stołówki", body="obiady")
+        a = factories.make_thread(member, group, "Dowozy", "pierwszy")
+        second = factories.make_post(moderator, a, "drugi")
+        third = factories.make_post(member, a, "trzeci")
+        b = factories.make_thread(member, group, "Stołówki", "obiady")
         return {"a": a.id, "b": b.id, "second": second.id, "third": third.id}
 
 

@@ -8,60 +8,18 @@ import pytest
 
 from forum.accounts import services as accounts
 from forum.discussions import live, services
-from forum.extensions import db, socketio
+from forum.extensions import db
 from forum.groups import services as groups
 from forum.realtime import server as realtime
 from tests import factories
-
-NS = live.NAMESPACE
-
-
-class Follower:
-    """A Socket.IO test client on /threads with its signed-in HTTP client."""
-
-    def __init__(self, client, http):
-        self.client = client
-        self.http = http
-
-    @property
-    def connected(self) -> bool:
-        return self.client.is_connected(NS)
-
-    def follow(self, slug, thread_id) -> dict:
-        return self.client.emit("follow_thread", {"slug": slug, "thread_id": thread_id},
-                                namespace=NS, callback=True)
-
-    def events(self, name: str | None = None) -> list:
-        mine = [p for p in self.client.queue if p["namespace"] == NS]
-        self.client.queue = [p for p in self.client.queue if p["namespace"] != NS]
-        return [p["args"][0] if p["args"] else None for p in mine
-                if name is None or p["name"] == name]
-
-
-@pytest.fixture
-def follower(app, login_as):
-    made = []
-
-    def make(persona, http=None, headers=None):
-        http = http or login_as(persona)
-        client = socketio.test_client(app, namespace=NS, flask_test_client=http,
-                                      headers=headers)
-        made.append(client)
-        return Follower(client, http)
-
-    yield make
-    for client in made:
-        if client.is_connected(NS):
-            client.disconnect(NS)
 
 
 @pytest.fixture
 def thread(app, personas):
     """A thread of g1 started by the member: (id, first post id)."""
     with app.app_context():
-        made = services.start_thread(factories.user(personas.member.id),
-                                     factories.group(personas.g1.id),
-                                     title="Dowozy uczniów", body="Jak organizujecie dowozy?")
+        made = factories.make_thread(factories.user(personas.member.id),
+                                     factories.group(personas.g1.id))
         return made.id, services.post_id_at(made, 1)
 
 
@@ -180,16 +138,16 @@ BAD = [None, "x", {"slug": "miasta-testowe"}, {"thread_id": 1},
 def test_wrong_fields_get_a_bad_request_answer(personas, follower):
     reader = follower(personas.member)
     for data in BAD:
-        ack = reader.client.emit("follow_thread", data, namespace=NS, callback=True)
+        ack = reader.emit("follow_thread", data)
         assert ack["ok"] is False and ack["error"] == "bad_request" and ack["message"], data
     assert reader.connected
 
 
 def test_one_connection_follows_a_bounded_number_of_threads(app, personas, follower):
     with app.app_context():
-        ids = [services.start_thread(factories.user(personas.member.id),
-                                     factories.group(personas.g1.id), title=f"W {n}",
-                                     body="x").id for n in range(live.MAX_FOLLOWS + 1)]
+        member, group = factories.user(personas.member.id), factories.group(personas.g1.id)
+        ids = [factories.make_thread(member, group, f"W {n}", "x").id
+               for n in range(live.MAX_FOLLOWS + 1)]
     reader = follower(personas.member)
     for thread_id in ids[:-1]:
         assert reader.follow(personas.g1.slug, thread_id)["ok"]
@@ -197,26 +155,24 @@ def test_one_connection_follows_a_bounded_number_of_threads(app, personas, follo
     assert reader.follow(personas.g1.slug, ids[-1])["error"] == "too_many"
 
 
-def test_followers_are_not_chat_presence(app, personas, follower, login_as, thread):
+def test_followers_are_not_chat_presence(app, personas, follower, chat_client, thread):
     thread_id, _first = thread
     reader = follower(personas.member)
     assert reader.follow(personas.g1.slug, thread_id)["ok"]
-    chat = socketio.test_client(app, namespace="/chat",
-                                flask_test_client=login_as(personas.moderator))
-    ack = chat.emit("join", {"group": personas.g1.slug, "after_id": None}, namespace="/chat",
-                    callback=True)
+    chat = chat_client(personas.moderator)
+    ack = chat.join(personas.g1.slug)
     assert [p["id"] for p in ack["present"]] == [personas.moderator.id]
     with app.app_context():
         assert realtime.state().presence.sids_of(personas.member.id) == set()
         assert realtime.state().presence.present(personas.g1.id) == [ack["me"]]
-    chat.disconnect(namespace="/chat")
+    chat.disconnect()
 
 
 def test_the_follow_ends_with_the_connection(app, personas, follower, login_as, thread):
     thread_id, _first = thread
     reader = follower(personas.member)
     reader.follow(personas.g1.slug, thread_id)
-    reader.client.disconnect(namespace=NS)
+    reader.disconnect()
     with app.app_context():
         assert live.state().connections.sids_of(personas.member.id) == set()
         assert live.state().follows == {}

@@ -6,24 +6,19 @@ from __future__ import annotations
 import io
 import logging
 import zipfile
-from datetime import timedelta
 
 from forum.extensions import db
-from forum.materials import services as materials
 from forum.materials.backends import storage_for
 from forum.materials.models import Material
-from forum.workshops import services as workshops
 from tests import factories
 from tests.materials import samples
 
 
 def _share(app, personas, title, data, name, workshop_number=None):
     with app.app_context():
-        material = materials.share_material(
-            factories.user(personas.moderator.id), factories.group(personas.g1.id),
-            materials.MaterialInput(title=title, kind="minutes",
-                                    workshop_number=workshop_number),
-            materials.Upload(io.BytesIO(data), name))
+        material = factories.make_material(
+            factories.user(personas.moderator.id), factories.group(personas.g1.id), data, name,
+            title=title, workshop_number=workshop_number)
         return material.id, material.current_version.storage_key
 
 
@@ -57,12 +52,9 @@ def test_a_missing_file_is_a_clear_404_and_an_error_in_the_log(app, personas, lo
 
 def test_the_recap_zip_leaves_out_a_missing_file_and_says_so(app, personas, login_as, caplog):
     with app.app_context():
-        group = factories.group(personas.g1.id)
-        today = workshops.group_today(group)
-        workshops.create_workshop(factories.user(personas.moderator.id), group,
-                                  workshops.WorkshopInput(number=3, theme="Sesja 3",
-                                                          day1=today - timedelta(days=10),
-                                                          place="Lublin"))
+        factories.make_workshop(factories.user(personas.moderator.id),
+                                factories.group(personas.g1.id), 3, days_from_today=-10,
+                                place="Lublin")
     _kept_id, _kept_key = _share(app, personas, "Notatki", b"Notatki z sesji\n" * 20,
                                  "notatki.txt", workshop_number=3)
     _lost_id, lost_key = _share(app, personas, "Diagnoza potrzeb", samples.PDF,

@@ -12,11 +12,8 @@ from forum.materials import services
 from forum.materials.backends import storage_for
 from forum.workshops import services as workshop_services
 from tests import factories
+from tests.factories import upload
 from tests.materials import samples
-
-
-def _upload(data: bytes, name: str) -> services.Upload:
-    return services.Upload(io.BytesIO(data), name)
 
 
 def _data(**overrides) -> services.MaterialInput:
@@ -26,7 +23,7 @@ def _data(**overrides) -> services.MaterialInput:
 
 def test_sharing_stores_the_file_by_content_not_by_name(people, group):
     material = services.share_material(people["member"], group, _data(),
-                                       _upload(samples.PDF, "../../etc/Raport – Łęczna.pdf"))
+                                       upload(samples.PDF, "../../etc/Raport – Łęczna.pdf"))
     version = material.current_version
     assert (version.number, version.mime, version.size) == (1, "application/pdf",
                                                             len(samples.PDF))
@@ -40,7 +37,7 @@ def test_sharing_stores_the_file_by_content_not_by_name(people, group):
 def test_a_disguised_file_is_refused_and_nothing_is_kept(people, group):
     with pytest.raises(InvalidInput) as error:
         services.share_material(people["member"], group, _data(),
-                                _upload(samples.HTML_AS_PDF, "raport.pdf"))
+                                upload(samples.HTML_AS_PDF, "raport.pdf"))
     assert "file" in error.value.errors
     assert db.session.scalar(db.select(db.func.count()).select_from(
         services.Material)) == 0
@@ -54,13 +51,13 @@ def test_an_oversized_file_is_refused_with_the_limit(app, personas):
         member, g1 = factories.user(personas.member.id), factories.group(personas.g1.id)
         big = b"%PDF-1.4\n" + b"0" * (1024 * 1024 + 10)
         with pytest.raises(InvalidInput) as error:
-            services.share_material(member, g1, _data(), _upload(big, "big.pdf"))
+            services.share_material(member, g1, _data(), upload(big, "big.pdf"))
         assert "1 MB" in str(error.value.errors["file"])
 
 
 def test_image_metadata_is_removed(people, group):
     material = services.share_material(people["member"], group, _data(kind="presentation"),
-                                       _upload(samples.jpeg_with_gps(), "zdjęcie.jpg"))
+                                       upload(samples.jpeg_with_gps(), "zdjęcie.jpg"))
     with services.open_version(material.current_version) as stream:
         stored = stream.read()
     assert 0x8825 not in Image.open(io.BytesIO(stored)).getexif()
@@ -78,39 +75,36 @@ def test_fields_are_checked_before_the_file(people, group):
 def test_observers_and_outsiders_cannot_share(people, group):
     for who in ("observer", "outsider"):
         with pytest.raises(PermissionDenied):
-            services.share_material(people[who], group, _data(), _upload(samples.PDF, "a.pdf"))
+            services.share_material(people[who], group, _data(), upload(samples.PDF, "a.pdf"))
 
 
 def test_the_group_can_keep_uploads_to_moderators(people, group):
     group.members_can_upload = False
     db.session.commit()
     with pytest.raises(PermissionDenied):
-        services.share_material(people["member"], group, _data(), _upload(samples.PDF, "a.pdf"))
+        services.share_material(people["member"], group, _data(), upload(samples.PDF, "a.pdf"))
     assert services.share_material(people["moderator"], group, _data(),
-                                   _upload(samples.PDF, "a.pdf"))
+                                   upload(samples.PDF, "a.pdf"))
 
 
 def test_new_versions_keep_the_old_ones(people, group):
     material = services.share_material(people["member"], group, _data(),
-                                       _upload(samples.PDF, "v1.pdf"))
-    services.add_version(people["member"], material, _upload(samples.docx(), "v2.docx"),
+                                       upload(samples.PDF, "v1.pdf"))
+    services.add_version(people["member"], material, upload(samples.docx(), "v2.docx"),
                          "poprawki po sesji")
     assert [v.number for v in material.versions] == [2, 1]
     assert material.current_version.type_label.startswith("Word")
     assert services.get_version(material, 1).original_name == "v1.pdf"
     with pytest.raises(PermissionDenied):  # another member may not replace it
-        services.add_version(factories.make_user(), material, _upload(samples.PDF, "x.pdf"))
+        services.add_version(factories.make_user(), material, upload(samples.PDF, "x.pdf"))
 
 
 def test_list_filters_by_session_and_kind_and_hides_deleted(people, group):
-    today = workshop_services.group_today(group)
-    workshop = workshop_services.create_workshop(people["moderator"], group,
-                                                 workshop_services.WorkshopInput(
-                                                     number=1, theme="Sesja", day1=today))
+    workshop = factories.make_workshop(people["moderator"], group, theme="Sesja")
     first = services.share_material(people["member"], group, _data(workshop_number=1),
-                                    _upload(samples.PDF, "a.pdf"))
+                                    upload(samples.PDF, "a.pdf"))
     services.share_material(people["member"], group, _data(kind="minutes"),
-                            _upload(samples.PDF, "b.pdf"))
+                            upload(samples.PDF, "b.pdf"))
     member = people["member"]
     assert [m.id for m in services.list_materials(member, group, workshop=workshop)] == [
         first.id]
@@ -126,7 +120,7 @@ def test_list_filters_by_session_and_kind_and_hides_deleted(people, group):
 def test_keyset_pages_do_not_skip_or_repeat(people, group):
     for n in range(7):
         services.share_material(people["member"], group, _data(title=f"M{n}"),
-                                _upload(samples.PDF, "a.pdf"))
+                                upload(samples.PDF, "a.pdf"))
     seen, before = [], None
     while True:
         page = services.list_materials(people["member"], group, before=before, limit=3)
@@ -139,7 +133,7 @@ def test_keyset_pages_do_not_skip_or_repeat(people, group):
 
 def test_outsiders_find_nothing(people, group):
     material = services.share_material(people["member"], group, _data(),
-                                       _upload(samples.PDF, "a.pdf"))
+                                       upload(samples.PDF, "a.pdf"))
     with pytest.raises(NotFound):
         services.get_material_for(people["outsider"], group, material.id)
     with pytest.raises(NotFound):
@@ -149,7 +143,7 @@ def test_outsiders_find_nothing(people, group):
 def test_review_deadline(people, group):
     material = services.share_material(people["moderator"], group,
                                        _data(kind="training_for_review"),
-                                       _upload(samples.PDF, "a.pdf"))
+                                       upload(samples.PDF, "a.pdf"))
     today = workshop_services.group_today(group)
     with pytest.raises(PermissionDenied):
         services.set_review(people["member"], material, today + timedelta(days=7))
@@ -183,5 +177,5 @@ def test_good_practice_is_a_structured_page(people, group, personas):
 
 def test_review_rules_use_the_groups_calendar(people, group):
     material = services.share_material(people["moderator"], group, _data(),
-                                       _upload(samples.PDF, "a.pdf"))
+                                       upload(samples.PDF, "a.pdf"))
     assert not services.review_is_open(material, date(2030, 1, 1))

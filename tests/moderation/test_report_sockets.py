@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from tests.chat.conftest import chat_client  # noqa: F401  (the fixture, shared with tests/chat)
-
 
 def _reported(member, observer, personas, body: str, client_id: str) -> int:
     """The member sends a message over the socket and the observer reports it (no JS)."""
@@ -22,7 +20,7 @@ def _report_id(moderator, personas) -> int:
     return int(re.search(r"/moderation/reports/(\d+)", desk).group(1))
 
 
-def test_an_edit_of_a_reported_message_is_broadcast(personas, chat_client):  # noqa: F811
+def test_an_edit_of_a_reported_message_is_broadcast(personas, chat_client):
     member, observer = chat_client(personas.member), chat_client(personas.observer)
     moderator = chat_client(personas.moderator)
     member.join(personas.g1.slug)
@@ -45,7 +43,7 @@ def test_an_edit_of_a_reported_message_is_broadcast(personas, chat_client):  # n
                                                                 "Usunięto numer telefonu")
 
 
-def test_a_removal_of_a_reported_message_is_broadcast(personas, chat_client):  # noqa: F811
+def test_a_removal_of_a_reported_message_is_broadcast(personas, chat_client):
     member, observer = chat_client(personas.member), chat_client(personas.observer)
     moderator = chat_client(personas.moderator)
     member.join(personas.g1.slug)
@@ -58,7 +56,7 @@ def test_a_removal_of_a_reported_message_is_broadcast(personas, chat_client):  #
     assert member.events("message_removed") == [{"id": message_id, "group": personas.g1.slug}]
 
 
-def test_a_failed_resolution_broadcasts_nothing(personas, chat_client):  # noqa: F811
+def test_a_failed_resolution_broadcasts_nothing(personas, chat_client):
     member, observer = chat_client(personas.member), chat_client(personas.observer)
     moderator = chat_client(personas.moderator)
     member.join(personas.g1.slug)

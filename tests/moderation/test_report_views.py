@@ -14,7 +14,7 @@ from forum.moderation import reports
 from forum.moderation.models import Report
 from forum.notifications.models import Notification
 from tests import factories
-from tests.chat.conftest import add_messages
+from tests.factories import add_messages
 
 PERSONAS = ("admin", "moderator", "member", "observer", "outsider")
 
@@ -26,9 +26,8 @@ def items(app, personas):
         moderator = factories.user(personas.moderator.id)
         member = factories.user(personas.member.id)
         group = factories.group(personas.g1.id)
-        thread = discussions.start_thread(member, group, title="Dowozy uczniów",
-                                          body="Jak to robicie?")
-        post = discussions.reply(moderator, thread, "Mój telefon: 600 100 200")
+        thread = factories.make_thread(member, group, body="Jak to robicie?")
+        post = factories.make_post(moderator, thread, "Mój telefon: 600 100 200")
         [message_id] = add_messages(group.id, moderator.id, 1, prefix="czat")
         return {"thread": thread.id, "post": post.id, "own_post": discussions.post_id_at(
             thread, 1), "message": message_id}
@@ -310,8 +309,8 @@ def _reported_items(app, personas, count: int) -> None:
     with app.app_context():
         moderator = factories.user(personas.moderator.id)
         group = factories.group(personas.g1.id)
-        thread = discussions.start_thread(moderator, group, title="Wiele", body="start")
-        posts = [discussions.reply(moderator, thread, f"wpis {n}").id for n in range(count)]
+        thread = factories.make_thread(moderator, group, "Wiele", "start")
+        posts = [factories.make_post(moderator, thread, f"wpis {n}").id for n in range(count)]
         messages = add_messages(group.id, moderator.id, count, prefix=f"m{count}-")
     for post_id in posts:
         _report(app, personas.member, post_id)

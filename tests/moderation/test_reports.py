@@ -14,22 +14,21 @@ from forum.moderation import reports
 from forum.moderation.models import Report, ReportFlag
 from forum.notifications.models import Notification
 from tests import factories
-from tests.chat.conftest import add_messages
+from tests.factories import add_messages
 
 
 @pytest.fixture
 def post(people) -> Post:
     """A reply by the moderator in a thread the member started (so both can be reported)."""
-    thread = discussions.start_thread(people["member"], people["g1"], title="Dowozy",
-                                      body="Jak organizujecie dowozy?")
-    return discussions.reply(people["moderator"], thread, "Mój telefon: 600 100 200")
+    thread = factories.make_thread(people["member"], people["g1"], "Dowozy")
+    return factories.make_post(people["moderator"], thread, "Mój telefon: 600 100 200")
 
 
 @pytest.fixture
 def members_post(people) -> Post:
-    thread = discussions.start_thread(people["moderator"], people["g1"], title="Stołówki",
-                                      body="Pytanie o stołówki")
-    return discussions.reply(people["member"], thread, "Adres pani dyrektor: ul. Polna 5")
+    thread = factories.make_thread(people["moderator"], people["g1"], "Stołówki",
+                                   "Pytanie o stołówki")
+    return factories.make_post(people["member"], thread, "Adres pani dyrektor: ul. Polna 5")
 
 
 @pytest.fixture
@@ -188,8 +187,7 @@ def test_the_group_queue_is_for_its_moderators(people, post):
 
 
 def test_all_groups_queue_is_for_administrators_only(people, post):
-    g2_thread = discussions.start_thread(people["outsider"], people["g2"], title="G2",
-                                         body="w drugiej grupie")
+    g2_thread = factories.make_thread(people["outsider"], people["g2"], "G2", "w drugiej grupie")
     reports.report_post(people["member"], post, "off_topic")
     reports.report_post(people["admin"], db.session.get(
         Post, discussions.post_id_at(g2_thread, 1)), "off_topic")
@@ -200,9 +198,8 @@ def test_all_groups_queue_is_for_administrators_only(people, post):
 
 
 def test_open_reports_oldest_first_resolved_newest_first_in_pages(people):
-    thread = discussions.start_thread(people["moderator"], people["g1"], title="Wiele",
-                                      body="start")
-    posts = [discussions.reply(people["moderator"], thread, f"wpis {n}") for n in range(5)]
+    thread = factories.make_thread(people["moderator"], people["g1"], "Wiele", "start")
+    posts = [factories.make_post(people["moderator"], thread, f"wpis {n}") for n in range(5)]
     made = [reports.report_post(people["member"], p, "off_topic").id for p in posts]
     first = reports.list_reports(people["moderator"], group=people["g1"], limit=2)
     second = reports.list_reports(people["moderator"], group=people["g1"], limit=2,

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
-from tests import factories
-
 
 def parts(message) -> tuple[str, str]:
     """(plain text, html) of a message from the sink."""

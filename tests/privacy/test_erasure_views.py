@@ -12,7 +12,6 @@ from forum.moderation import reports
 from forum.notifications.models import Notification
 from forum.privacy import erasure
 from tests import factories
-from tests.chat.conftest import chat_client  # noqa: F401  (fixture)
 
 
 def _user(app, persona):
@@ -93,7 +92,7 @@ def test_only_administrators_can_erase(app, login_as, personas):
     assert _user(app, personas.member)[0] is None
 
 
-def test_erasing_ends_the_sessions_and_cuts_the_sockets(app, login_as, personas, chat_client):  # noqa: F811
+def test_erasing_ends_the_sessions_and_cuts_the_sockets(app, login_as, personas, chat_client):
     member = login_as(personas.member)
     socket = chat_client(personas.member)
     assert socket.connected and member.get("/profile").status_code == 200

@@ -16,7 +16,6 @@ from forum.notifications.models import Notification, OutboxEmail, OutboxStatus
 from forum.privacy import retention
 from forum.privacy.retention import apply_retention
 from forum.timeutil import utcnow
-from forum.workshops import services as workshops
 from tests import factories
 
 
@@ -53,10 +52,8 @@ def _count(model, *where):
 
 
 def _session(people, group, number, keep_chat=None):
-    today = workshops.group_today(group)
-    return workshops.create_workshop(people["moderator"], group, workshops.WorkshopInput(
-        number=number, theme=f"Sesja {number}", day1=today - timedelta(days=800 - number),
-        keep_chat=keep_chat))
+    return factories.make_workshop(people["moderator"], group, number,
+                                   days_from_today=number - 800, keep_chat=keep_chat)
 
 
 @pytest.fixture
@@ -236,9 +233,7 @@ def test_deletes_go_in_batches(old_and_new, monkeypatch):
 def test_a_moderator_sets_keep_chat_on_the_session_form(app, personas, login_as):
     with app.app_context():
         group = factories.group(personas.g1.id)
-        today = workshops.group_today(group)
-        workshops.create_workshop(None, group, workshops.WorkshopInput(
-            number=1, theme="Sesja", day1=today))
+        today = factories.make_workshop(None, group, theme="Sesja").day1
     moderator = login_as(personas.moderator)
     slug = personas.g1.slug
     page = moderator.get(f"/g/{slug}/sessions/1").get_data(as_text=True)

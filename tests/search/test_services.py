@@ -1,6 +1,6 @@
 import pytest
 
-from forum.discussions.services import delete_post, hide_post, reply, start_thread
+from forum.discussions.services import delete_post, hide_post, reply
 from forum.errors import NotFound
 from forum.search.services import MAX_WORDS, highlight, query_words, search
 from tests import factories
@@ -8,7 +8,7 @@ from tests import factories
 
 def _thread(people, title="Budżet obywatelski", body="Jak liczycie głosy?", group="g1",
             author="member"):
-    return start_thread(people[author], people[group], title=title, body=body)
+    return factories.make_thread(people[author], people[group], title, body)
 
 
 def _found(results) -> list[int]:
