@@ -3,8 +3,8 @@
 `prepare_database()` migrates a temporary SQLite file and creates the personas in a
 subprocess (so that Alembic's logging set-up and gevent stay out of the test process);
 `chat_server()` starts gunicorn on it and stops it afterwards. `sign_in()` gets a session
-cookie through the real sign-in form, and `ChatBot` is a python-socketio client that records
-what it receives.
+cookie through the real sign-in form, and `LiveSocket` is a python-socketio client that records
+what it receives, on /chat (`ChatBot`) or another namespace.
 
 Run as `python -m tests.chat.live <database-url> [extra members]` it prepares a database.
 """
@@ -142,8 +142,12 @@ def sign_in(url: str, email: str, password: str = PASSWORD):
     return session
 
 
-class ChatBot:
-    """A python-socketio client on /chat that keeps every event it receives."""
+class LiveSocket:
+    """A python-socketio client of a real server on one namespace (`NAMESPACE`) that keeps
+    every event of `EVENTS` it receives; `ChatBot` is /chat, a thread follower /threads."""
+
+    NAMESPACE = "/chat"
+    EVENTS: tuple[str, ...] = ()
 
     def __init__(self, url: str, email: str, *, headers: dict | None = None,
                  transports=("polling", "websocket")):
@@ -156,9 +160,8 @@ class ChatBot:
         self.transports = list(transports)
         self.lock = threading.Condition()
         self.received: list[tuple[str, dict]] = []
-        for name in ("message_created", "message_removed", "presence_changed", "typing",
-                     "session_ended"):
-            self.client.on(name, self._recorder(name), namespace="/chat")
+        for name in self.EVENTS:
+            self.client.on(name, self._recorder(name), namespace=self.NAMESPACE)
 
     def _recorder(self, name):
         def record(data=None):
@@ -167,14 +170,14 @@ class ChatBot:
                 self.lock.notify_all()
         return record
 
-    def connect(self) -> ChatBot:
+    def connect(self):
         cookie = "; ".join(f"{c.name}={c.value}" for c in self.http.cookies)
-        self.client.connect(self.url, namespaces=["/chat"], transports=self.transports,
+        self.client.connect(self.url, namespaces=[self.NAMESPACE], transports=self.transports,
                             headers={"Cookie": cookie, **self.headers}, wait_timeout=10)
         return self
 
     def call(self, event: str, data: dict, timeout: float = 10):
-        return self.client.call(event, data, namespace="/chat", timeout=timeout)
+        return self.client.call(event, data, namespace=self.NAMESPACE, timeout=timeout)
 
     def events(self, name: str) -> list[dict]:
         with self.lock:
@@ -207,6 +210,15 @@ class ChatBot:
         except Exception:
             pass
         self.http.close()
+
+
+
+class ChatBot(LiveSocket):
+    """A python-socketio client on /chat that keeps every event it receives."""
+
+    NAMESPACE = "/chat"
+    EVENTS = ("message_created", "message_removed", "presence_changed", "typing",
+              "session_ended")
 
 
 if __name__ == "__main__":

@@ -4,10 +4,9 @@ through one worker reaches a follower on the other, and a sign-out there cuts it
 from __future__ import annotations
 
 import re
-import threading
 import time
 
-from tests.chat.live import chat_server, prepare_database, sign_in
+from tests.chat.live import LiveSocket, chat_server, prepare_database, sign_in
 
 
 def _token(http, url: str) -> str:
@@ -15,55 +14,14 @@ def _token(http, url: str) -> str:
     return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
 
 
-class Follower:
+class Follower(LiveSocket):
     """A python-socketio client on /threads that keeps what it receives."""
 
-    def __init__(self, url: str, email: str):
-        import socketio
-
-        self.url = url
-        self.http = sign_in(url, email)
-        self.client = socketio.Client(http_session=self.http, reconnection=False)
-        self.lock = threading.Condition()
-        self.received: list[tuple[str, dict]] = []
-        for name in ("post_created", "post_changed", "session_ended"):
-            self.client.on(name, self._recorder(name), namespace="/threads")
-
-    def _recorder(self, name):
-        def record(data=None):
-            with self.lock:
-                self.received.append((name, data))
-                self.lock.notify_all()
-        return record
-
-    def connect(self) -> Follower:
-        cookie = "; ".join(f"{c.name}={c.value}" for c in self.http.cookies)
-        self.client.connect(self.url, namespaces=["/threads"], headers={"Cookie": cookie},
-                            wait_timeout=10)
-        return self
+    NAMESPACE = "/threads"
+    EVENTS = ("post_created", "post_changed", "session_ended")
 
     def follow(self, slug: str, thread_id: int) -> dict:
-        return self.client.call("follow_thread", {"slug": slug, "thread_id": thread_id},
-                                namespace="/threads", timeout=10)
-
-    def wait_for(self, name: str, timeout: float = 10) -> dict:
-        deadline = time.monotonic() + timeout
-        with self.lock:
-            while True:
-                for kind, data in self.received:
-                    if kind == name:
-                        return data
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError(f"no {name} within {timeout}s: {self.received}")
-                self.lock.wait(remaining)
-
-    def close(self) -> None:
-        try:
-            self.client.disconnect()
-        except Exception:
-            pass
-        self.http.close()
+        return self.call("follow_thread", {"slug": slug, "thread_id": thread_id})
 
 
 def test_a_reply_on_one_worker_reaches_a_follower_on_the_other(tmp_path, redis_url):
