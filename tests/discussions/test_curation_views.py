@@ -20,9 +20,8 @@ def _expected(persona: str, ok: int = 302) -> int:
 def threads(app, personas):
     """Two threads of g1 by the member, one with three posts."""
     with app.app_context():
-        member = factories.user(personas.member.id)
-        moderator = factories.user(personas.moderator.id)
-        group = factories.group(personas.g1.id)
+        people = factories.people_of(personas)
+        member, moderator, group = people["member"], people["moderator"], people["g1"]
         a = factories.make_thread(member, group, "Dowozy", "pierwszy")
         second = factories.make_post(moderator, a, "drugi")
         third = factories.make_post(member, a, "trzeci")

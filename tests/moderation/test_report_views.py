@@ -23,9 +23,8 @@ PERSONAS = ("admin", "moderator", "member", "observer", "outsider")
 def items(app, personas):
     """A post by the moderator, a post by the member, a chat message by the moderator."""
     with app.app_context():
-        moderator = factories.user(personas.moderator.id)
-        member = factories.user(personas.member.id)
-        group = factories.group(personas.g1.id)
+        people = factories.people_of(personas)
+        member, moderator, group = people["member"], people["moderator"], people["g1"]
         thread = factories.make_thread(member, group, body="Jak to robicie?")
         post = factories.make_post(moderator, thread, "Mój telefon: 600 100 200")
         [message_id] = add_messages(group.id, moderator.id, 1, prefix="czat")

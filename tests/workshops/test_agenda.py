@@ -340,9 +340,8 @@ def test_items_of_merged_threads_lead_to_the_survivor(people, group):
 def http(app, personas):
     """A marked-ready thread and an upcoming session in g1, as plain ids."""
     with app.app_context():
-        group = factories.group(personas.g1.id)
-        moderator = factories.user(personas.moderator.id)
-        member = factories.user(personas.member.id)
+        people = factories.people_of(personas)
+        member, moderator, group = people["member"], people["moderator"], people["g1"]
         factories.make_workshop(moderator, group, 7, days_from_today=20,
                                 theme="Edukacja kulturalna")
         thread = factories.make_thread(member, group, "Świetlice wiejskie", "Jak je prowadzić?")
