@@ -1,4 +1,3 @@
-
 import pytest
 
 from forum.audit.models import AuditEntry
