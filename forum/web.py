@@ -10,11 +10,13 @@ from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import Forbidden, HTTPException
+from werkzeug.exceptions import NotFound as PageNotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from forum import i18n
 from forum.accounts.services import MIN_PASSWORD_LENGTH
+from forum.errors import NotFound, PermissionDenied
 from forum.groups import policy
 
 log = logging.getLogger(__name__)
@@ -111,6 +113,19 @@ def init_app(app: Flask) -> None:
                     mb=app.config["FORUM_MAX_UPLOAD_MB"]) if code == 413
             else ERROR_TEXTS.get(code) or _l("The request could not be completed."),
         ), code
+
+    # A service's NotFound / PermissionDenied reaching a view gives the same 404 / 403 page as
+    # Flask's `abort`, so views call services without wrapping them. Flask picks the handler of
+    # the nearest class, so these win over Exception below (which re-raises when testing). No
+    # rollback here, as with `abort`: nothing is committed, and the request's end removes the
+    # session.
+    @app.errorhandler(NotFound)
+    def not_found(error):
+        return http_error(PageNotFound())
+
+    @app.errorhandler(PermissionDenied)
+    def permission_denied(error):
+        return http_error(Forbidden())
 
     @app.errorhandler(Exception)
     def unexpected_error(error):
