@@ -21,7 +21,7 @@ from forum.admin.forms import (
 )
 from forum.audit import views as audit_views
 from forum.audit.services import audit_actors, audit_groups, iter_audit, list_audit
-from forum.errors import InvalidInput, NotFound, PermissionDenied
+from forum.errors import InvalidInput, PermissionDenied
 from forum.forms import apply_errors, organisation_choices
 from forum.groups import services as groups
 from forum.groups.policy import can_administer
@@ -34,13 +34,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @login_required
 def only_administrators():
     if not can_administer(current_user):
-        abort(404)
-
-
-def _or_404(loader, *args):
-    try:
-        return loader(current_user, *args)
-    except NotFound:
         abort(404)
 
 
@@ -83,7 +76,7 @@ def organisations():
 
 @bp.route("/organisations/<int:organisation_id>", methods=["GET", "POST"])
 def organisation(organisation_id: int):
-    organisation = _or_404(accounts.get_organisation_for_admin, organisation_id)
+    organisation = accounts.get_organisation_for_admin(current_user, organisation_id)
     form = _organisation_form(obj=organisation if request.method == "GET" else None)
     if form.validate_on_submit():
         try:
@@ -131,7 +124,7 @@ def new_user():
 
 @bp.get("/users/<int:user_id>")
 def user(user_id: int):
-    user = _or_404(accounts.get_user_for_admin, user_id)
+    user = accounts.get_user_for_admin(current_user, user_id)
     memberships = groups.memberships_of(current_user, user)
     return render_template("admin/user.html", user=user, memberships=memberships,
                            roles=groups.ROLES, action_form=EmptyForm())
@@ -139,7 +132,7 @@ def user(user_id: int):
 
 @bp.post("/users/<int:user_id>/active")
 def set_active(user_id: int):
-    user = _or_404(accounts.get_user_for_admin, user_id)
+    user = accounts.get_user_for_admin(current_user, user_id)
     if EmptyForm().validate_on_submit():
         active = request.form.get("active") == "1"
         try:
@@ -154,7 +147,7 @@ def set_active(user_id: int):
 
 @bp.post("/users/<int:user_id>/admin")
 def set_admin(user_id: int):
-    user = _or_404(accounts.get_user_for_admin, user_id)
+    user = accounts.get_user_for_admin(current_user, user_id)
     if EmptyForm().validate_on_submit():
         admin = request.form.get("admin") == "1"
         try:
@@ -228,7 +221,7 @@ def _render_group(group, *, form=None, invite_form=None, add_form=None, status=2
 
 @bp.route("/groups/<int:group_id>", methods=["GET", "POST"])
 def group(group_id: int):
-    group = _or_404(groups.get_group_for_admin, group_id)
+    group = groups.get_group_for_admin(current_user, group_id)
     if request.method == "GET":
         return _render_group(group)
     form = _group_form()
@@ -249,7 +242,7 @@ def group(group_id: int):
 
 @bp.post("/groups/<int:group_id>/invitations")
 def invite(group_id: int):
-    group = _or_404(groups.get_group_for_admin, group_id)
+    group = groups.get_group_for_admin(current_user, group_id)
     form = InviteForm()
     form.role.choices = _role_choices()
     if form.validate_on_submit():
@@ -266,7 +259,7 @@ def invite(group_id: int):
 
 @bp.post("/groups/<int:group_id>/members")
 def add_member(group_id: int):
-    group = _or_404(groups.get_group_for_admin, group_id)
+    group = groups.get_group_for_admin(current_user, group_id)
     form = AddMemberForm()
     form.role.choices = _role_choices()
     if form.validate_on_submit():
@@ -286,8 +279,8 @@ def add_member(group_id: int):
 
 @bp.post("/groups/<int:group_id>/members/<int:user_id>/role")
 def change_role(group_id: int, user_id: int):
-    group = _or_404(groups.get_group_for_admin, group_id)
-    user = _or_404(accounts.get_user_for_admin, user_id)
+    group = groups.get_group_for_admin(current_user, group_id)
+    user = accounts.get_user_for_admin(current_user, user_id)
     form = RoleForm(prefix=f"m{user_id}")
     form.role.choices = _role_choices()
     if form.validate_on_submit():
@@ -302,20 +295,17 @@ def change_role(group_id: int, user_id: int):
 
 @bp.post("/groups/<int:group_id>/members/<int:user_id>/remove")
 def remove_member(group_id: int, user_id: int):
-    group = _or_404(groups.get_group_for_admin, group_id)
-    user = _or_404(accounts.get_user_for_admin, user_id)
+    group = groups.get_group_for_admin(current_user, group_id)
+    user = accounts.get_user_for_admin(current_user, user_id)
     if EmptyForm().validate_on_submit():
-        try:
-            groups.remove_member(current_user, group, user)
-        except NotFound:
-            abort(404)
+        groups.remove_member(current_user, group, user)
         flash(_("%(name)s removed from the group.", name=user.name), "success")
     return redirect(url_for("admin.group", group_id=group.id) + "#members")
 
 
 @bp.post("/invitations/<int:invitation_id>/revoke")
 def revoke_invitation(invitation_id: int):
-    invitation = _or_404(groups.get_invitation_for_admin, invitation_id)
+    invitation = groups.get_invitation_for_admin(current_user, invitation_id)
     if EmptyForm().validate_on_submit():
         try:
             groups.revoke_invitation(current_user, invitation)

@@ -7,7 +7,7 @@ is no way to change or delete an entry (see the guard in audit/services.py).
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
 from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,9 +17,8 @@ from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import NumberRange, Optional
 
 from forum.audit import services
-from forum.errors import NotFound, PermissionDenied
+from forum.groups.access import load_group
 from forum.groups.services import ROLES
-from forum.groups.views import load_group
 from forum.timeutil import utcnow
 
 bp = Blueprint("audit", __name__)
@@ -95,24 +94,14 @@ def csv_response(entries, filename_stem: str) -> Response:
     )
 
 
-def _group_or_error(slug: str):
-    group = load_group(slug)  # 404 for people who cannot see the group
-    return group
-
-
 @bp.get("/g/<slug>/moderation/audit")
 @login_required
 def group_log(slug: str):
-    group = _group_or_error(slug)
+    group = load_group(slug)  # 404 for people who cannot see the group
     form, filters = filter_form()
-    try:
-        entries, next_before = services.list_audit(
-            current_user, filters, request.args.get("before", type=int), group=group)
-        actors = services.audit_actors(current_user, group=group)
-    except PermissionDenied:
-        abort(403)
-    except NotFound:
-        abort(404)
+    entries, next_before = services.list_audit(
+        current_user, filters, request.args.get("before", type=int), group=group)
+    actors = services.audit_actors(current_user, group=group)
     return render_log("audit/group_log.html", entries=entries, next_before=next_before,
                       form=form, group=group, actors=actors,
                       page_url=lambda **a: url_for("audit.group_log", slug=slug, **a),
@@ -122,12 +111,7 @@ def group_log(slug: str):
 @bp.get("/g/<slug>/moderation/audit.csv")
 @login_required
 def group_csv(slug: str):
-    group = _group_or_error(slug)
+    group = load_group(slug)
     _form, filters = filter_form()
-    try:
-        entries = services.iter_audit(current_user, filters, group=group)
-    except PermissionDenied:
-        abort(403)
-    except NotFound:
-        abort(404)
+    entries = services.iter_audit(current_user, filters, group=group)  # checks at the call
     return csv_response(entries, f"audit-{group.slug}")

@@ -24,10 +24,10 @@ from forum.accounts.forms import EmptyForm
 from forum.chat import services
 from forum.chat.forms import MUTE_OPTIONS, MessageForm, MuteForm, PromoteForm, SlowModeForm
 from forum.chat.models import MessageKind
-from forum.errors import InvalidInput, NotFound, PermissionDenied
+from forum.errors import InvalidInput
 from forum.forms import apply_errors
+from forum.groups.access import load_group
 from forum.groups.policy import can_moderate_group, can_participate
-from forum.groups.views import load_group
 from forum.notifications.mentions import handle_for
 
 bp = Blueprint("chat", __name__)
@@ -136,10 +136,7 @@ def _load_moderated(slug: str):
 @login_required
 def remove(slug: str, message_id: int):
     group = _load_moderated(slug)
-    try:
-        services.remove_message(current_user, group, message_id)
-    except NotFound:
-        abort(404)
+    services.remove_message(current_user, group, message_id)
     return _moderation_done(group, _("The message was removed."), f"message-{message_id}")
 
 
@@ -151,8 +148,6 @@ def mute(slug: str):
     try:
         mute = services.mute_member(current_user, group, form.user_id.data or 0,
                                     form.minutes.data if form.minutes.validate(form) else 0)
-    except NotFound:
-        abort(404)
     except InvalidInput as error:
         return _moderation_failed(group, " ".join(str(m) for m in error.errors.values()))
     return _moderation_done(group, _("%(name)s cannot write in the chat until %(time)s.",
@@ -164,10 +159,7 @@ def mute(slug: str):
 @login_required
 def unmute(slug: str, user_id: int):
     group = _load_moderated(slug)
-    try:
-        services.unmute_member(current_user, group, user_id)
-    except NotFound:
-        abort(404)
+    services.unmute_member(current_user, group, user_id)
     return _moderation_done(group, _("The member can write in the chat again."))
 
 
@@ -199,8 +191,6 @@ def promote(slug: str):
         try:
             thread = services.promote_to_thread(current_user, group, form.message_ids.data,
                                                 form.title.data or "", form.client_token.data)
-        except PermissionDenied:
-            abort(403)
         except InvalidInput as error:
             apply_errors(form, error)
         else:

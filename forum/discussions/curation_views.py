@@ -22,7 +22,7 @@ from forum.discussions.forms import (
     SplitThreadForm,
 )
 from forum.discussions.views import _render_thread, _session_choices, _thread, bp
-from forum.errors import InvalidInput, PermissionDenied
+from forum.errors import InvalidInput
 from forum.forms import apply_errors
 from forum.groups.policy import can_moderate_group
 from forum.text import plain_text
@@ -147,8 +147,6 @@ def merge_thread(slug: str, thread_id: int):
             else:
                 raise InvalidInput({"target_id": _("Choose the thread to merge this one into.")})
             target = curation.merge_threads(current_user, thread, target, form.reason.data or "")
-        except PermissionDenied:
-            abort(403)
         except InvalidInput as error:
             apply_errors(form, error)
         else:

@@ -9,23 +9,19 @@ and a closed group alike.
 
 from __future__ import annotations
 
-from flask import abort, make_response
+from flask import make_response
 from flask_login import current_user, login_required
 
 from forum.discussions import services
 from forum.discussions.forms import ReplyForm
 from forum.discussions.views import _render_thread, _thread, bp
-from forum.errors import NotFound
 
 
 @bp.get("/g/<slug>/t/<int:thread_id>/posts/<int:number>/fragment")
 @login_required
 def post_fragment(slug: str, thread_id: int, number: int):
     group, thread = _thread(slug, thread_id)
-    try:
-        view = services.post_view(current_user, thread, number)
-    except NotFound:
-        abort(404)
+    view = services.post_view(current_user, thread, number)
     html, status = _render_thread(group, view, ReplyForm(formdata=None))
     response = make_response(html, status)
     response.headers["Cache-Control"] = "no-store"

@@ -17,10 +17,10 @@ from forum.discussions.forms import (
     ReplyForm,
     ThreadForm,
 )
-from forum.errors import InvalidInput, NotFound, PermissionDenied
+from forum.errors import InvalidInput
 from forum.forms import apply_errors, session_choices
+from forum.groups.access import load_group
 from forum.groups.policy import can_edit_post, can_participate
-from forum.groups.views import load_group
 from forum.materials import services as material_services
 from forum.notifications import inbox
 from forum.notifications.mentions import mention_suggestions
@@ -31,18 +31,12 @@ bp = Blueprint("discussions", __name__)
 
 def _thread(slug: str, thread_id: int):
     group = load_group(slug)
-    try:
-        return group, services.get_thread_for(current_user, group, thread_id)
-    except NotFound:
-        abort(404)
+    return group, services.get_thread_for(current_user, group, thread_id)
 
 
 def _post(slug: str, post_id: int):
     group = load_group(slug)
-    try:
-        return group, services.get_post_for(current_user, group, post_id)
-    except NotFound:
-        abort(404)
+    return group, services.get_post_for(current_user, group, post_id)
 
 
 def _post_url(post) -> str:
@@ -105,7 +99,8 @@ def new_thread(slug: str):
 @login_required
 def thread(slug: str, thread_id: int):
     group, thread = _thread(slug, thread_id)
-    if (merged_into := _merged_into(thread)) is not None:  # a merged thread's old URL
+    # A merged thread's old URL goes to the thread it was merged into.
+    if (merged_into := curation.resolve_merged(current_user, thread)) is not None:
         return redirect(url_for("discussions.thread", slug=slug, thread_id=merged_into.id), 301)
     page = request.args.get("page", type=int)
     if page is None:  # open at the first unread post
@@ -133,13 +128,6 @@ def thread(slug: str, thread_id: int):
     return _render_thread(group, view, form, reply_to)
 
 
-def _merged_into(thread):
-    try:
-        return curation.resolve_merged(current_user, thread)
-    except NotFound:
-        abort(404)
-
-
 def _render_thread(group, view, form, reply_to=None, preview=None, status=200,
                    curation_forms=None):
     from forum.discussions.curation_views import curation_context
@@ -160,7 +148,8 @@ def _render_thread(group, view, form, reply_to=None, preview=None, status=200,
 @login_required
 def reply(slug: str, thread_id: int):
     group, thread = _thread(slug, thread_id)
-    thread = _merged_into(thread) or thread  # a reply sent to a merged thread goes to the target
+    # A reply sent to a merged thread goes to the target.
+    thread = curation.resolve_merged(current_user, thread) or thread
     form = ReplyForm()
     reply_to = None
     if form.reply_to_id.data and form.reply_to_id.data.isdigit():
@@ -176,8 +165,6 @@ def reply(slug: str, thread_id: int):
                                   reply_to_id=int(form.reply_to_id.data)
                                   if (form.reply_to_id.data or "").isdigit() else None,
                                   client_token=form.client_token.data or None)
-        except PermissionDenied:
-            abort(403)
         except InvalidInput as error:
             apply_errors(form, error)
         else:
@@ -208,10 +195,7 @@ def edit_post(slug: str, post_id: int):
 @login_required
 def post_history(slug: str, post_id: int):
     group, post = _post(slug, post_id)
-    try:
-        revisions = services.post_history(current_user, post)
-    except NotFound:
-        abort(404)
+    revisions = services.post_history(current_user, post)
     return render_template("discussions/history.html", group=group, post=post,
                            revisions=revisions, render=services.render_preview)
 
@@ -228,10 +212,7 @@ def post_link(slug: str, post_id: int):
 def delete_post(slug: str, post_id: int):
     _group, post = _post(slug, post_id)
     if EmptyForm().validate_on_submit():
-        try:
-            services.delete_post(current_user, post)
-        except PermissionDenied:
-            abort(403)
+        services.delete_post(current_user, post)
         flash(_("The post was removed."), "success")
     return redirect(_post_url(post))
 
@@ -249,8 +230,6 @@ def hide_post(slug: str, post_id: int):
             else:
                 services.hide_post(current_user, post, form.reason.data or "")
                 flash(_("The post is hidden."), "success")
-        except PermissionDenied:
-            abort(403)
         except InvalidInput as error:
             for message in error.errors.values():
                 flash(message, "error")
@@ -264,8 +243,6 @@ def react(slug: str, post_id: int):
     if EmptyForm().validate_on_submit():
         try:
             services.toggle_reaction(current_user, post, request.form.get("kind", ""))
-        except PermissionDenied:
-            abort(403)
         except InvalidInput:
             abort(400)
     return redirect(_post_url(post))
@@ -287,8 +264,6 @@ def moderate(slug: str, thread_id: int):
                                          request.form.get("workshop_number", type=int) or None)
             else:
                 abort(400)
-        except PermissionDenied:
-            abort(403)
         except InvalidInput as error:
             for message in error.errors.values():
                 flash(message, "error")

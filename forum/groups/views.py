@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from forum.accounts.forms import EmptyForm
 from forum.discussions import services as discussions
-from forum.errors import NotFound
 from forum.groups import services
-from forum.groups.models import Group
+from forum.groups.access import load_group
 from forum.materials import services as material_services
 from forum.notifications import inbox
 from forum.workshops import services as workshop_services
 
 bp = Blueprint("groups", __name__)
-
-
-def load_group(slug: str) -> Group:
-    """The group for the signed-in user, or a 404 that says nothing about closed groups."""
-    try:
-        return services.get_group_for(current_user, slug)
-    except NotFound:
-        abort(404)
 
 
 @bp.get("/")
@@ -39,13 +30,10 @@ def detail(slug: str):
     """The group's home: its threads (filtered by session, material, unread) and sessions."""
     group = load_group(slug)
     workshop = material = None
-    try:
-        if (number := request.args.get("session", type=int)):
-            workshop = workshop_services.get_workshop_for(current_user, group, number)
-        if (material_id := request.args.get("material", type=int)):
-            material = material_services.get_material_for(current_user, group, material_id)
-    except NotFound:
-        abort(404)
+    if (number := request.args.get("session", type=int)):
+        workshop = workshop_services.get_workshop_for(current_user, group, number)
+    if (material_id := request.args.get("material", type=int)):
+        material = material_services.get_material_for(current_user, group, material_id)
     unread = request.args.get("unread") == "1"
     page = discussions.list_threads(current_user, group, workshop=workshop, material=material,
                                     unread_only=unread, cursor=request.args.get("after"))

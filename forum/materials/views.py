@@ -22,10 +22,10 @@ from flask_login import current_user, login_required
 from forum.accounts.forms import EmptyForm
 from forum.accounts.services import list_organisations
 from forum.discussions import services as discussions
-from forum.errors import InvalidInput, NotFound, PermissionDenied
+from forum.errors import InvalidInput
 from forum.forms import apply_errors, organisation_choices, session_choices
+from forum.groups.access import load_group
 from forum.groups.policy import can_add_material_version, can_upload_material
-from forum.groups.views import load_group
 from forum.i18n import LANGUAGE_NAMES
 from forum.materials import services
 from forum.materials.filetypes import content_disposition
@@ -39,10 +39,7 @@ log = logging.getLogger(__name__)
 
 def _load(slug: str, material_id: int):
     group = load_group(slug)
-    try:
-        return group, services.get_material_for(current_user, group, material_id)
-    except NotFound:
-        abort(404)
+    return group, services.get_material_for(current_user, group, material_id)
 
 
 def _session_choices(group, empty_label):
@@ -93,10 +90,7 @@ def index(slug: str):
     workshop = None
     session_number = request.args.get("session", type=int)
     if session_number:
-        try:
-            workshop = workshop_services.get_workshop_for(current_user, group, session_number)
-        except NotFound:
-            abort(404)
+        workshop = workshop_services.get_workshop_for(current_user, group, session_number)
     materials = services.list_materials(current_user, group, workshop=workshop, kind=kind)
     return render_template("materials/index.html", group=group, materials=materials,
                            filters=filters, kinds=services.MATERIAL_KINDS)
@@ -188,8 +182,6 @@ def add_version(slug: str, material_id: int):
                 raise InvalidInput({"file": _("Choose a file to upload.")})
             version = services.add_version(current_user, material, upload,
                                            form.note.data or "")
-        except PermissionDenied:
-            abort(403)
         except InvalidInput as error:
             apply_errors(form, error)
         else:
@@ -203,10 +195,7 @@ def add_version(slug: str, material_id: int):
 def delete(slug: str, material_id: int):
     group, material = _load(slug, material_id)
     if EmptyForm().validate_on_submit():
-        try:
-            services.delete_material(current_user, material)
-        except PermissionDenied:
-            abort(403)
+        services.delete_material(current_user, material)
         flash(_("“%(title)s” was deleted.", title=material.title), "success")
     return redirect(url_for("materials.index", slug=slug))
 
@@ -222,8 +211,6 @@ def review(slug: str, material_id: int):
             if until is None and not request.form.get("close"):
                 raise InvalidInput({"review_until": _("Choose the last day of the review.")})
             services.set_review(current_user, material, until)
-        except PermissionDenied:
-            abort(403)
         except InvalidInput as error:
             for message in error.errors.values():
                 flash(message, "error")
@@ -252,10 +239,7 @@ def _missing_file(group, material, version):
 @login_required
 def download(slug: str, material_id: int, number: int | None = None):
     group, material = _load(slug, material_id)
-    try:
-        version = services.get_version(material, number)
-    except NotFound:
-        abort(404)
+    version = services.get_version(material, number)
     inline = version.mime == "application/pdf" or version.mime.startswith("image/")
     disposition = content_disposition(version.original_name, inline=inline)
     # Object storage with FORUM_S3_REDIRECT_SECONDS: the member (authorised above) is sent to

@@ -19,10 +19,10 @@ from flask_login import current_user, login_required
 
 from forum.chat import services as chat_services
 from forum.discussions import services as discussions
-from forum.errors import InvalidInput, NotFound, PermissionDenied
+from forum.errors import InvalidInput
 from forum.forms import apply_errors
+from forum.groups.access import load_group
 from forum.groups.policy import can_handle_reports
-from forum.groups.views import load_group
 from forum.moderation import reports
 from forum.moderation.forms import ReportForm, ResolveForm
 from forum.moderation.models import ReportStatus
@@ -60,11 +60,8 @@ def desk(slug: str):
     """The group's moderation desk: the reports queue first (open, or resolved)."""
     group = load_group(slug)
     status = _status()
-    try:
-        page = reports.list_reports(current_user, group=group, status=status,
-                                    cursor=request.args.get("after"))
-    except PermissionDenied:
-        abort(403)
+    page = reports.list_reports(current_user, group=group, status=status,
+                                cursor=request.args.get("after"))
     return render_template("moderation/desk.html", group=group, page=page, status=status,
                            open_count=reports.open_report_count(current_user, group),
                            tools=_desk_tools(group), reasons=reports.REASONS)
@@ -75,11 +72,7 @@ def desk(slug: str):
 def all_groups():
     """Every group's reports, for administrators."""
     status = _status()
-    try:
-        page = reports.list_reports(current_user, status=status,
-                                    cursor=request.args.get("after"))
-    except NotFound:
-        abort(404)
+    page = reports.list_reports(current_user, status=status, cursor=request.args.get("after"))
     return render_template("moderation/desk.html", group=None, page=page, status=status,
                            open_count=None, tools=[], reasons=reports.REASONS)
 
@@ -88,10 +81,7 @@ def _report(slug: str, report_id: int):
     group = load_group(slug)
     if not can_handle_reports(current_user, group):
         abort(403)  # a member of the group; the service answers NotFound to anyone else
-    try:
-        return group, reports.get_report_for(current_user, group, report_id)
-    except NotFound:
-        abort(404)
+    return group, reports.get_report_for(current_user, group, report_id)
 
 
 def _resolve_choices(report) -> list[tuple[str, str]]:
@@ -122,8 +112,6 @@ def report(slug: str, report_id: int):
             reports.resolve_report(current_user, report, form.action.data or "",
                                    note=form.note.data or "", new_body=form.new_body.data,
                                    redact=bool(form.redact.data))
-        except PermissionDenied:
-            abort(403)
         except InvalidInput as error:
             apply_errors(form, error)
         else:
@@ -171,26 +159,18 @@ def _report_form(group, item_kind: str, item, check, submit, back_url: str):
 @login_required
 def report_post(slug: str, post_id: int):
     group = load_group(slug)
-    try:
-        post = discussions.get_post_for(current_user, group, post_id)
-        return _report_form(group, "post", post, reports.check_post_reportable,
-                            reports.report_post,
-                            url_for("discussions.post_link", slug=slug, post_id=post.id))
-    except NotFound:
-        abort(404)
+    post = discussions.get_post_for(current_user, group, post_id)
+    return _report_form(group, "post", post, reports.check_post_reportable, reports.report_post,
+                        url_for("discussions.post_link", slug=slug, post_id=post.id))
 
 
 @bp.route("/g/<slug>/chat/messages/<int:message_id>/report", methods=["GET", "POST"])
 @login_required
 def report_message(slug: str, message_id: int):
     group = load_group(slug)
-    try:
-        message = chat_services.get_message_for(current_user, group, message_id)
-        return _report_form(group, "message", message, reports.check_message_reportable,
-                            reports.report_chat_message,
-                            chat_services.chat_link(group, [message]))
-    except NotFound:
-        abort(404)
+    message = chat_services.get_message_for(current_user, group, message_id)
+    return _report_form(group, "message", message, reports.check_message_reportable,
+                        reports.report_chat_message, chat_services.chat_link(group, [message]))
 
 
 # --- for other features' templates -----------------------------------------------------------

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from forum.accounts.forms import EmptyForm
-from forum.errors import InvalidInput, NotFound
+from forum.errors import InvalidInput
 from forum.extensions import csrf
 from forum.forms import apply_errors
-from forum.groups.views import load_group
+from forum.groups.access import load_group
 from forum.mailings import digest
 from forum.notifications import inbox as inbox_service
 from forum.notifications import services
@@ -75,10 +75,7 @@ def unsubscribe_apply(token: str):
 @login_required
 def since(slug: str, number: int):
     group = load_group(slug)
-    try:
-        content = digest.build_since(current_user, group, number)
-    except NotFound:
-        abort(404)
+    content = digest.build_since(current_user, group, number)
     return render_template("notifications/since.html", group=group, digest=content)
 
 

@@ -3,7 +3,7 @@ confirmation (/admin/users/<id>/erase). Thin views over forum.privacy.erasure.""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -12,7 +12,7 @@ from wtforms import PasswordField
 
 from forum.accounts import services as accounts
 from forum.accounts.forms import EmptyForm
-from forum.errors import InvalidInput, NotFound
+from forum.errors import InvalidInput
 from forum.extensions import db
 from forum.forms import apply_errors
 from forum.groups.models import Group, Membership
@@ -67,10 +67,7 @@ def cancel():
 @login_required
 def confirm(user_id: int):
     """The administrator's confirmation page (what will happen), and the erasure (POST)."""
-    try:
-        user = accounts.get_user_for_admin(current_user, user_id)
-    except NotFound:
-        abort(404)
+    user = accounts.get_user_for_admin(current_user, user_id)
     form = EmptyForm()
     if user.anonymised_at is not None:
         flash(_("This account has already been erased."), "info")

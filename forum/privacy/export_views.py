@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     redirect,
@@ -26,8 +25,7 @@ from flask_login import current_user, login_required
 
 from forum.accounts import services as accounts
 from forum.accounts.forms import EmptyForm
-from forum.errors import InvalidInput, NotFound
-from forum.groups.policy import can_administer
+from forum.errors import InvalidInput
 from forum.mailings import worker
 from forum.privacy import export
 from forum.timeutil import utcnow
@@ -41,10 +39,7 @@ def _flash_errors(error: InvalidInput) -> None:
 
 
 def _send(item, *, as_administrator: bool = False):
-    try:
-        stream = export.open_download(current_user, item, as_administrator=as_administrator)
-    except NotFound:
-        abort(404)
+    stream = export.open_download(current_user, item, as_administrator=as_administrator)
     response = send_file(stream, mimetype="application/zip", as_attachment=True,
                          download_name=export.download_name(item), max_age=0,
                          conditional=False)
@@ -94,10 +89,7 @@ def request_export():
 @bp.get("/profile/data/exports/<int:export_id>.zip")
 @login_required
 def download(export_id: int):
-    try:
-        item = export.get_download_for(current_user, export_id)
-    except NotFound:
-        abort(404)
+    item = export.get_download_for(current_user, export_id)
     return _send(item)
 
 
@@ -105,12 +97,7 @@ def download(export_id: int):
 
 
 def _admin_user(user_id: int):
-    if not can_administer(current_user):
-        abort(404)
-    try:
-        return accounts.get_user_for_admin(current_user, user_id)
-    except NotFound:
-        abort(404)
+    return accounts.get_user_for_admin(current_user, user_id)  # 404 unless an administrator
 
 
 @bp.get("/admin/users/<int:user_id>/export")
@@ -150,9 +137,6 @@ def admin_request(user_id: int):
 @login_required
 def admin_download(user_id: int, export_id: int):
     _admin_user(user_id)
-    try:
-        item = export.get_download_for(current_user, export_id, user_id=user_id,
-                                       as_administrator=True)
-    except NotFound:
-        abort(404)
+    item = export.get_download_for(current_user, export_id, user_id=user_id,
+                                   as_administrator=True)
     return _send(item, as_administrator=True)

@@ -3,7 +3,7 @@ administrators at /admin/site-texts (404 for everyone else)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,7 +13,7 @@ from wtforms import DateField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from forum.config import LOCALES
-from forum.errors import InvalidInput, NotFound
+from forum.errors import InvalidInput
 from forum.forms import apply_errors
 from forum.groups.services import list_groups_for
 from forum.i18n import LANGUAGE_NAMES
@@ -69,10 +69,7 @@ def accessibility():
 @bp.get("/admin/site-texts")
 @login_required
 def site_texts():
-    try:
-        rows = pages.site_texts_overview(current_user)
-    except NotFound:
-        abort(404)
+    rows = pages.site_texts_overview(current_user)
     return render_template("admin/site_texts.html", rows=rows, titles=pages.TITLES,
                            languages=LANGUAGE_NAMES)
 
@@ -80,10 +77,7 @@ def site_texts():
 @bp.route("/admin/site-texts/<key>/<locale>", methods=["GET", "POST"])
 @login_required
 def edit_site_text(key: str, locale: str):
-    try:
-        row = pages.get_site_text_for(current_user, key, locale)
-    except NotFound:
-        abort(404)
+    row = pages.get_site_text_for(current_user, key, locale)
     form = SiteTextForm()
     if request.method == "GET":
         form.body.data = row.body if row is not None and row.body else \

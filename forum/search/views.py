@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 
-from forum.groups.views import load_group
+from forum.groups.access import load_group
 from forum.search import services
 
 bp = Blueprint("search", __name__)

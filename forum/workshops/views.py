@@ -21,11 +21,11 @@ from flask_login import current_user, login_required
 from forum.accounts.forms import EmptyForm
 from forum.accounts.services import list_organisations
 from forum.discussions import services as discussions
-from forum.errors import InvalidInput, NotFound, PermissionDenied
+from forum.errors import InvalidInput
 from forum.forms import apply_errors, organisation_choices
 from forum.groups import services as group_services
+from forum.groups.access import load_group
 from forum.groups.policy import can_manage_workshops, can_plan_agenda
-from forum.groups.views import load_group
 from forum.materials import services as material_services
 from forum.materials.filetypes import content_disposition
 from forum.redirects import safe_next
@@ -39,10 +39,7 @@ bp = Blueprint("workshops", __name__)
 
 def _load(slug: str, number: int):
     group = load_group(slug)
-    try:
-        return group, services.get_workshop_for(current_user, group, number)
-    except NotFound:
-        abort(404)
+    return group, services.get_workshop_for(current_user, group, number)
 
 
 def _require_manager(group):
@@ -143,10 +140,7 @@ def cancel(slug: str, number: int):
     group, workshop = _load(slug, number)
     if EmptyForm().validate_on_submit():
         cancelled = request.form.get("cancelled") == "1"
-        try:
-            services.set_cancelled(current_user, workshop, cancelled)
-        except PermissionDenied:
-            abort(403)
+        services.set_cancelled(current_user, workshop, cancelled)
         flash(_("Session cancelled.") if cancelled else _("Session reinstated."), "success")
     return redirect(url_for("workshops.detail", slug=slug, number=number))
 
@@ -164,10 +158,7 @@ def _flash_errors(error: InvalidInput) -> None:
 def mark_thread(slug: str, thread_id: int):
     """The thread page's "Bring to the next session" and "Do not bring" buttons."""
     group = load_group(slug)
-    try:
-        thread = discussions.get_thread_for(current_user, group, thread_id)
-    except NotFound:
-        abort(404)
+    thread = discussions.get_thread_for(current_user, group, thread_id)
     if EmptyForm().validate_on_submit():
         mark = request.form.get("mark") == "1"
         try:
@@ -175,8 +166,6 @@ def mark_thread(slug: str, thread_id: int):
                 agenda.mark_for_next_session(current_user, thread)
             else:
                 agenda.unmark(current_user, thread)
-        except PermissionDenied:
-            abort(403)
         except InvalidInput as error:
             _flash_errors(error)
         else:
@@ -207,8 +196,6 @@ def add_agenda(slug: str, number: int):
             "The form had expired. Please send it again."))
     try:
         result = agenda.add_to_agenda(current_user, workshop, chosen)
-    except PermissionDenied:
-        abort(403)
     except InvalidInput as error:
         return _render_detail(group, workshop, chosen_ids=chosen, status=400,
                               agenda_error=" ".join(str(m) for m in error.errors.values()))
@@ -230,10 +217,6 @@ def remove_agenda_item(slug: str, number: int, item_id: int):
     if EmptyForm().validate_on_submit():
         try:
             agenda.remove_agenda_item(current_user, workshop, item_id)
-        except PermissionDenied:
-            abort(403)
-        except NotFound:
-            abort(404)
         except InvalidInput as error:
             _flash_errors(error)
         else:
@@ -250,10 +233,6 @@ def move_agenda_item(slug: str, number: int, item_id: int):
         try:
             agenda.move_agenda_item(current_user, workshop, item_id,
                                     request.form.get("direction", ""))
-        except PermissionDenied:
-            abort(403)
-        except NotFound:
-            abort(404)
         except InvalidInput as error:
             _flash_errors(error)
     return redirect(url_for("workshops.detail", slug=slug, number=number,
@@ -310,10 +289,7 @@ def _calendar_user():
     """The signed-in user, or the owner of the private feed token in the address."""
     token = request.args.get("token")
     if token:
-        try:
-            return services.user_for_calendar_token(token)
-        except NotFound:
-            abort(404)
+        return services.user_for_calendar_token(token)
     if current_user.is_authenticated:
         return current_user._get_current_object()
     abort(404)
@@ -329,10 +305,7 @@ def _ics_response(body: bytes, filename: str) -> Response:
 @bp.get("/g/<slug>/sessions.ics")
 def group_calendar(slug: str):
     user = _calendar_user()
-    try:
-        group = group_services.get_group_for(user, slug)
-    except NotFound:
-        abort(404)
+    group = group_services.get_group_for(user, slug)
     workshops = services.workshops_for_calendar(user, group)
     body = build_calendar(group.name, workshops, current_app.config["FORUM_BASE_URL"])
     return _ics_response(body, f"{group.slug}.ics")
