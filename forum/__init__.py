@@ -30,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_audit_links(app)
     register_inbox(app)
     register_thread_merge_hooks(app)
+    register_material_threads(app)
     register_cli(app)
     register_web_hooks(app)
     return app
@@ -69,17 +70,20 @@ def register_blueprints(app: Flask) -> None:
     from forum.admin.views import bp as admin_bp
     from forum.audit.views import bp as audit_bp
     from forum.chat.views import bp as chat_bp
+    from forum.discussions import curation_views, live_views  # noqa: F401  (their routes)
     from forum.discussions.views import bp as discussions_bp
-    from forum.groups.views import bp as groups_bp
     from forum.health import bp as health_bp
+    from forum.mailings.views import bp as mailings_bp
     from forum.materials.views import bp as materials_bp
     from forum.moderation.views import bp as moderation_bp
     from forum.notifications.views import bp as notifications_bp
+    from forum.pages.groups import bp as groups_bp
+    from forum.pages.workshops import bp as workshops_bp
     from forum.search.views import bp as search_bp
-    from forum.workshops.views import bp as workshops_bp
 
     for bp in (health_bp, accounts_bp, groups_bp, workshops_bp, materials_bp, discussions_bp,
-               search_bp, chat_bp, admin_bp, moderation_bp, audit_bp, notifications_bp):
+               search_bp, chat_bp, admin_bp, moderation_bp, audit_bp, notifications_bp,
+               mailings_bp):
         app.register_blueprint(bp)
     from forum.privacy.export_views import bp as export_bp  # /profile/data: export my data
 
@@ -122,6 +126,15 @@ def register_thread_merge_hooks(app: Flask) -> None:
     from forum.discussions.curation import on_merge
 
     on_merge(app, move_thread_notices)
+
+
+def register_material_threads(app: Flask) -> None:
+    # A material's page lists the threads about it.
+    from forum.discussions.services import list_threads
+    from forum.materials.views import show_threads_with
+
+    show_threads_with(app, lambda actor, group, material: list_threads(
+        actor, group, material=material))
 
 
 def register_socket_handlers(app: Flask) -> None:

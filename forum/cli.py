@@ -299,7 +299,7 @@ def send_digests(slug, dry_run, no_send):
     finally:
         if holder:
             locks.release("send-digests", holder)
-    for slug_ in report.no_session:
+    for slug_ in report.no_workshop:
         click.echo(f"{slug_}: no concluded session yet")
     verb = "would be queued" if dry_run else "queued"
     click.echo(f"{report.queued} digest(s) {verb}; {report.skipped} skipped "

@@ -27,8 +27,8 @@ from forum.materials import services as materials
 from forum.materials.models import MaterialKind
 from forum.moderation import reports
 from forum.notifications.mentions import handle_for
+from forum.pages import agenda
 from forum.text import render_markdown
-from forum.workshops import agenda
 from forum.workshops.models import Workshop
 from forum.workshops.services import group_today
 
@@ -373,7 +373,7 @@ def _seed_curation(group: Group, moderator: User, threads: list, reporter: User 
     curation.close_thread(
         moderator, second,
         "Podsumowanie: każda gmina przygotuje krótki opis swojej metody do następnej sesji.")
-    agenda.mark_for_next_session(moderator, third)
+    agenda.mark_for_next_workshop(moderator, third)
     if reporter is not None:  # one open report in the demo moderator's group
         post = db.session.scalar(db.select(Post).where(
             Post.thread_id == third.id, Post.number == 2))

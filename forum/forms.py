@@ -25,7 +25,7 @@ def organisation_choices(organisations: list[Organisation]) -> list[tuple[int, s
     return [(0, _l("— none —")), *((o.id, o.name) for o in organisations)]
 
 
-def session_choices(workshops, empty_label) -> list[tuple[int, str]]:
+def workshop_choices(workshops, empty_label) -> list[tuple[int, str]]:
     """Choices for a session field: 0 for none, then "Session n: theme" by number."""
     return [(0, empty_label), *((w.number, _l("Session %(number)d: %(theme)s", number=w.number,
                                                  theme=w.theme)) for w in workshops)]

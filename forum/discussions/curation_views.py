@@ -21,53 +21,20 @@ from forum.discussions.forms import (
     ReplyForm,
     SplitThreadForm,
 )
-from forum.discussions.views import _render_thread, _session_choices, _thread, bp
+from forum.discussions.thread_page import (
+    bp,
+    load_thread,
+    render_thread,
+    selected_post_ids,
+    workshop_choices,
+)
 from forum.errors import InvalidInput
 from forum.forms import apply_errors
 from forum.groups.policy import can_moderate_group
-from forum.text import plain_text
-
-CONCLUSION_EXCERPT_CHARS = 300
-
-
-def curation_context(group, thread, given: dict) -> dict:
-    """What thread.html needs for the header (everyone) and the moderator tools."""
-    header = curation.thread_header(current_user, thread)
-    context = {
-        "header": header,
-        "conclusion_excerpt": plain_text(header.conclusion.body)[:CONCLUSION_EXCERPT_CHARS]
-        if header.conclusion else "",
-        "can_curate": False,
-    }
-    if not can_moderate_group(current_user, group) or thread.merged_into_id is not None:
-        return context
-    merge_form = given.get("merge") or MergeThreadForm(prefix="merge", formdata=None)
-    merge_form.target_id.choices = [(0, _("— choose a thread —")),
-                                    *curation.merge_candidates(current_user, thread)]
-    split_form = given.get("split") or SplitThreadForm(
-        prefix="split", formdata=None,
-        workshop_number=thread.workshop.number if thread.workshop else 0)
-    split_form.workshop_number.choices = _session_choices(group, _("— no session —"))
-    context.update(
-        can_curate=True,
-        open_tool=next(iter(given), None),
-        rename_form=given.get("rename") or RenameThreadForm(prefix="rename", formdata=None,
-                                                            title=thread.title),
-        close_form=given.get("close") or CloseThreadForm(prefix="close", formdata=None),
-        reopen_form=given.get("reopen") or ReopenThreadForm(prefix="reopen", formdata=None),
-        merge_form=merge_form,
-        split_form=split_form,
-        split_selected=set(_post_ids()) if "split" in given else set(),
-    )
-    return context
-
-
-def _post_ids() -> list[int]:
-    return [int(i) for i in request.form.getlist("post_ids") if i.isdigit()]
 
 
 def _load(slug: str, thread_id: int):
-    group, thread = _thread(slug, thread_id)
+    group, thread = load_thread(slug, thread_id)
     if not can_moderate_group(current_user, group):
         abort(403)
     return group, thread
@@ -87,7 +54,7 @@ def _again(group, thread, name: str, form):
     """The thread page with the failed form open and filled in."""
     view = services.read_thread(current_user, thread, _page())
     reply_form = ReplyForm(formdata=None)
-    return _render_thread(group, view, reply_form, status=400, curation_forms={name: form})
+    return render_thread(group, view, reply_form, status=400, curation_forms={name: form})
 
 
 def _submit(group, thread, name: str, form, action, done: str):
@@ -162,10 +129,10 @@ def merge_thread(slug: str, thread_id: int):
 def split_thread(slug: str, thread_id: int):
     group, thread = _load(slug, thread_id)
     form = SplitThreadForm(prefix="split")
-    form.workshop_number.choices = _session_choices(group, _("— no session —"))
+    form.workshop_number.choices = workshop_choices(group, _("— no session —"))
     if form.validate_on_submit():
         try:
-            new = curation.split_thread(current_user, thread, _post_ids(),
+            new = curation.split_thread(current_user, thread, selected_post_ids(),
                                         title=form.title.data or "",
                                         workshop_number=form.workshop_number.data or None,
                                         reason=form.reason.data or "")

@@ -14,15 +14,15 @@ from flask_login import current_user, login_required
 
 from forum.discussions import services
 from forum.discussions.forms import ReplyForm
-from forum.discussions.views import _render_thread, _thread, bp
+from forum.discussions.thread_page import bp, load_thread, render_thread
 
 
 @bp.get("/g/<slug>/t/<int:thread_id>/posts/<int:number>/fragment")
 @login_required
 def post_fragment(slug: str, thread_id: int, number: int):
-    group, thread = _thread(slug, thread_id)
+    group, thread = load_thread(slug, thread_id)
     view = services.post_view(current_user, thread, number)
-    html, status = _render_thread(group, view, ReplyForm(formdata=None))
+    html, status = render_thread(group, view, ReplyForm(formdata=None))
     response = make_response(html, status)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"

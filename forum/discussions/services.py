@@ -486,7 +486,7 @@ def set_locked(actor, thread: Thread, locked: bool) -> None:
         db.session.commit()
 
 
-def move_to_session(actor, thread: Thread, workshop_number: int | None) -> None:
+def move_to_workshop(actor, thread: Thread, workshop_number: int | None) -> None:
     _moderate(actor, thread)
     workshop = _workshop(thread.group, workshop_number)
     old = thread.workshop.number if thread.workshop else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -13,25 +13,18 @@ from forum.discussions import curation, services
 from forum.discussions.forms import (
     EditPostForm,
     HidePostForm,
-    MoveThreadForm,
     ReplyForm,
     ThreadForm,
 )
+from forum.discussions.thread_page import bp, load_thread, render_thread, workshop_choices
 from forum.errors import InvalidInput
-from forum.forms import apply_errors, session_choices
+from forum.forms import apply_errors
 from forum.groups.access import load_group
 from forum.groups.policy import can_edit_post, can_participate
 from forum.materials import services as material_services
 from forum.notifications import inbox
 from forum.notifications.mentions import mention_suggestions
 from forum.workshops import services as workshop_services
-
-bp = Blueprint("discussions", __name__)
-
-
-def _thread(slug: str, thread_id: int):
-    group = load_group(slug)
-    return group, services.get_thread_for(current_user, group, thread_id)
 
 
 def _post(slug: str, post_id: int):
@@ -42,10 +35,6 @@ def _post(slug: str, post_id: int):
 def _post_url(post) -> str:
     return url_for("discussions.thread", slug=post.thread.group.slug, thread_id=post.thread_id,
                    page=services.page_of(post.number), _anchor=f"post-{post.id}")
-
-
-def _session_choices(group, empty_label):
-    return session_choices(workshop_services.list_workshops(current_user, group), empty_label)
 
 
 def _quote(post) -> str:
@@ -61,7 +50,7 @@ def new_thread(slug: str):
     if not can_participate(current_user, group):
         abort(403)
     form = ThreadForm()
-    form.workshop_number.choices = _session_choices(group, _("— no session —"))
+    form.workshop_number.choices = workshop_choices(group, _("— no session —"))
     form.material_ids.choices = [(m.id, m.title) for m in material_services.list_materials(
         current_user, group, limit=500)]
     preview = None
@@ -98,7 +87,7 @@ def new_thread(slug: str):
 @bp.get("/g/<slug>/t/<int:thread_id>")
 @login_required
 def thread(slug: str, thread_id: int):
-    group, thread = _thread(slug, thread_id)
+    group, thread = load_thread(slug, thread_id)
     # A merged thread's old URL goes to the thread it was merged into.
     if (merged_into := curation.resolve_merged(current_user, thread)) is not None:
         return redirect(url_for("discussions.thread", slug=slug, thread_id=merged_into.id), 301)
@@ -125,29 +114,13 @@ def thread(slug: str, thread_id: int):
             form.body.data = _quote(quoted)
             form.reply_to_id.data = quoted.id
             reply_to = quoted
-    return _render_thread(group, view, form, reply_to)
-
-
-def _render_thread(group, view, form, reply_to=None, preview=None, status=200,
-                   curation_forms=None):
-    from forum.discussions.curation_views import curation_context
-
-    move_form = MoveThreadForm(formdata=None)
-    move_form.workshop_number.choices = _session_choices(group, _("— no session —"))
-    move_form.workshop_number.data = view.thread.workshop.number if view.thread.workshop else 0
-    return render_template(
-        "discussions/thread.html", group=group, view=view, thread=view.thread, form=form,
-        reply_to=reply_to, preview=preview, reactions=services.REACTIONS,
-        action_form=EmptyForm(), hide_form=HidePostForm(formdata=None), move_form=move_form,
-        watch_level=inbox.thread_watch_level(current_user, view.thread),
-        body_of=lambda post: services.visible_body(current_user, post),
-        **curation_context(group, view.thread, curation_forms or {})), status
+    return render_thread(group, view, form, reply_to)
 
 
 @bp.post("/g/<slug>/t/<int:thread_id>/reply")
 @login_required
 def reply(slug: str, thread_id: int):
-    group, thread = _thread(slug, thread_id)
+    group, thread = load_thread(slug, thread_id)
     # A reply sent to a merged thread goes to the target.
     thread = curation.resolve_merged(current_user, thread) or thread
     form = ReplyForm()
@@ -158,7 +131,7 @@ def reply(slug: str, thread_id: int):
     if form.validate_on_submit():
         if request.form.get("preview"):
             view = services.read_thread(current_user, thread, last_page)
-            return _render_thread(group, view, form, reply_to,
+            return render_thread(group, view, form, reply_to,
                                   preview=services.render_preview(form.body.data or ""))
         try:
             post = services.reply(current_user, thread, form.body.data or "",
@@ -170,7 +143,7 @@ def reply(slug: str, thread_id: int):
         else:
             return redirect(_post_url(post))
     view = services.read_thread(current_user, thread, last_page)
-    return _render_thread(group, view, form, reply_to, status=400)
+    return render_thread(group, view, form, reply_to, status=400)
 
 
 @bp.route("/g/<slug>/p/<int:post_id>/edit", methods=["GET", "POST"])
@@ -251,7 +224,7 @@ def react(slug: str, post_id: int):
 @bp.post("/g/<slug>/t/<int:thread_id>/moderate")
 @login_required
 def moderate(slug: str, thread_id: int):
-    _group, thread = _thread(slug, thread_id)
+    _group, thread = load_thread(slug, thread_id)
     action = request.form.get("action")
     if EmptyForm().validate_on_submit():
         try:
@@ -260,7 +233,7 @@ def moderate(slug: str, thread_id: int):
             elif action in ("lock", "unlock"):
                 services.set_locked(current_user, thread, action == "lock")
             elif action == "move":
-                services.move_to_session(current_user, thread,
+                services.move_to_workshop(current_user, thread,
                                          request.form.get("workshop_number", type=int) or None)
             else:
                 abort(400)
@@ -275,7 +248,7 @@ def moderate(slug: str, thread_id: int):
 @bp.post("/g/<slug>/t/<int:thread_id>/watch")
 @login_required
 def watch_thread(slug: str, thread_id: int):
-    _group, thread = _thread(slug, thread_id)
+    _group, thread = load_thread(slug, thread_id)
     if EmptyForm().validate_on_submit():
         inbox.set_thread_watch(current_user, thread, request.form.get("level") or None)
         flash(_("Your notification setting for this thread is saved."), "success")
@@ -299,6 +272,3 @@ def mentions(slug: str):
     group = load_group(slug)
     return jsonify(mention_suggestions(current_user, group, request.args.get("q", "")[:50]))
 
-
-# Their routes on this blueprint: curation, and the fragment threads read live fetch.
-from forum.discussions import curation_views, live_views  # noqa: E402,F401

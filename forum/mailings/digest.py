@@ -34,7 +34,7 @@ ACTIVE_THREADS_SHOWN = 5
 MATERIALS_SHOWN = 20
 
 
-def session_end(group: Group, workshop: Workshop) -> datetime:
+def workshop_end(group: Group, workshop: Workshop) -> datetime:
     """The end of day 2 in the group's time zone (midnight after it), in UTC."""
     midnight = datetime.combine(workshop.day2 + timedelta(days=1), time(0),
                                 tzinfo=ZoneInfo(group.time_zone))
@@ -53,7 +53,7 @@ class SinceDigest:
     post_count: int = 0
     new_materials: list[Material] = field(default_factory=list)
     open_reviews: list[Material] = field(default_factory=list)
-    next_session: Workshop | None = None
+    next_workshop: Workshop | None = None
 
     @property
     def empty(self) -> bool:
@@ -100,7 +100,7 @@ def _content(group: Group, workshop: Workshop, since: datetime,
     digest.open_reviews = list(db.session.scalars(
         materials.where(Material.review_until.is_not(None), Material.review_until >= today)
         .order_by(Material.review_until, Material.id)))
-    digest.next_session = db.session.scalar(
+    digest.next_workshop = db.session.scalar(
         db.select(Workshop)
         .where(Workshop.group_id == group.id, Workshop.cancelled_at.is_(None),
                Workshop.day2 >= today, Workshop.id != workshop.id,
@@ -118,7 +118,7 @@ def build_since(actor, group: Group, number: int, now: datetime | None = None) -
         Workshop.group_id == group.id, Workshop.number == number))
     if workshop is None:
         raise NotFound()
-    return _content(group, workshop, session_end(group, workshop), now or utcnow())
+    return _content(group, workshop, workshop_end(group, workshop), now or utcnow())
 
 
 def latest_concluded(group: Group, now: datetime | None = None) -> Workshop | None:
@@ -173,7 +173,7 @@ class DigestReport:
     already: int = 0  # this week's digest was given already
     nothing_new: int = 0  # nothing happened since session n or since the previous digest
     groups: list[str] = field(default_factory=list)  # "slug: session n"
-    no_session: list[str] = field(default_factory=list)  # groups without a concluded session
+    no_workshop: list[str] = field(default_factory=list)  # groups without a concluded session
 
     @property
     def skipped(self) -> int:
@@ -199,10 +199,10 @@ def queue_digests(groups: list[Group], *, dry_run: bool = False,
     for group in groups:
         workshop = latest_concluded(group, now)
         if workshop is None:
-            report.no_session.append(group.slug)
+            report.no_workshop.append(group.slug)
             continue
         report.groups.append(f"{group.slug}: {workshop.number}")
-        since = session_end(group, workshop)
+        since = workshop_end(group, workshop)
         digest = _content(group, workshop, since, now)
         last_activity = _last_activity(group, since)
         delivered = dict(db.session.execute(
@@ -230,7 +230,7 @@ def queue_digests(groups: list[Group], *, dry_run: bool = False,
                             group=group.name, number=workshop.number)
                 email = render_email(
                     user, "digest", subject, services.SCOPE_DIGEST, digest=digest,
-                    since_url=services.absolute_url("notifications.since", slug=group.slug,
+                    since_url=services.absolute_url("mailings.since", slug=group.slug,
                                                     number=workshop.number),
                     **_link_helpers(group.slug))
             outbox_id = queue_email("digest", user, email.subject, email.text, email.html,

@@ -21,9 +21,8 @@ from flask_login import current_user, login_required
 
 from forum.accounts.forms import EmptyForm
 from forum.accounts.services import list_organisations
-from forum.discussions import services as discussions
 from forum.errors import InvalidInput
-from forum.forms import apply_errors, organisation_choices, session_choices
+from forum.forms import apply_errors, organisation_choices, workshop_choices
 from forum.groups.access import load_group
 from forum.groups.policy import can_add_material_version, can_upload_material
 from forum.i18n import LANGUAGE_NAMES
@@ -42,8 +41,8 @@ def _load(slug: str, material_id: int):
     return group, services.get_material_for(current_user, group, material_id)
 
 
-def _session_choices(group, empty_label):
-    return session_choices(workshop_services.list_workshops(current_user, group), empty_label)
+def _workshop_choices(group, empty_label):
+    return workshop_choices(workshop_services.list_workshops(current_user, group), empty_label)
 
 
 def _upload(field) -> services.Upload | None:
@@ -56,7 +55,7 @@ def _upload(field) -> services.Upload | None:
 def _material_form(group, **kwargs) -> MaterialForm:
     form = MaterialForm(**kwargs)
     form.kind.choices = list(services.MATERIAL_KINDS.items())
-    form.workshop_number.choices = _session_choices(group, _("— the group library —"))
+    form.workshop_number.choices = _workshop_choices(group, _("— the group library —"))
     form.language.choices = [(code, LANGUAGE_NAMES.get(code, _("other")))
                              for code in services.MATERIAL_LANGUAGES]
     form.contact_organisation_id.choices = organisation_choices(list_organisations())
@@ -84,13 +83,13 @@ def index(slug: str):
     group = load_group(slug)
     filters = FilterForm(request.args)
     filters.kind.choices = [("", _("All kinds")), *services.MATERIAL_KINDS.items()]
-    filters.session.choices = _session_choices(group, _("All sessions"))
+    filters.session.choices = _workshop_choices(group, _("All sessions"))
     kind = request.args.get("kind") if request.args.get("kind") in services.MATERIAL_KINDS \
         else None
     workshop = None
-    session_number = request.args.get("session", type=int)
-    if session_number:
-        workshop = workshop_services.get_workshop_for(current_user, group, session_number)
+    workshop_number = request.args.get("session", type=int)
+    if workshop_number:
+        workshop = workshop_services.get_workshop_for(current_user, group, workshop_number)
     materials = services.list_materials(current_user, group, workshop=workshop, kind=kind)
     return render_template("materials/index.html", group=group, materials=materials,
                            filters=filters, kinds=services.MATERIAL_KINDS)
@@ -130,13 +129,27 @@ def detail(slug: str, material_id: int):
     return _render_detail(group, material)
 
 
+# The threads about a material come from the discussions, which sit above the materials:
+# the application factory registers `fn(actor, group, material) -> page` with
+# `show_threads_with`.
+_THREAD_LIST = "forum_material_threads"
+
+
+def show_threads_with(app, list_threads) -> None:
+    app.extensions[_THREAD_LIST] = list_threads
+
+
+def _threads_about(group, material):
+    return current_app.extensions[_THREAD_LIST](current_user, group, material)
+
+
 def _render_detail(group, material, version_form: VersionForm | None = None, status=200):
     return render_template(
         "materials/detail.html", group=group, material=material, kinds=services.MATERIAL_KINDS,
         version_form=version_form or VersionForm(formdata=None),
         review_form=ReviewForm(formdata=None, review_until=material.review_until),
         action_form=EmptyForm(), languages=LANGUAGE_NAMES, workshop=None, unread=False,
-        page=discussions.list_threads(current_user, group, material=material),
+        page=_threads_about(group, material),
         review_open=services.review_is_open(material, workshop_services.group_today(group)),
         can_add_version=can_add_material_version(current_user, group, material)), status
 

@@ -10,8 +10,6 @@ from forum.accounts.forms import EmptyForm
 from forum.errors import InvalidInput
 from forum.extensions import csrf
 from forum.forms import apply_errors
-from forum.groups.access import load_group
-from forum.mailings import digest
 from forum.notifications import inbox as inbox_service
 from forum.notifications import services
 from forum.notifications.forms import EmailSettingsForm
@@ -69,14 +67,6 @@ def unsubscribe_apply(token: str):
         return _("You have been unsubscribed."), 200, {"Content-Type": "text/plain; charset=utf-8"}
     return render_template("notifications/unsubscribe.html", user=user, scope=scope,
                            token=token, done=True, just_done=True)
-
-
-@bp.get("/g/<slug>/since/<int:number>")
-@login_required
-def since(slug: str, number: int):
-    group = load_group(slug)
-    content = digest.build_since(current_user, group, number)
-    return render_template("notifications/since.html", group=group, digest=content)
 
 
 # --- the inbox: /notifications ---------------------------------------------------------------

@@ -140,7 +140,7 @@ def _delete_batches(model, id_column, where, dry_run: bool, before_delete=None) 
 # --- each kind ------------------------------------------------------------------------------
 
 
-def _kept_sessions():
+def _workshops_keeping_chat():
     return db.select(Workshop.id).where(Workshop.keep_chat.is_(True))
 
 
@@ -153,7 +153,7 @@ def chat_cutoff_clause(cutoff: datetime):
     """The chat messages retention deletes: old, not of a kept session, not under report."""
     return and_(ChatMessage.created_at < cutoff,
                 or_(ChatMessage.workshop_id.is_(None),
-                    ChatMessage.workshop_id.not_in(_kept_sessions())),
+                    ChatMessage.workshop_id.not_in(_workshops_keeping_chat())),
                 ChatMessage.id.not_in(_open_reports()))
 
 
@@ -171,7 +171,7 @@ def _chat_messages(now: datetime, days: int, dry_run: bool) -> KindResult:
             db.select(ChatMessage.id).where(where))))
     result.count = _delete_batches(ChatMessage, ChatMessage.id, where, dry_run, count_reports)
     old = ChatMessage.created_at < cutoff
-    kept = _count(ChatMessage, and_(old, ChatMessage.workshop_id.in_(_kept_sessions())))
+    kept = _count(ChatMessage, and_(old, ChatMessage.workshop_id.in_(_workshops_keeping_chat())))
     reported = _count(ChatMessage, and_(old, ChatMessage.id.in_(_open_reports())))
     notes = []
     if sum(reports):

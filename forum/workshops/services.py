@@ -23,8 +23,8 @@ from forum.text import render_markdown
 from forum.timeutil import utcnow
 from forum.workshops.models import AgendaItem, Workshop, WorkshopState
 
-MAX_SESSION_NUMBER = 99
-MAX_SESSION_DAYS = 7
+MAX_WORKSHOP_NUMBER = 99
+MAX_WORKSHOP_DAYS = 7
 
 
 def group_today(group: Group, now: datetime | None = None) -> date:
@@ -111,8 +111,8 @@ class WorkshopInput:
 
 def _validate(group: Group, data: WorkshopInput, existing: Workshop | None) -> None:
     errors = {}
-    if data.number is None or not 1 <= data.number <= MAX_SESSION_NUMBER:
-        errors["number"] = _l("Enter a number from 1 to %(max)d.", max=MAX_SESSION_NUMBER)
+    if data.number is None or not 1 <= data.number <= MAX_WORKSHOP_NUMBER:
+        errors["number"] = _l("Enter a number from 1 to %(max)d.", max=MAX_WORKSHOP_NUMBER)
     else:
         clash = db.session.scalar(db.select(Workshop.id).where(
             Workshop.group_id == group.id, Workshop.number == data.number))
@@ -127,8 +127,8 @@ def _validate(group: Group, data: WorkshopInput, existing: Workshop | None) -> N
     elif data.day2 is not None:
         if data.day2 < data.day1:
             errors["day2"] = _l("Day 2 cannot be before day 1.")
-        elif (data.day2 - data.day1).days > MAX_SESSION_DAYS:
-            errors["day2"] = _l("Day 2 must be within %(n)d days of day 1.", n=MAX_SESSION_DAYS)
+        elif (data.day2 - data.day1).days > MAX_WORKSHOP_DAYS:
+            errors["day2"] = _l("Day 2 must be within %(n)d days of day 1.", n=MAX_WORKSHOP_DAYS)
     if data.host_organisation_id and db.session.get(
             Organisation, data.host_organisation_id) is None:
         errors["host_organisation_id"] = _l("Choose an organisation from the list.")

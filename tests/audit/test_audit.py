@@ -19,10 +19,10 @@ from forum.extensions import db
 from forum.groups import services as groups
 from forum.materials import services as materials
 from forum.moderation import reports
+from forum.pages import agenda
 from forum.privacy import erasure
 from forum.privacy import pages as site_texts
 from forum.timeutil import utcnow
-from forum.workshops import agenda
 from forum.workshops import services as workshops
 from tests import factories
 from tests.materials import samples
@@ -228,15 +228,15 @@ def test_every_moderator_and_administrator_action_is_recorded_once_with_its_item
         ("thread.unpin", lambda: discussions.set_pinned(moderator, thread(), False)),
         ("thread.lock", lambda: discussions.set_locked(moderator, thread(), True)),
         ("thread.unlock", lambda: discussions.set_locked(moderator, thread(), False)),
-        ("thread.move", lambda: discussions.move_to_session(moderator, thread(), 1)),
+        ("thread.move", lambda: discussions.move_to_workshop(moderator, thread(), 1)),
         ("thread.rename", lambda: curation.rename_thread(moderator, thread(), "Nowy")),
         ("thread.close", lambda: curation.close_thread(moderator, thread(), "Koniec")),
         ("thread.reopen", lambda: curation.reopen_thread(moderator, thread())),
         ("thread.conclusion", lambda: curation.set_conclusion(moderator, thread(), post())),
         ("thread.conclusion_clear", lambda: curation.set_conclusion(moderator, thread(), None)),
-        ("thread.agenda_mark", lambda: agenda.mark_for_next_session(moderator, thread())),
+        ("thread.agenda_mark", lambda: agenda.mark_for_next_workshop(moderator, thread())),
         ("thread.agenda_unmark", lambda: agenda.unmark(moderator, thread())),
-        ("thread.agenda_mark", lambda: agenda.mark_for_next_session(moderator, thread())),
+        ("thread.agenda_mark", lambda: agenda.mark_for_next_workshop(moderator, thread())),
         ("workshop.agenda", lambda: agenda.add_to_agenda(moderator, workshop())),
         ("workshop.agenda_remove", lambda: agenda.remove_agenda_item(
             moderator, workshop(), agenda.agenda_items(moderator, workshop())[0].item.id)),

@@ -19,7 +19,7 @@ def _state(live_server):
     from forum.discussions.models import Thread
     from forum.extensions import db
     from forum.groups.models import Group
-    from forum.workshops import agenda
+    from forum.pages import agenda
     from forum.workshops.models import AgendaItem
 
     with live_server.app.app_context():
@@ -30,7 +30,7 @@ def _state(live_server):
                                     Thread.agenda_marked_at.is_(None))
             .order_by(Thread.id).limit(1))
         assert thread is not None, "the demo data has no thread in Miasta"
-        session = agenda.next_session(group)
+        session = agenda.next_workshop(group)
         assert session is not None, "the demo data has no upcoming session in Miasta"
         marked = {t.id: (t.agenda_marked_at, t.agenda_marked_by_id) for t in db.session.scalars(
             db.select(Thread).where(Thread.group_id == group.id,

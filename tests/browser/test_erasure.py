@@ -41,7 +41,7 @@ def _own_post_edit_path(live_server) -> str:
 def _withdraw(live_server) -> None:
     """Leave the shared demo database as the other journeys expect it."""
     from forum.accounts.models import User
-    from forum.discussions.models import Notification
+    from forum.notifications.models import Notification
     from forum.extensions import db
     from forum.privacy.erasure import NOTICE_KIND
 

@@ -382,7 +382,7 @@ def test_each_curation_action_records_one_entry_with_its_subject(people, group):
         ("thread.pin", lambda: services.set_pinned(moderator, a, True)),
         ("thread.lock", lambda: services.set_locked(moderator, a, True)),
         ("thread.unlock", lambda: services.set_locked(moderator, a, False)),
-        ("thread.move", lambda: services.move_to_session(moderator, a, None)),
+        ("thread.move", lambda: services.move_to_workshop(moderator, a, None)),
         ("thread.rename", lambda: curation.rename_thread(moderator, a, "Nowa nazwa")),
         ("thread.close", lambda: curation.close_thread(moderator, a, "Podsumowanie")),
         ("thread.reopen", lambda: curation.reopen_thread(moderator, a)),

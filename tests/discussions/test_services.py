@@ -217,10 +217,10 @@ def test_move_thread_to_another_session(people, group):
         factories.make_workshop(people["moderator"], group, number,
                                 days_from_today=number * 60, theme=f"S{number}")
     thread = _thread(people, group, workshop_number=1)
-    services.move_to_session(people["moderator"], thread, 2)
+    services.move_to_workshop(people["moderator"], thread, 2)
     assert thread.workshop.number == 2
     with pytest.raises(InvalidInput):
-        services.move_to_session(people["moderator"], thread, 7)
+        services.move_to_workshop(people["moderator"], thread, 7)
     entry = db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.id.desc())).first()
     assert entry.action == "thread.move" and entry.details == {"from": 1, "to": 2}
 

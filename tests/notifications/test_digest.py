@@ -33,7 +33,7 @@ def story(people, group, personas):
     db.session.commit()
     member, moderator = people["member"], people["moderator"]
     old = discussions.start_thread(member, group, title="Wątek z sesji", body="Z sesji 1")
-    before = digest.session_end(group, ended) - timedelta(days=3)
+    before = digest.workshop_end(group, ended) - timedelta(days=3)
     db.session.execute(db.update(Thread).where(Thread.id == old.id).values(created_at=before))
     db.session.execute(db.update(Post).where(Post.thread_id == old.id)
                        .values(created_at=before))
@@ -69,13 +69,13 @@ def test_what_happened_since_a_session(people, group, story):
     assert [m.title for m in since.new_materials] == ["Diagnoza potrzeb"]
     assert [(m.title, m.review_until) for m in since.open_reviews] == [
         ("Program szkolenia", story["today"] + timedelta(days=5))]
-    assert since.next_session.number == 2 and since.next_session.place == "Lublin, Ratusz"
+    assert since.next_workshop.number == 2 and since.next_workshop.place == "Lublin, Ratusz"
 
 
 def test_the_session_ends_at_midnight_in_the_groups_time_zone(group):
     workshop = Workshop(group_id=group.id, number=1, theme="x", day1=date(2026, 1, 11),
                         day2=date(2026, 1, 12))
-    assert digest.session_end(group, workshop).isoformat() == "2026-01-12T23:00:00+00:00"
+    assert digest.workshop_end(group, workshop).isoformat() == "2026-01-12T23:00:00+00:00"
 
 
 def test_since_page(login_as, personas, story, group):

@@ -10,8 +10,8 @@ from forum.discussions import services as discussions
 from forum.discussions.models import Thread
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
+from forum.pages import agenda
 from forum.timeutil import utcnow
-from forum.workshops import agenda
 from forum.workshops import services as workshops
 from forum.workshops.models import AgendaItem
 from tests import factories
@@ -36,10 +36,10 @@ def _audits(action):
 
 def test_a_moderator_marks_and_unmarks_a_thread_once_each(people, group):
     thread = _thread(people, group)
-    agenda.mark_for_next_session(people["moderator"], thread)
+    agenda.mark_for_next_workshop(people["moderator"], thread)
     first_mark = thread.agenda_marked_at
     assert first_mark is not None and thread.agenda_marked_by_id == people["moderator"].id
-    agenda.mark_for_next_session(people["admin"], thread)  # twice: nothing changes
+    agenda.mark_for_next_workshop(people["admin"], thread)  # twice: nothing changes
     assert thread.agenda_marked_at == first_mark
     assert thread.agenda_marked_by_id == people["moderator"].id
     [entry] = _audits("thread.agenda_mark")
@@ -55,13 +55,13 @@ def test_only_moderators_and_admins_mark_threads(people, group):
     thread = _thread(people, group)
     for who in ("member", "observer"):
         with pytest.raises(PermissionDenied):
-            agenda.mark_for_next_session(people[who], thread)
+            agenda.mark_for_next_workshop(people[who], thread)
         with pytest.raises(PermissionDenied):
             agenda.unmark(people[who], thread)
     with pytest.raises(NotFound):
-        agenda.mark_for_next_session(people["outsider"], thread)
+        agenda.mark_for_next_workshop(people["outsider"], thread)
     assert thread.agenda_marked_at is None
-    agenda.mark_for_next_session(people["admin"], thread)
+    agenda.mark_for_next_workshop(people["admin"], thread)
     assert thread.agenda_marked_at is not None
 
 
@@ -70,7 +70,7 @@ def test_a_merged_thread_cannot_be_marked(people, group):
     merged.merged_into_id = survivor.id
     db.session.commit()
     with pytest.raises(InvalidInput, match="merged"):
-        agenda.mark_for_next_session(people["moderator"], merged)
+        agenda.mark_for_next_workshop(people["moderator"], merged)
     assert merged.agenda_marked_at is None and not _audits("thread.agenda_mark")
 
 
@@ -81,23 +81,23 @@ def test_a_deleted_thread_cannot_be_marked(people, group):
     db.session.commit()
     ghost = Thread(id=thread_id, group=group, title="Dowozy uczniów")
     with pytest.raises(InvalidInput, match="deleted"):
-        agenda.mark_for_next_session(people["moderator"], ghost)
+        agenda.mark_for_next_workshop(people["moderator"], ghost)
 
 
 # --- the next session ------------------------------------------------------------------------
 
 
 def test_next_session_is_the_nearest_upcoming_then_the_live_one(people, group):
-    assert agenda.next_session(group) is None
+    assert agenda.next_workshop(group) is None
     _session(people, group, 1, -30)
-    assert agenda.next_session(group) is None  # only a concluded one
+    assert agenda.next_workshop(group) is None  # only a concluded one
     live = _session(people, group, 2, 0)
-    assert agenda.next_session(group).id == live.id
+    assert agenda.next_workshop(group).id == live.id
     later = _session(people, group, 4, 40)
     sooner = _session(people, group, 3, 12)
-    assert agenda.next_session(group).id == sooner.id
+    assert agenda.next_workshop(group).id == sooner.id
     workshops.set_cancelled(people["moderator"], sooner, True)
-    assert agenda.next_session(group).id == later.id
+    assert agenda.next_workshop(group).id == later.id
     assert agenda.takes_proposals(later) and agenda.takes_proposals(live)
     assert not agenda.takes_proposals(sooner)
 
@@ -116,7 +116,7 @@ def test_proposals_are_marked_threads_in_mark_order_with_counts_and_conclusions(
     second.closed_at, second.close_summary_html = utcnow(), "<p>Zamknięte: <em>tak</em></p>"
     db.session.commit()
     for thread in (second, first, third):
-        agenda.mark_for_next_session(people["moderator"], thread)
+        agenda.mark_for_next_workshop(people["moderator"], thread)
 
     proposals = agenda.proposed_threads(people["member"], group)
     assert [p.thread.title for p in proposals] == ["Drugi", "Pierwszy", "Trzeci"]
@@ -137,7 +137,7 @@ def test_a_hidden_conclusion_is_not_shown(people, group):
     thread.conclusion_post_id = reply.id
     db.session.commit()
     discussions.hide_post(people["moderator"], reply, "dane osobowe")
-    agenda.mark_for_next_session(people["moderator"], thread)
+    agenda.mark_for_next_workshop(people["moderator"], thread)
     [proposal] = agenda.proposed_threads(people["member"], group)
     assert proposal.conclusion == "" and proposal.conclusion_kind is None
 
@@ -158,8 +158,8 @@ def test_marked_threads_become_agenda_items_in_one_step(people, group):
     db.session.add(existing)
     db.session.commit()
     a, b = _thread(people, group, "A"), _thread(people, group, "B")
-    agenda.mark_for_next_session(people["moderator"], b)
-    agenda.mark_for_next_session(people["moderator"], a)
+    agenda.mark_for_next_workshop(people["moderator"], b)
+    agenda.mark_for_next_workshop(people["moderator"], a)
 
     result = agenda.add_to_agenda(people["moderator"], session)
     assert [i.title for i in result.added] == ["B", "A"] and result.skipped == []
@@ -176,10 +176,10 @@ def test_marked_threads_become_agenda_items_in_one_step(people, group):
 def test_a_thread_already_on_the_agenda_is_skipped(people, group):
     session = _session(people, group, 5, 14)
     a, b = _thread(people, group, "A"), _thread(people, group, "B")
-    agenda.mark_for_next_session(people["moderator"], a)
+    agenda.mark_for_next_workshop(people["moderator"], a)
     agenda.add_to_agenda(people["moderator"], session)
-    agenda.mark_for_next_session(people["moderator"], a)
-    agenda.mark_for_next_session(people["moderator"], b)
+    agenda.mark_for_next_workshop(people["moderator"], a)
+    agenda.mark_for_next_workshop(people["moderator"], b)
     result = agenda.add_to_agenda(people["moderator"], session)
     assert [i.thread_id for i in result.added] == [b.id]
     assert [t.id for t in result.skipped] == [a.id]
@@ -192,7 +192,7 @@ def test_chosen_threads_only(people, group):
     a, b = _thread(people, group, "A"), _thread(people, group, "B")
     unmarked = _thread(people, group, "C")
     for t in (a, b):
-        agenda.mark_for_next_session(people["moderator"], t)
+        agenda.mark_for_next_workshop(people["moderator"], t)
     result = agenda.add_to_agenda(people["moderator"], session, [str(b.id), unmarked.id])
     assert {i.thread_id for i in result.added} == {b.id, unmarked.id}
     assert a.agenda_marked_at is not None  # not chosen: still marked
@@ -202,7 +202,7 @@ def test_chosen_threads_only(people, group):
 def test_bad_choices_are_refused_and_nothing_changes(people, group):
     session = _session(people, group, 5, 14)
     a = _thread(people, group, "A")
-    agenda.mark_for_next_session(people["moderator"], a)
+    agenda.mark_for_next_workshop(people["moderator"], a)
     other_group = people["g2"]
     factories.add_member(people["moderator"], other_group)
     foreign = factories.make_thread(people["outsider"], other_group, "Obcy", "treść")
@@ -231,7 +231,7 @@ def test_only_upcoming_or_live_sessions_take_agenda_items(people, group):
     workshops.set_cancelled(people["moderator"], cancelled, True)
     live = _session(people, group, 3, 0)
     thread = _thread(people, group)
-    agenda.mark_for_next_session(people["moderator"], thread)
+    agenda.mark_for_next_workshop(people["moderator"], thread)
     with pytest.raises(InvalidInput, match="ended"):
         agenda.add_to_agenda(people["moderator"], past)
     with pytest.raises(InvalidInput, match="cancelled"):
@@ -243,7 +243,7 @@ def test_only_upcoming_or_live_sessions_take_agenda_items(people, group):
 def test_only_moderators_add_to_the_agenda(people, group):
     session = _session(people, group, 5, 14)
     thread = _thread(people, group)
-    agenda.mark_for_next_session(people["moderator"], thread)
+    agenda.mark_for_next_workshop(people["moderator"], thread)
     with pytest.raises(PermissionDenied):
         agenda.add_to_agenda(people["member"], session)
     with pytest.raises(NotFound):
@@ -436,10 +436,10 @@ def test_agenda_routes_statuses(app, personas, login_as, http, who, status):
     with app.app_context():
         moderator = factories.user(personas.moderator.id)
         thread = db.session.get(Thread, http["thread"])
-        agenda.mark_for_next_session(moderator, thread)
+        agenda.mark_for_next_workshop(moderator, thread)
         session = workshops.get_workshop_for(moderator, thread.group, 7)
         agenda.add_to_agenda(moderator, session)
-        agenda.mark_for_next_session(moderator, db.session.get(Thread, http["other"]))
+        agenda.mark_for_next_workshop(moderator, db.session.get(Thread, http["other"]))
         item_id = db.session.scalar(db.select(AgendaItem.id))
     client = login_as(getattr(personas, who) if who else None)
     base = f"/g/{http['slug']}/sessions/7/agenda"
@@ -492,7 +492,7 @@ def test_session_page_queries_do_not_grow_with_agenda_and_proposals(app, persona
                 db.session.commit()
                 threads.append(thread)
             for thread in threads:
-                agenda.mark_for_next_session(moderator, thread)
+                agenda.mark_for_next_workshop(moderator, thread)
             agenda.add_to_agenda(moderator, session, [t.id for t in threads[: n // 2]])
 
     grow(2)

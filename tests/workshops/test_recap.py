@@ -16,9 +16,9 @@ from forum.discussions.models import Thread
 from forum.errors import InvalidInput, NotFound
 from forum.extensions import db
 from forum.materials import services as materials
+from forum.pages import recap
 from forum.text import render_markdown
 from forum.timeutil import utcnow
-from forum.workshops import recap
 from forum.workshops import services as workshops
 from tests import factories
 from tests.materials import samples
@@ -146,7 +146,7 @@ def test_no_recap_before_the_session_or_when_cancelled(people, group):
 
 def test_session_days_follow_the_groups_time_zone(people, group):
     session = _session(people, group, 1, -10)
-    start, end = recap.session_bounds(session)
+    start, end = recap.workshop_bounds(session)
     assert start.utcoffset() is not None and (end - start) == timedelta(days=2)
     assert start.astimezone(ZoneInfo(group.time_zone)).date() == session.day1
 

@@ -28,9 +28,10 @@ from forum.groups.access import load_group
 from forum.groups.policy import can_manage_workshops, can_plan_agenda
 from forum.materials import services as material_services
 from forum.materials.filetypes import content_disposition
+from forum.pages import agenda, recap
 from forum.redirects import safe_next
 from forum.timeutil import utcnow
-from forum.workshops import agenda, recap, services
+from forum.workshops import services
 from forum.workshops.calendar import build_calendar
 from forum.workshops.forms import WorkshopForm
 
@@ -163,7 +164,7 @@ def mark_thread(slug: str, thread_id: int):
         mark = request.form.get("mark") == "1"
         try:
             if mark:
-                agenda.mark_for_next_session(current_user, thread)
+                agenda.mark_for_next_workshop(current_user, thread)
             else:
                 agenda.unmark(current_user, thread)
         except InvalidInput as error:

@@ -104,7 +104,7 @@ def _state(workshop: Workshop, now: datetime | None = None) -> WorkshopState:
 # --- marking threads -------------------------------------------------------------------------
 
 
-def mark_for_next_session(actor, thread: Thread) -> Thread:
+def mark_for_next_workshop(actor, thread: Thread) -> Thread:
     """Mark the thread "bring to the next session" (marking twice changes nothing)."""
     _require_planner(actor, thread.group)
     if not _thread_exists(thread):
@@ -134,7 +134,7 @@ def unmark(actor, thread: Thread) -> Thread:
 # --- the next session and what is brought to it ----------------------------------------------
 
 
-def next_session(group: Group, now: datetime | None = None) -> Workshop | None:
+def next_workshop(group: Group, now: datetime | None = None) -> Workshop | None:
     """The nearest upcoming session that is not cancelled; without one, the live session."""
     today = group_today(group, now)
     base = db.select(Workshop).where(Workshop.group_id == group.id,
@@ -156,7 +156,7 @@ def takes_proposals(workshop: Workshop, now: datetime | None = None) -> bool:
         return True
     if state != WorkshopState.UPCOMING:
         return False
-    next_one = next_session(workshop.group, now)
+    next_one = next_workshop(workshop.group, now)
     return next_one is not None and next_one.id == workshop.id
 
 

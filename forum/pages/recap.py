@@ -32,8 +32,8 @@ from forum.groups.policy import can_view_group
 from forum.materials.filetypes import safe_download_name
 from forum.materials.models import Material, MaterialVersion
 from forum.materials.services import open_version
+from forum.pages.agenda import ThreadSummary, summaries
 from forum.timeutil import utcnow
-from forum.workshops.agenda import ThreadSummary, summaries
 from forum.workshops.models import Workshop, WorkshopState
 from forum.workshops.services import group_today
 
@@ -85,7 +85,7 @@ class Recap:
         return len(self.materials)
 
 
-def session_bounds(workshop: Workshop) -> tuple[datetime, datetime]:
+def workshop_bounds(workshop: Workshop) -> tuple[datetime, datetime]:
     """From the start of day 1 to the end of day 2 in the group's time zone (as UTC-aware)."""
     zone = ZoneInfo(workshop.group.time_zone)
     start = datetime.combine(workshop.day1, time.min, zone)
@@ -103,7 +103,7 @@ def _materials(workshop: Workshop) -> list[Material]:
 
 
 def _threads(workshop: Workshop) -> list[Thread]:
-    start, end = session_bounds(workshop)
+    start, end = workshop_bounds(workshop)
     return list(db.session.scalars(
         db.select(Thread)
         .where(Thread.group_id == workshop.group_id, Thread.merged_into_id.is_(None),
