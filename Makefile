@@ -39,6 +39,7 @@ run: setup
 
 test: setup
 	$(BIN)/ruff check forum tests bench
+	$(BIN)/lint-imports  # the floor plan (README "Architecture"; contract in pyproject.toml)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 setup: $(STAMP_PY) $(STAMP_ASSETS) $(MO_FILES)
