@@ -32,9 +32,8 @@ def _build_and_read_index(live_server) -> tuple[int, str]:
 
 def _forget_exports(live_server) -> None:
     """Leave the shared demo database as the other journeys expect it."""
-    from forum.notifications.models import Notification
     from forum.extensions import db
-    from forum.notifications.models import OutboxEmail
+    from forum.notifications.models import Notification, OutboxEmail
     from forum.privacy.export import NOTIFICATION_KIND, expire_exports
     from forum.privacy.models import DataExport
     from forum.timeutil import utcnow

@@ -41,8 +41,8 @@ def _own_post_edit_path(live_server) -> str:
 def _withdraw(live_server) -> None:
     """Leave the shared demo database as the other journeys expect it."""
     from forum.accounts.models import User
-    from forum.notifications.models import Notification
     from forum.extensions import db
+    from forum.notifications.models import Notification
     from forum.privacy.erasure import NOTICE_KIND
 
     with live_server.app.app_context():
