@@ -25,12 +25,6 @@ def organisation_choices(organisations: list[Organisation]) -> list[tuple[int, s
     return [(0, _l("— none —")), *((o.id, o.name) for o in organisations)]
 
 
-def workshop_choices(workshops, empty_label) -> list[tuple[int, str]]:
-    """Choices for a session field: 0 for none, then "Session n: theme" by number."""
-    return [(0, empty_label), *((w.number, _l("Session %(number)d: %(theme)s", number=w.number,
-                                                 theme=w.theme)) for w in workshops)]
-
-
 def locale_choices(include_browser: bool = True) -> list[tuple[str, str]]:
     choices = [(code, LANGUAGE_NAMES[code]) for code in LOCALES]
     return [("", _l("As my browser prefers")), *choices] if include_browser else choices

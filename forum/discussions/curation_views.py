@@ -26,11 +26,11 @@ from forum.discussions.thread_page import (
     load_thread,
     render_thread,
     selected_post_ids,
-    workshop_choices,
 )
 from forum.errors import InvalidInput
 from forum.forms import apply_errors
 from forum.groups.policy import can_moderate_group
+from forum.workshops.forms import workshop_choices
 
 
 def _load(slug: str, thread_id: int):
@@ -129,7 +129,7 @@ def merge_thread(slug: str, thread_id: int):
 def split_thread(slug: str, thread_id: int):
     group, thread = _load(slug, thread_id)
     form = SplitThreadForm(prefix="split")
-    form.workshop_number.choices = workshop_choices(group, _("— no session —"))
+    form.workshop_number.choices = workshop_choices(current_user, group, _("— no session —"))
     if form.validate_on_submit():
         try:
             new = curation.split_thread(current_user, thread, selected_post_ids(),

@@ -20,12 +20,11 @@ from forum.discussions.forms import (
     ReopenThreadForm,
     SplitThreadForm,
 )
-from forum.forms import workshop_choices as choices_of
 from forum.groups.access import load_group
 from forum.groups.policy import can_moderate_group
 from forum.notifications import inbox
 from forum.text import plain_text
-from forum.workshops import services as workshop_services
+from forum.workshops.forms import workshop_choices
 
 bp = Blueprint("discussions", __name__)
 
@@ -35,14 +34,10 @@ def load_thread(slug: str, thread_id: int):
     return group, services.get_thread_for(current_user, group, thread_id)
 
 
-def workshop_choices(group, empty_label):
-    return choices_of(workshop_services.list_workshops(current_user, group), empty_label)
-
-
 def render_thread(group, view, form, reply_to=None, preview=None, status=200,
                    curation_forms=None):
     move_form = MoveThreadForm(formdata=None)
-    move_form.workshop_number.choices = workshop_choices(group, _("— no session —"))
+    move_form.workshop_number.choices = workshop_choices(current_user, group, _("— no session —"))
     move_form.workshop_number.data = view.thread.workshop.number if view.thread.workshop else 0
     return render_template(
         "discussions/thread.html", group=group, view=view, thread=view.thread, form=form,
@@ -73,7 +68,7 @@ def curation_context(group, thread, given: dict) -> dict:
     split_form = given.get("split") or SplitThreadForm(
         prefix="split", formdata=None,
         workshop_number=thread.workshop.number if thread.workshop else 0)
-    split_form.workshop_number.choices = workshop_choices(group, _("— no session —"))
+    split_form.workshop_number.choices = workshop_choices(current_user, group, _("— no session —"))
     context.update(
         can_curate=True,
         open_tool=next(iter(given), None),

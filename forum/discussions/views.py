@@ -16,7 +16,7 @@ from forum.discussions.forms import (
     ReplyForm,
     ThreadForm,
 )
-from forum.discussions.thread_page import bp, load_thread, render_thread, workshop_choices
+from forum.discussions.thread_page import bp, load_thread, render_thread
 from forum.errors import InvalidInput
 from forum.forms import apply_errors
 from forum.groups.access import load_group
@@ -25,6 +25,7 @@ from forum.materials import services as material_services
 from forum.notifications import inbox
 from forum.notifications.mentions import mention_suggestions
 from forum.workshops import services as workshop_services
+from forum.workshops.forms import workshop_choices
 
 
 def _post(slug: str, post_id: int):
@@ -50,7 +51,7 @@ def new_thread(slug: str):
     if not can_participate(current_user, group):
         abort(403)
     form = ThreadForm()
-    form.workshop_number.choices = workshop_choices(group, _("— no session —"))
+    form.workshop_number.choices = workshop_choices(current_user, group, _("— no session —"))
     form.material_ids.choices = [(m.id, m.title) for m in material_services.list_materials(
         current_user, group, limit=500)]
     preview = None

@@ -22,7 +22,7 @@ from flask_login import current_user, login_required
 from forum.accounts.forms import EmptyForm
 from forum.accounts.services import list_organisations
 from forum.errors import InvalidInput
-from forum.forms import apply_errors, organisation_choices, workshop_choices
+from forum.forms import apply_errors, organisation_choices
 from forum.groups.access import load_group
 from forum.groups.policy import can_add_material_version, can_upload_material
 from forum.i18n import LANGUAGE_NAMES
@@ -31,6 +31,7 @@ from forum.materials.filetypes import content_disposition
 from forum.materials.forms import FilterForm, MaterialForm, ReviewForm, VersionForm
 from forum.materials.models import MaterialKind
 from forum.workshops import services as workshop_services
+from forum.workshops.forms import workshop_choices
 
 bp = Blueprint("materials", __name__)
 log = logging.getLogger(__name__)
@@ -39,10 +40,6 @@ log = logging.getLogger(__name__)
 def _load(slug: str, material_id: int):
     group = load_group(slug)
     return group, services.get_material_for(current_user, group, material_id)
-
-
-def _workshop_choices(group, empty_label):
-    return workshop_choices(workshop_services.list_workshops(current_user, group), empty_label)
 
 
 def _upload(field) -> services.Upload | None:
@@ -55,7 +52,7 @@ def _upload(field) -> services.Upload | None:
 def _material_form(group, **kwargs) -> MaterialForm:
     form = MaterialForm(**kwargs)
     form.kind.choices = list(services.MATERIAL_KINDS.items())
-    form.workshop_number.choices = _workshop_choices(group, _("— the group library —"))
+    form.workshop_number.choices = workshop_choices(current_user, group, _("— the group library —"))
     form.language.choices = [(code, LANGUAGE_NAMES.get(code, _("other")))
                              for code in services.MATERIAL_LANGUAGES]
     form.contact_organisation_id.choices = organisation_choices(list_organisations())
@@ -83,7 +80,7 @@ def index(slug: str):
     group = load_group(slug)
     filters = FilterForm(request.args)
     filters.kind.choices = [("", _("All kinds")), *services.MATERIAL_KINDS.items()]
-    filters.session.choices = _workshop_choices(group, _("All sessions"))
+    filters.session.choices = workshop_choices(current_user, group, _("All sessions"))
     kind = request.args.get("kind") if request.args.get("kind") in services.MATERIAL_KINDS \
         else None
     workshop = None

@@ -10,6 +10,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from forum.workshops.services import list_workshops
+
 _required = DataRequired(message=_l("This field is required."))
 _markdown_hint = _l("Markdown: **bold**, *italic*, lists with - and links.")
 
@@ -37,3 +39,11 @@ class WorkshopForm(FlaskForm):
         _l("Keep the chat transcript of this session"),
         description=_l("The group chose to keep it: its chat messages are exempt from the "
                        "forum's retention period and stay as long as the group exists."))
+
+
+def workshop_choices(actor, group, empty_label) -> list[tuple[int, str]]:
+    """Choices for a session field: 0 for none, then the group's sessions the actor can see,
+    "Session n: theme" by number."""
+    return [(0, empty_label), *((w.number, _l("Session %(number)d: %(theme)s", number=w.number,
+                                                 theme=w.theme))
+                                for w in list_workshops(actor, group))]
