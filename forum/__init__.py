@@ -112,12 +112,11 @@ def register_audit_links(app: Flask) -> None:
 
 
 def register_inbox(app: Flask) -> None:
-    # The notifications page lists unread chat mentions and leads to chat messages.
-    from forum.chat.services import notification_url, unread_mentions_list
-    from forum.notifications.inbox import register_opener, register_section
+    # A notification about a chat message (a mention) leads to the message in the chat.
+    from forum.chat.services import notification_url
+    from forum.notifications.inbox import register_opener
 
     register_opener(app, "chat_message_id", notification_url)
-    register_section(app, "chat_mentions", unread_mentions_list)
 
 
 def register_thread_merge_hooks(app: Flask) -> None:

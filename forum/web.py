@@ -142,12 +142,10 @@ def init_app(app: Flask) -> None:
     def unread_notifications() -> int:
         # Counted once per page, and only when the page shows it.
         if "unread_notifications" not in g:
-            from forum.chat.services import unread_mentions
             from forum.notifications.inbox import unread_notification_count
 
-            g.unread_notifications = (
-                unread_notification_count(current_user) + unread_mentions(current_user)
-                if current_user.is_authenticated else 0)
+            g.unread_notifications = (unread_notification_count(current_user)
+                                      if current_user.is_authenticated else 0)
         return g.unread_notifications
 
     app.add_template_filter(format_size, "filesize")

@@ -96,3 +96,51 @@ def test_report_notifications_keep_their_report_as_a_foreign_key(fresh_database_
         db.session.remove()
         upgrade()
         db.engine.dispose()
+
+
+def test_chat_mentions_become_notifications(fresh_database_url, smtp):
+    """0009: every chat mention of a message still shown becomes a notification of kind
+    "chat_mention" (who, message, group, author, when, read, e-mailed); mentions in a removed
+    message are dropped; downgrading puts them back in their own table."""
+    from forum import create_app
+
+    app = create_app(make_config(fresh_database_url, smtp))
+    with app.app_context():
+        upgrade(revision="0008")
+        when, later = "'2026-01-01 10:00:00'", "'2026-01-01 11:00:00'"
+        users = ", ".join(
+            f"({n}, 'u{n}@example.org', '', 'User {n}', '', '', '', true, false, 'alt-{n}', "
+            f"'salt-salt-salt-{n}', {when})" for n in (1, 2, 3))
+        for statement in (
+            "INSERT INTO \"user\" (id, email, password_hash, name, position, locale, time_zone, "
+            f"active, is_admin, alternative_id, calendar_salt, created_at) VALUES {users}",
+            "INSERT INTO exchange_group (id, name, slug, description, kind, time_zone, "
+            f"created_at) VALUES (1, 'Miasta', 'miasta', '', 'cities', 'Europe/Warsaw', {when})",
+            "INSERT INTO chat_message (id, group_id, author_id, kind, body, body_html, client_id, "
+            "created_at, removed_at, moderation_note) VALUES "
+            f"(10, 1, 1, 'message', '@u2 @u3', '', 'c10', {when}, NULL, ''), "
+            f"(11, 1, 1, 'message', '@u2 removed', '', 'c11', {when}, {later}, '')",
+            "INSERT INTO chat_mention (message_id, user_id, read_at, emailed_at) VALUES "
+            f"(10, 2, {later}, {later}), (10, 3, NULL, NULL), (11, 2, NULL, NULL)",
+        ):
+            db.session.execute(text(statement))
+        db.session.commit()
+
+        upgrade()
+
+        rows = db.session.execute(text(
+            "SELECT user_id, kind, group_id, chat_message_id, actor_id, read_at IS NOT NULL, "
+            "emailed_at IS NOT NULL FROM notification ORDER BY user_id")).all()
+        assert [tuple(row) for row in rows] == [
+            (2, "chat_mention", 1, 10, 1, True, True), (3, "chat_mention", 1, 10, 1, False, False)]
+        assert db.session.execute(text("SELECT count(*) FROM chat_mention")).scalar() == 0
+        db.session.remove()
+        downgrade(revision="0008")
+        rows = db.session.execute(text(
+            "SELECT message_id, user_id, read_at IS NOT NULL FROM chat_mention "
+            "ORDER BY user_id")).all()
+        assert [tuple(row) for row in rows] == [(10, 2, True), (10, 3, False)]
+        assert db.session.execute(text("SELECT count(*) FROM notification")).scalar() == 0
+        db.session.remove()
+        upgrade()
+        db.engine.dispose()

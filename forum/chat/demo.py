@@ -11,9 +11,10 @@ import random
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from forum.chat.models import ChatMention, ChatMessage
+from forum.chat.models import MENTION, ChatMessage
 from forum.extensions import db
 from forum.groups.models import Group, Membership, Role
+from forum.notifications.inbox import notify
 from forum.notifications.mentions import handle_for, mentioned_users
 from forum.text import render_markdown
 from forum.timeutil import utcnow
@@ -96,6 +97,6 @@ def seed_chat(groups, memberships: list[Membership], seed: int = 2026) -> None:
             db.session.flush()
             for user in mentioned_users(group, body):
                 if user.id != author.id:
-                    db.session.add(ChatMention(message_id=message.id, user_id=user.id,
-                                               read_at=moment))
+                    notify(user.id, MENTION, message, group_id=group.id, actor_id=author.id,
+                                           created_at=moment, read_at=moment)
     db.session.commit()

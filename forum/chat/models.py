@@ -87,8 +87,15 @@ class ChatSettings(db.Model):
     last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+# The kind of notification (forum.notifications) telling a member they were mentioned (@handle)
+# in a chat message; `chat_message_id` is the message.
+MENTION = "chat_mention"
+
+
 class ChatMention(db.Model):
-    """A member mentioned (@handle) in a chat message."""
+    """Until migration 0009: a member mentioned in a chat message (now a notification of kind
+    MENTION). Kept one release for the previous release's code during a rolling upgrade;
+    nothing reads it."""
 
     message_id: Mapped[int] = mapped_column(ForeignKey("chat_message.id", ondelete="CASCADE"),
                                             primary_key=True)

@@ -27,20 +27,16 @@ from forum import observability
 from forum.accounts.models import User
 from forum.accounts.services import too_long
 from forum.audit.services import record_audit
-from forum.chat.models import ChatMention, ChatMessage, ChatMute, ChatSettings, MessageKind
+from forum.chat.models import MENTION, ChatMessage, ChatMute, ChatSettings, MessageKind
 from forum.chat.rooms import publish_to_group_after_commit
 from forum.discussions import services as discussions
 from forum.errors import InvalidInput, NotFound, PermissionDenied, Refused
 from forum.extensions import db
 from forum.groups.models import Group
-from forum.groups.policy import (
-    can_moderate_group,
-    can_participate,
-    can_view_group,
-    role_in,
-    roles_of,
-)
+from forum.groups.policy import can_moderate_group, can_participate, can_view_group, role_in
+from forum.notifications.inbox import notify
 from forum.notifications.mentions import mentioned_users
+from forum.notifications.models import Notification
 from forum.realtime import server as realtime
 from forum.text import render_markdown
 from forum.timeutil import utcnow
@@ -280,7 +276,7 @@ def send_message(actor, group: Group, body, client_id) -> ChatMessage:
     db.session.add(message)
     db.session.flush()
     for user_id in mentioned:
-        db.session.add(ChatMention(message_id=message.id, user_id=user_id))
+        notify(user_id, MENTION, message, group_id=group.id, actor_id=actor.id, created_at=now)
     payload = message_payload(message, group)
     publish_to_group_after_commit(group.id, "message_created", payload)
     try:
@@ -321,6 +317,10 @@ def remove_message_in_transaction(actor, group: Group, message: ChatMessage, *,
     event goes out after the commit. No permission check: the caller checks (the moderation
     desk resolves a report with it)."""
     message.removed_at, message.removed_by_id = utcnow(), actor.id
+    # Nobody is sent to a message that is gone (a private notice about it stays).
+    db.session.execute(db.delete(Notification).where(
+        Notification.kind == MENTION, Notification.chat_message_id == message.id)
+        .execution_options(synchronize_session=False))
     record_audit(actor, "chat.remove", group=group,
                  target=message.author.name if message.author else "",
                  details={"message_id": message.id, "text": message.body[:200],
@@ -458,35 +458,18 @@ def promote_to_thread(actor, group: Group, message_ids, title: str,
 # --- mentions and transcripts ----------------------------------------------------------------
 
 
-def unread_mentions(actor) -> int:
-    return db.session.scalar(db.select(func.count()).select_from(ChatMention).where(
-        ChatMention.user_id == actor.id, ChatMention.read_at.is_(None))) or 0
-
-
-def unread_mentions_list(actor, limit: int = 20) -> list[ChatMessage]:
-    """Chat messages that mention the actor and that the actor has not seen yet (newest first),
-    in groups the actor still belongs to; for the notifications page."""
-    group_ids = list(roles_of(actor))
-    if not group_ids:
-        return []
-    return list(db.session.scalars(
-        db.select(ChatMessage).join(ChatMention, ChatMention.message_id == ChatMessage.id)
-        .where(ChatMention.user_id == actor.id, ChatMention.read_at.is_(None),
-               ChatMessage.group_id.in_(group_ids), ChatMessage.removed_at.is_(None))
-        .order_by(ChatMessage.id.desc()).limit(limit)))
-
-
 def mentions_in(actor, group: Group, messages: list[ChatMessage]) -> set[int]:
     """Ids among `messages` that mention the actor; opening the chat marks them read."""
     ids = [m.id for m in messages]
     if not ids:
         return set()
-    mentioned = set(db.session.scalars(db.select(ChatMention.message_id).where(
-        ChatMention.user_id == actor.id, ChatMention.message_id.in_(ids))))
+    mine = (Notification.user_id == actor.id, Notification.kind == MENTION,
+            Notification.chat_message_id.in_(ids))
+    mentioned = set(db.session.scalars(db.select(Notification.chat_message_id).where(*mine)))
     if mentioned:
-        db.session.execute(db.update(ChatMention).where(
-            ChatMention.user_id == actor.id, ChatMention.message_id.in_(mentioned),
-            ChatMention.read_at.is_(None)).values(read_at=utcnow()))
+        db.session.execute(db.update(Notification).where(*mine, Notification.read_at.is_(None))
+                           .values(read_at=utcnow())
+                           .execution_options(synchronize_session=False))
         db.session.commit()
     return mentioned
 

@@ -1,7 +1,7 @@
 """Notification e-mails: a person's new notices gathered into one e-mail per interval.
 
-Sources: `Notification` rows (reply, mention, new_thread, report_outcome, warning, new_report)
-and `ChatMention` rows whose `emailed_at` is empty. For each person whose interval has passed
+Source: `Notification` rows whose `emailed_at` is empty (reply, mention, new_thread,
+chat_mention, report_outcome, warning, new_report …). For each person whose interval has passed
 ("every": FORUM_MAIL_BATCH_MINUTES, "daily", "weekly") the notices still worth telling (not
 read in the app meanwhile, not too old, in groups the person still belongs to) become one
 outbox e-mail, and every notice looked at gets `emailed_at`, in one transaction per person.
@@ -18,10 +18,9 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy.orm import joinedload
 
 from forum.accounts.models import User
-from forum.chat.models import ChatMention, ChatMessage
+from forum.chat.models import MENTION, ChatMessage
 from forum.discussions.models import Post
 from forum.extensions import db
 from forum.groups.models import Membership
@@ -81,11 +80,8 @@ class BatchReport:
 
 
 def _pending_user_ids() -> set[int]:
-    ids = set(db.session.scalars(db.select(Notification.user_id).where(
+    return set(db.session.scalars(db.select(Notification.user_id).where(
         Notification.emailed_at.is_(None)).distinct()))
-    ids |= set(db.session.scalars(db.select(ChatMention.user_id).where(
-        ChatMention.emailed_at.is_(None)).distinct()))
-    return ids
 
 
 def run_batcher(now: datetime | None = None) -> BatchReport:
@@ -113,13 +109,7 @@ def _batch_for(user: User, now: datetime, report: BatchReport) -> None:
         db.select(Notification)
         .where(Notification.user_id == user.id, Notification.emailed_at.is_(None))
         .order_by(Notification.id)))
-    mentions = db.session.execute(
-        db.select(ChatMention, ChatMessage)
-        .join(ChatMessage, ChatMessage.id == ChatMention.message_id)
-        .where(ChatMention.user_id == user.id, ChatMention.emailed_at.is_(None))
-        .options(joinedload(ChatMessage.group))
-        .order_by(ChatMention.message_id)).all()
-    if not notices and not mentions:
+    if not notices:
         return
 
     sending = user.active and interval_for(user) is not None
@@ -129,44 +119,32 @@ def _batch_for(user: User, now: datetime, report: BatchReport) -> None:
             Membership.user_id == user.id)))
         max_age = max(MAX_AGE, (interval_for(user) or MAX_AGE) + timedelta(days=1))
         oldest = now - max_age
-        posts = _posts({n.post_id for n in notices if n.post_id})
+        posts = _by_id(Post, {n.post_id for n in notices if n.post_id})
+        messages = _by_id(ChatMessage, {n.chat_message_id for n in notices
+                                        if n.kind == MENTION and n.chat_message_id})
         with in_language_of(user):
             for notice in notices:
                 if (notice.read_at is None and notice.created_at >= oldest
                         and (notice.group_id is None or notice.group_id in groups)):
-                    item = _notice_item(notice, posts.get(notice.post_id))
+                    item = _notice_item(notice, posts.get(notice.post_id),
+                                        messages.get(notice.chat_message_id))
                     if item is not None:
                         items.append(item)
-            for mention, message in mentions:
-                if (mention.read_at is None and message.created_at >= oldest
-                        and message.group_id in groups and message.removed_at is None):
-                    items.append(_mention_item(message))
 
     # Take the notices: only those still untaken (a second batcher running at the same time
     # finds fewer rows and gives way, so nobody gets the same notice twice).
-    taken = 0
-    if notices:
-        taken += db.session.execute(
-            db.update(Notification)
-            .where(Notification.id.in_([n.id for n in notices]),
-                   Notification.emailed_at.is_(None))
-            .values(emailed_at=now).execution_options(synchronize_session=False)).rowcount
-    if mentions:
-        taken += db.session.execute(
-            db.update(ChatMention)
-            .where(ChatMention.user_id == user.id,
-                   ChatMention.message_id.in_([m.message_id for m, _ in mentions]),
-                   ChatMention.emailed_at.is_(None))
-            .values(emailed_at=now).execution_options(synchronize_session=False)).rowcount
-    if taken != len(notices) + len(mentions):
+    taken = db.session.execute(
+        db.update(Notification)
+        .where(Notification.id.in_([n.id for n in notices]), Notification.emailed_at.is_(None))
+        .values(emailed_at=now).execution_options(synchronize_session=False)).rowcount
+    if taken != len(notices):
         db.session.rollback()
         log.info("notices of user %s taken by another batcher meanwhile", user.id)
         return
 
     if items:
         items.sort(key=lambda i: i.created_at)
-        key = (f"notify:{user.id}:{max((n.id for n in notices), default=0)}:"
-               f"{max((m.message_id for m, _ in mentions), default=0)}")
+        key = f"notify:{user.id}:{max(n.id for n in notices)}"
         with in_language_of(user):
             subject = ngettext("%(num)d new notice on %(site)s",
                                "%(num)d new notices on %(site)s", len(items),
@@ -180,17 +158,18 @@ def _batch_for(user: User, now: datetime, report: BatchReport) -> None:
         report.emails += 1
         report.notices += len(items)
         report.users.append(user.id)
-    report.skipped += len(notices) + len(mentions) - len(items)
+    report.skipped += len(notices) - len(items)
     db.session.commit()
 
 
-def _posts(post_ids: set[int]) -> dict[int, Post]:
-    if not post_ids:
+def _by_id(model, ids: set[int]) -> dict:
+    if not ids:
         return {}
-    return {p.id: p for p in db.session.scalars(db.select(Post).where(Post.id.in_(post_ids)))}
+    return {row.id: row for row in db.session.scalars(db.select(model).where(model.id.in_(ids)))}
 
 
-def _notice_item(notice: Notification, post: Post | None) -> Item | None:
+def _notice_item(notice: Notification, post: Post | None,
+                 message: ChatMessage | None) -> Item | None:
     who = notice.actor.name if notice.actor else _("someone")
     group_name = notice.group.name if notice.group else ""
     url = services.absolute_url("notifications.open_notification", notification_id=notice.id)
@@ -205,6 +184,12 @@ def _notice_item(notice: Notification, post: Post | None) -> Item | None:
         else:
             title = _("%(name)s replied in “%(thread)s”", name=who, thread=thread.title)
         return Item(notice.created_at, title, group_name, url, excerpt(post.body))
+    if notice.kind == MENTION:
+        if message is None or message.removed_at is not None:
+            return None
+        return Item(notice.created_at, _("%(name)s mentioned you in the chat of %(group)s",
+                                         name=who, group=group_name),
+                    group_name, url, excerpt(message.body))
     if notice.kind == "new_report":  # to moderators; opening it leads to the report
         if notice.post_id and thread is not None:
             title = _("%(name)s reported a post in “%(thread)s”", name=who, thread=thread.title)
@@ -252,13 +237,3 @@ def _report_outcome_title(notice: Notification) -> str:
               "it as it is.", thread=title) if post else
             _("Your report about a chat message: the moderators looked at it and left it as "
               "it is."))
-
-
-def _mention_item(message: ChatMessage) -> Item:
-    who = message.author.name if message.author else _("someone")
-    url = services.absolute_url("chat.index", slug=message.group.slug,
-                                before_id=message.id + 1) + f"#message-{message.id}"
-    return Item(message.created_at,
-                _("%(name)s mentioned you in the chat of %(group)s", name=who,
-                  group=message.group.name),
-                message.group.name, url, excerpt(message.body))

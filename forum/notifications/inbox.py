@@ -162,17 +162,6 @@ def target_url(actor, notification: Notification | None) -> str | None:
     return None
 
 
-# Other unread things the inbox page lists (e.g. chat mentions), registered by the factory:
-# name → fn(actor) → list, passed to the page as `sections[name]`.
-def register_section(app, name: str, provider: Callable[[object], list]) -> None:
-    app.extensions.setdefault("forum_inbox_sections", {})[name] = provider
-
-
-def inbox_sections(actor) -> dict[str, list]:
-    return {name: provider(actor) for name, provider
-            in current_app.extensions.get("forum_inbox_sections", {}).items()}
-
-
 def unread_notification_count(actor) -> int:
     return db.session.scalar(db.select(db.func.count()).select_from(Notification).where(
         Notification.user_id == actor.id, Notification.read_at.is_(None))) or 0

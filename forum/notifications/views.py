@@ -78,7 +78,6 @@ def inbox():
     before = request.args.get("before", type=int)
     items, next_before = inbox_service.list_notifications(current_user, before)
     return render_template("notifications/inbox.html", items=items,
-                           sections=inbox_service.inbox_sections(current_user),
                            next_before=next_before, action_form=EmptyForm())
 
 

@@ -331,7 +331,7 @@ def _personal_rows(user: User, old_email: str, report: ErasureReport) -> None:
     report.memberships = delete(Membership, Membership.user_id == user.id)
     for model in (ThreadWatch, GroupWatch, ThreadRead, ChatMute, DigestDelivery):
         delete(model, model.user_id == user.id)
-    delete(ChatMention, ChatMention.user_id == user.id)
+    delete(ChatMention, ChatMention.user_id == user.id)  # the pre-0009 table, one release
     report.notifications = delete(Notification, Notification.user_id == user.id)
     report.notifications += delete(Notification, Notification.kind == NOTICE_KIND,
                                    Notification.actor_id == user.id)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import lazyload
 
 from forum.accounts.models import User
 from forum.audit.models import AuditEntry
-from forum.chat.models import ChatMention, ChatMessage, ChatMute
+from forum.chat.models import MENTION, ChatMessage, ChatMute
 from forum.discussions.models import Post, PostRevision, Reaction, Thread, ThreadRead
 from forum.extensions import db
 from forum.groups.models import Group, Invitation, Membership
@@ -189,12 +189,14 @@ def _chat(user: User, groups) -> tuple[list[dict], list[dict], list[dict]]:
         "body": m.body,
         "body_html": m.body_html,
     } for m in messages]
+    # Mentions are notifications (also listed there); kept as a section of their own.
     mentions = [{"chat_message_id": message_id, "group": _group_ref(groups, group_id),
                  "read_at": iso(read_at)}
                 for message_id, group_id, read_at in db.session.execute(
-                    db.select(ChatMention.message_id, ChatMessage.group_id, ChatMention.read_at)
-                    .join(ChatMessage, ChatMessage.id == ChatMention.message_id)
-                    .where(ChatMention.user_id == user.id).order_by(ChatMention.message_id))]
+                    db.select(Notification.chat_message_id, Notification.group_id,
+                              Notification.read_at)
+                    .where(Notification.user_id == user.id, Notification.kind == MENTION)
+                    .order_by(Notification.chat_message_id))]
     mutes = [{"group": _group_ref(groups, mute.group_id), "until": iso(mute.until),
               "created_at": iso(mute.created_at)}
              for mute in db.session.scalars(db.select(ChatMute).options(lazyload(ChatMute.user))

@@ -6,8 +6,8 @@ states the same settings, so the page and the practice cannot drift apart.
 - chat messages older than FORUM_RETAIN_CHAT_DAYS, except those sent during a session whose
   group chose to keep the transcript (`Workshop.keep_chat`) and those with an open report
   (moderators still need them; they go at a later run once the report is resolved). Their
-  mentions, notifications and resolved reports go with them (ON DELETE CASCADE);
-- in-app notifications and chat mentions older than FORUM_RETAIN_NOTIFICATIONS_DAYS;
+  notifications (mentions among them) and resolved reports go with them (ON DELETE CASCADE);
+- in-app notifications (chat mentions among them) older than FORUM_RETAIN_NOTIFICATIONS_DAYS;
 - sent e-mails after FORUM_MAIL_KEEP_DAYS (the mail worker's own purge, also run here) and
   failed ones FORUM_RETAIN_FAILED_MAIL_DAYS after they were queued;
 - data exports after FORUM_EXPORT_KEEP_DAYS (forum.privacy.export.expire_exports);
@@ -33,7 +33,7 @@ from sqlalchemy import and_, func, or_
 
 from forum.audit.models import AuditEntry
 from forum.audit.services import record_audit
-from forum.chat.models import ChatMention, ChatMessage
+from forum.chat.models import ChatMessage
 from forum.extensions import db
 from forum.moderation.models import Report, ReportStatus
 from forum.notifications import locks
@@ -51,7 +51,6 @@ AUDIT_ACTION = "retention.apply"
 SETTINGS = {
     "chat_messages": "FORUM_RETAIN_CHAT_DAYS",
     "notifications": "FORUM_RETAIN_NOTIFICATIONS_DAYS",
-    "chat_mentions": "FORUM_RETAIN_NOTIFICATIONS_DAYS",
     "sent_emails": "FORUM_MAIL_KEEP_DAYS",
     "failed_emails": "FORUM_RETAIN_FAILED_MAIL_DAYS",
     "exports": "FORUM_EXPORT_KEEP_DAYS",
@@ -62,7 +61,6 @@ SETTINGS = {
 LABELS = {
     "chat_messages": "chat messages",
     "notifications": "notifications",
-    "chat_mentions": "chat mentions",
     "sent_emails": "sent e-mails",
     "failed_emails": "failed e-mails",
     "exports": "data exports",
@@ -190,15 +188,6 @@ def _notifications(now: datetime, days: int, dry_run: bool) -> KindResult:
                       _delete_batches(Notification, Notification.id, where, dry_run))
 
 
-def _chat_mentions(now: datetime, days: int, dry_run: bool) -> KindResult:
-    """A mention is the chat's notification (read, e-mailed); it is as old as its message."""
-    old_messages = db.select(ChatMessage.id).where(
-        ChatMessage.created_at < now - timedelta(days=days))
-    where = ChatMention.message_id.in_(old_messages)
-    return KindResult("chat_mentions", days, _delete_batches(
-        ChatMention, ChatMention.message_id, where, dry_run))
-
-
 def _sent_emails(now: datetime, days: int, dry_run: bool) -> KindResult:
     return KindResult("sent_emails", days, purge_sent(now, dry_run=dry_run))
 
@@ -246,11 +235,10 @@ def _audit_entries(now: datetime, days: int, dry_run: bool) -> KindResult:
     return KindResult("audit_entries", days, total)
 
 
-# Dependent rows first (mentions and notifications of messages that are about to go), so that
-# a dry run's counts are what the real run then deletes.
+# Dependent rows first (notifications, chat mentions among them, of messages that are about
+# to go), so that a dry run's counts are what the real run then deletes.
 STEPS = (
     ("notifications", _notifications),
-    ("chat_mentions", _chat_mentions),
     ("chat_messages", _chat_messages),
     ("sent_emails", _sent_emails),
     ("failed_emails", _failed_emails),

@@ -6,10 +6,12 @@ import pytest
 
 from forum.audit.models import AuditEntry
 from forum.chat import services as chat
-from forum.chat.models import ChatMention, ChatMessage, MessageKind
+from forum.chat.models import MENTION, ChatMessage, MessageKind
 from forum.discussions.models import Post, Thread
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
+from forum.notifications import inbox
+from forum.notifications.models import Notification
 from forum.workshops import services as workshops
 from tests import factories
 from tests.factories import add_messages
@@ -50,12 +52,25 @@ def test_who_may_send(people):
 def test_mentions_of_members_are_recorded(people):
     message = chat.send_message(people["moderator"], people["g1"],
                                 "@jan.kowalski zobacz, @olek.obcy nie jest w grupie", "m")
-    mentioned = db.session.scalars(db.select(ChatMention.user_id).where(
-        ChatMention.message_id == message.id)).all()
-    assert mentioned == [people["member"].id]
-    assert chat.unread_mentions(people["member"]) == 1
+    [mention] = db.session.scalars(db.select(Notification).where(
+        Notification.chat_message_id == message.id)).all()
+    assert (mention.kind, mention.user_id, mention.actor_id, mention.group_id) == (
+        MENTION, people["member"].id, people["moderator"].id, people["g1"].id)
+    assert inbox.unread_notification_count(people["member"]) == 1
     assert chat.mentions_in(people["member"], people["g1"], [message]) == {message.id}
-    assert chat.unread_mentions(people["member"]) == 0
+    assert inbox.unread_notification_count(people["member"]) == 0
+    assert chat.mentions_in(people["moderator"], people["g1"], [message]) == set()
+
+
+def test_removing_a_message_takes_its_mentions_away_but_not_a_warning(people):
+    message = chat.send_message(people["member"], people["g1"], "@marta.moderator hej", "m")
+    inbox.notify(people["member"].id, "warning", message, group_id=people["g1"].id,
+                 text="Proszę o spokój")
+    db.session.commit()
+    chat.remove_message(people["moderator"], people["g1"], message.id)
+    kinds = db.session.scalars(db.select(Notification.kind).where(
+        Notification.chat_message_id == message.id)).all()
+    assert kinds == ["warning"]
 
 
 def test_history_pages_go_back_by_id(people):

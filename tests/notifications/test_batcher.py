@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from forum.chat import services as chat
-from forum.chat.models import ChatMention
+from forum.chat.models import MENTION
 from forum.discussions import services as discussions
 from forum.discussions.models import Post
 from forum.extensions import db
@@ -169,18 +169,37 @@ def test_old_notices_inactive_people_and_former_members_get_nothing(people, grou
 def test_a_chat_mention_is_mailed_with_a_link_to_the_message(app, people, group, smtp):
     message = chat.send_message(people["moderator"], group, "Czy @jan.kowalski dołączy?",
                                 "client-1")
-    assert db.session.get(ChatMention, (message.id, people["member"].id)) is not None
+    mention = _mention_of(people["member"], message)
+    assert mention.actor_id == people["moderator"].id and mention.group_id == group.id
     _send()
     [mail] = smtp.wait_for(1)
     text = parts(mail)[0]
     assert "Marta Moderator mentioned you in the chat of Miasta testowe" in text
-    url = link_to(text, "/chat")
+    url = link_to(text, f"/notifications/{mention.id}")
     client = app.test_client()
     login(client, people["member"].email)
-    page = client.get(url).get_data(as_text=True)
+    opened = client.get(url)
+    assert opened.status_code == 302 and "/chat" in opened.location
+    page = client.get(opened.location).get_data(as_text=True)
     assert f'id="message-{message.id}"' in page
     db.session.expire_all()
-    assert db.session.get(ChatMention, (message.id, people["member"].id)).emailed_at
+    assert _mention_of(people["member"], message).emailed_at
+    assert _mention_of(people["member"], message).read_at  # opened from the e-mail
+
+
+def _mention_of(user, message) -> Notification:
+    return db.session.scalars(db.select(Notification).where(
+        Notification.user_id == user.id, Notification.kind == MENTION,
+        Notification.chat_message_id == message.id)).one()
+
+
+def test_a_mention_in_a_message_removed_meanwhile_is_not_mailed(people, group, smtp):
+    message = chat.send_message(people["moderator"], group, "@jan.kowalski pomyłka", "c-1")
+    chat.remove_message(people["moderator"], group, message.id)
+    assert db.session.scalar(db.select(db.func.count()).select_from(Notification).where(
+        Notification.kind == MENTION)) == 0
+    assert _send().emails == 0
+    assert smtp.messages == []
 
 
 def test_moderators_notices_are_mailed(people, group, smtp):

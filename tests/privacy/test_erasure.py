@@ -15,7 +15,7 @@ from forum.accounts.models import User
 from forum.audit.models import AuditEntry
 from forum.audit.services import AuditLogImmutable
 from forum.chat import services as chat
-from forum.chat.models import ChatMention, ChatMessage
+from forum.chat.models import MENTION, ChatMessage
 from forum.discussions import services as discussions
 from forum.discussions.models import Post, PostRevision
 from forum.errors import InvalidInput, NotFound
@@ -215,7 +215,9 @@ def test_the_account_is_an_empty_shell_that_cannot_sign_in(ctx, personas):
     assert db.session.scalars(select(DataExport).where(DataExport.user_id == her.id)).all() == []
     invitation = db.session.scalars(select(Invitation)).one()
     assert invitation.email == her.email
-    assert db.session.scalars(select(ChatMention)).all()  # Jan's mention (by her) stays
+    # Jan's notice that she mentioned him stays (it is his), without her name.
+    [mention] = db.session.scalars(select(Notification).where(Notification.kind == MENTION))
+    assert mention.user_id == personas.member.id and mention.actor.name == "former member"
 
 
 def test_the_audit_log_records_the_erasure_without_the_name(ctx, personas):

@@ -8,10 +8,11 @@ from sqlalchemy import func
 
 from forum.audit.models import AuditEntry
 from forum.audit.services import AuditLogImmutable, record_audit
-from forum.chat.models import ChatMention, ChatMessage
+from forum.chat.models import MENTION, ChatMessage
 from forum.extensions import db
 from forum.moderation.models import Report, ReportFlag, ReportStatus
 from forum.notifications import locks
+from forum.notifications.inbox import notify
 from forum.notifications.models import Notification, OutboxEmail, OutboxStatus
 from forum.privacy import retention
 from forum.privacy.retention import apply_retention
@@ -65,9 +66,11 @@ def old_and_new(people, group):
            _message(group, member, age_days=731)]
     _message(group, member, age_days=729)  # inside the period
     recent = _message(group, member, age_days=10, body="@Marta")
-    # Mentions: one of an old message (goes), one of a recent message (stays).
-    db.session.add_all([ChatMention(message_id=old[0].id, user_id=moderator.id),
-                        ChatMention(message_id=recent.id, user_id=moderator.id)])
+    # Mentions are notifications as old as their message: of an old one (goes), of a
+    # recent one (stays).
+    for message in (old[0], recent):
+        notify(moderator.id, MENTION, message, group_id=group.id, actor_id=member.id,
+               created_at=message.created_at)
     db.session.add_all([
         Notification(user_id=member.id, kind="reply", created_at=_days_ago(181)),
         Notification(user_id=member.id, kind="reply", created_at=_days_ago(200)),
@@ -81,13 +84,13 @@ def old_and_new(people, group):
     _audit(1826)
     _audit(1900)
     _audit(1824)
-    return {"chat_messages": 2, "chat_mentions": 1, "notifications": 2, "sent_emails": 1,
+    return {"chat_messages": 2, "notifications": 3, "sent_emails": 1,
             "failed_emails": 1, "audit_entries": 2}
 
 
 def _table_counts():
     return {model.__tablename__: _count(model) for model in (
-        ChatMessage, ChatMention, Notification, OutboxEmail, AuditEntry)}
+        ChatMessage, Notification, OutboxEmail, AuditEntry)}
 
 
 def test_dry_run_counts_what_the_real_run_then_deletes(old_and_new):
@@ -103,8 +106,8 @@ def test_dry_run_counts_what_the_real_run_then_deletes(old_and_new):
     assert {kind: real.count(kind) for kind in old_and_new} == old_and_new
     after = _table_counts()
     assert after["chat_message"] == before["chat_message"] - 2
-    assert after["chat_mention"] == 1
-    assert after["notification"] == 1
+    assert after["notification"] == 2
+    assert _count(Notification, Notification.kind == MENTION) == 1
     assert after["outbox_email"] == 2
     # two old entries went; the run's own entry came
     assert after["audit_entry"] == before["audit_entry"] - 2 + 1
@@ -216,7 +219,7 @@ def test_the_command_prints_per_kind(app, old_and_new):
     dry = runner.invoke(args=["forum", "apply-retention", "--dry-run"])
     assert dry.exit_code == 0, dry.output
     assert "would remove 2 chat messages (older than 730 days)" in dry.output
-    assert "would remove 2 notifications (older than 180 days)" in dry.output
+    assert "would remove 3 notifications (older than 180 days)" in dry.output
     assert "would remove 2 audit entries (older than 1825 days)" in dry.output
     assert "sign-in records: nothing to remove" in dry.output
     real = runner.invoke(args=["forum", "apply-retention"])
