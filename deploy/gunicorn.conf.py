@@ -22,7 +22,9 @@ handler installed in `post_worker_init` below does the closing.
 import os
 import signal
 
-worker_class = "gevent"
+# gunicorn's gevent worker, yielding between the requests of a keep-alive connection so that
+# every connection gets its turn (forum/serving.py).
+worker_class = "forum.serving.FairGeventWorker"
 workers = 1  # per process, see above
 worker_connections = 2000
 bind = ["127.0.0.1:8000"]  # `-b` wins; set here so that a PORT variable never means 0.0.0.0
