@@ -5,19 +5,26 @@ from __future__ import annotations
 import logging
 
 from babel.units import format_unit
-from flask import Flask, g, render_template, request
+from flask import Flask, g, has_request_context, render_template, request
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import String, cast, func
 from werkzeug.exceptions import Forbidden, HTTPException
 from werkzeug.exceptions import NotFound as PageNotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from forum import i18n
+from forum.accounts.login import signed_in_user_query
+from forum.accounts.models import User
 from forum.accounts.services import MIN_PASSWORD_LENGTH
 from forum.errors import NotFound, PermissionDenied
+from forum.extensions import db, login_manager
 from forum.groups import policy
+from forum.groups.models import Membership
+from forum.notifications.inbox import UNREAD_COUNT_KEY, unread_notification_count
+from forum.notifications.models import Notification
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +73,30 @@ def format_size(size: int) -> str:
     return format_unit(value, unit, length="short", locale=str(get_locale()))
 
 
+def load_signed_in(alternative_id: str) -> User | None:
+    """Flask-Login's user loader: the person a session names, with their memberships (for
+    every permission check) and their unread notification count (for the header), in one
+    query: one round trip to the database where there were three on every page."""
+    roles = (db.select(func.aggregate_strings(
+        cast(Membership.group_id, String) + ":" + Membership.role, ","))
+        .where(Membership.user_id == User.id).scalar_subquery())
+    unread = (db.select(func.count()).select_from(Notification)
+              .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+              .scalar_subquery())
+    row = db.session.execute(signed_in_user_query(alternative_id).add_columns(roles, unread)
+                             ).first()
+    if row is None:
+        return None
+    user, memberships, unread_count = row
+    policy.remember_roles(user, {int(group_id): role for group_id, role in (
+        item.split(":", 1) for item in (memberships or "").split(",") if item)})
+    if has_request_context():
+        g.setdefault(UNREAD_COUNT_KEY, unread_count)
+    return user
+
+
 def init_app(app: Flask) -> None:
+    login_manager.user_loader(load_signed_in)
     if app.config["FORUM_TRUST_PROXY"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
@@ -140,13 +170,12 @@ def init_app(app: Flask) -> None:
         ), 500
 
     def unread_notifications() -> int:
-        # Counted once per page, and only when the page shows it.
-        if "unread_notifications" not in g:
-            from forum.notifications.inbox import unread_notification_count
-
-            g.unread_notifications = (unread_notification_count(current_user)
-                                      if current_user.is_authenticated else 0)
-        return g.unread_notifications
+        # Read with the person (load_signed_in); counted again only when the request marked
+        # notifications read.
+        if UNREAD_COUNT_KEY not in g:
+            g.setdefault(UNREAD_COUNT_KEY, unread_notification_count(current_user)
+                         if current_user.is_authenticated else 0)
+        return g.get(UNREAD_COUNT_KEY)
 
     app.add_template_filter(format_size, "filesize")
 

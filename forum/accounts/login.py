@@ -14,11 +14,10 @@ login_manager.login_message_category = "info"
 login_manager.session_protection = "basic"
 
 
-@login_manager.user_loader
-def load_user(alternative_id: str) -> User | None:
-    return db.session.scalar(
-        db.select(User).where(User.alternative_id == alternative_id, User.active.is_(True))
-    )
+def signed_in_user_query(alternative_id: str):
+    """The active person a session names (Flask-Login's loader is forum.web.load_signed_in,
+    which adds what every page needs to this query)."""
+    return db.select(User).where(User.alternative_id == alternative_id, User.active.is_(True))
 
 
 @login_manager.unauthorized_handler

@@ -34,7 +34,7 @@ from forum.errors import InvalidInput, NotFound, PermissionDenied, Refused
 from forum.extensions import db
 from forum.groups.models import Group
 from forum.groups.policy import can_moderate_group, can_participate, can_view_group, role_in
-from forum.notifications.inbox import notify
+from forum.notifications.inbox import forget_unread_count, notify
 from forum.notifications.mentions import mentioned_users
 from forum.notifications.models import Notification
 from forum.realtime import server as realtime
@@ -471,6 +471,7 @@ def mentions_in(actor, group: Group, messages: list[ChatMessage]) -> set[int]:
                            .values(read_at=utcnow())
                            .execution_options(synchronize_session=False))
         db.session.commit()
+        forget_unread_count()
     return mentioned
 
 

@@ -33,6 +33,11 @@ def roles_of(actor) -> dict[int, str]:
     return roles
 
 
+def remember_roles(user, roles: dict[int, str]) -> None:
+    """The actor's memberships, read together with the actor (forum.web's user loader)."""
+    user.__dict__[_ROLES_ATTR] = roles
+
+
 def forget_roles(user) -> None:
     """Call after changing a user's memberships so the next check reads them again."""
     user.__dict__.pop(_ROLES_ATTR, None)

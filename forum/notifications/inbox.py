@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import current_app, url_for
+from flask import current_app, g, has_request_context, url_for
 from flask_babel import lazy_gettext as _l
 
 from forum.errors import InvalidInput, NotFound
@@ -124,6 +124,7 @@ def open_notification(actor, notification_id: int) -> Notification | None:
         return None
     notification.read_at = notification.read_at or utcnow()
     db.session.commit()
+    forget_unread_count()
     if notification.kind == "erasure_request":  # to administrators, about an account
         return notification if is_admin(actor) else None
     if notification.kind == "data_export":  # about the person's account, not a group
@@ -162,6 +163,15 @@ def target_url(actor, notification: Notification | None) -> str | None:
     return None
 
 
+UNREAD_COUNT_KEY = "unread_notifications"  # in flask.g: the header's count for this request
+
+
+def forget_unread_count() -> None:
+    """Notifications were marked read: the page's header counts them again."""
+    if has_request_context():
+        g.pop(UNREAD_COUNT_KEY, None)
+
+
 def unread_notification_count(actor) -> int:
     return db.session.scalar(db.select(db.func.count()).select_from(Notification).where(
         Notification.user_id == actor.id, Notification.read_at.is_(None))) or 0
@@ -188,4 +198,5 @@ def mark_notifications_read(actor, notification_id: int | None = None) -> None:
     if notification_id is not None:
         statement = statement.where(Notification.id == notification_id)
     db.session.execute(statement.values(read_at=utcnow()))
+    forget_unread_count()
     db.session.commit()
