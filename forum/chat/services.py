@@ -465,8 +465,10 @@ def mentions_in(actor, group: Group, messages: list[ChatMessage]) -> set[int]:
         return set()
     mine = (Notification.user_id == actor.id, Notification.kind == MENTION,
             Notification.chat_message_id.in_(ids))
-    mentioned = set(db.session.scalars(db.select(Notification.chat_message_id).where(*mine)))
-    if mentioned:
+    rows = db.session.execute(db.select(Notification.chat_message_id, Notification.read_at)
+                              .where(*mine)).all()
+    mentioned = {message_id for message_id, _ in rows}
+    if any(read_at is None for _, read_at in rows):  # no write when all were read before
         db.session.execute(db.update(Notification).where(*mine, Notification.read_at.is_(None))
                            .values(read_at=utcnow())
                            .execution_options(synchronize_session=False))

@@ -62,6 +62,23 @@ def test_a_post_with_more_occurrences_ranks_higher(people):
         thrice.id, once.id]
 
 
+def test_a_short_post_ranks_above_a_long_one_with_the_word_as_often(people):
+    thread = _thread(people, title="Wnioski", body="Pierwsze pytanie o sprawy ogólne.")
+    short = reply(people["member"], thread, "Dotacja przyszła.")
+    reply(people["member"], thread, "Zupełnie inny temat bez tego słowa.")
+    long = reply(people["moderator"], thread, "Dotacja przyszła. " + "Reszta bez zmian. " * 40)
+    assert _found(search(people["member"], "dotacja", group=people["g1"])) == [
+        short.id, long.id]
+
+
+def test_words_of_a_query_each_count_towards_the_rank(people):
+    thread = _thread(people, title="Wnioski", body="Pierwsze pytanie o sprawy ogólne.")
+    both_often = reply(people["member"], thread, "Dotacja na szkołę, szkołę i szkołę; dotacja.")
+    both_once = reply(people["moderator"], thread, "Dotacja na szkołę wiejską w gminie.")
+    assert _found(search(people["member"], "dotacja szkole", group=people["g1"])) == [
+        both_often.id, both_once.id]
+
+
 def test_equally_ranked_posts_come_newest_first(people):
     thread = _thread(people, title="Kalendarz", body="Terminy spotkań.")
     first = reply(people["member"], thread, "Harmonogram na maj.")
