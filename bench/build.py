@@ -35,6 +35,11 @@ RARE_WORD = "kompostownik"  # in RARE_POSTS posts of the first group, whatever t
 RARE_POSTS = 25
 COMMON_WORD = "harmonogram"  # in about one post in eight
 HISTORY = timedelta(days=3 * 365)
+MATERIALS_PER_GROUP = 60  # the list shows 50
+CHAT_MESSAGES_PER_GROUP = 600  # the chat page shows the newest 50
+BENCH_NOTIFICATIONS = 300  # the inbox shows 30
+OTHER_NOTIFICATIONS = 10  # each other user's, so that the inbox query has others to skip
+UNREAD_NOTIFICATIONS = 20  # each person's newest notifications are unread
 
 GROUPS = (
     ("Gminy wiejskie: rozwój lokalny", "gminy-wiejskie", "rural"),
@@ -134,6 +139,10 @@ class BuildInfo:
     password: str = BENCH_PASSWORD
     rare_word: str = RARE_WORD
     common_word: str = COMMON_WORD
+    session_number: int = 1  # a session of the first group (its page is measured)
+    materials: int = 0
+    chat_messages: int = 0
+    notifications: int = 0
     seconds: float = 0.0
     steps: dict[str, float] = field(default_factory=dict)
 
@@ -337,8 +346,11 @@ def build(database_url: str, *, groups: int = 3, threads: int = 20_000,
     from werkzeug.security import generate_password_hash
 
     from forum.accounts.models import Organisation, OrganisationKind, User
+    from forum.chat.models import ChatMessage
     from forum.discussions.models import Post, Reaction, Thread, ThreadRead
     from forum.groups.models import Group, Membership
+    from forum.materials.models import Material, MaterialVersion
+    from forum.notifications.models import Notification
     from forum.workshops.models import Workshop
 
     rng = random.Random(seed)
@@ -551,9 +563,16 @@ def build(database_url: str, *, groups: int = 3, threads: int = 20_000,
                 conn.exec_driver_sql(definition)
                 conn.commit()
                 step(f"index {name} recreated")
+            extras = _add_extras(conn, rng, groups=groups, users=users, posts=posts,
+                                 memberships=membership_rows, workshops_of=workshops_of,
+                                 start=start, end=end)
+            info.materials, info.chat_messages, info.notifications = extras
+            step(f"{extras[0]:,} materials, {extras[1]:,} chat messages, "
+                 f"{extras[2]:,} notifications")
             if not sqlite:
                 _advance_sequences(conn, [Organisation, User, Group, Membership, Workshop,
-                                          Thread, Post])
+                                          Thread, Post, Material, MaterialVersion, ChatMessage,
+                                          Notification])
             _verify(conn, info, Thread, Post, ThreadRead)
             step("consistency checks")
             if sqlite:
@@ -573,6 +592,120 @@ def build(database_url: str, *, groups: int = 3, threads: int = 20_000,
     info.steps = steps
     log(f"Built in {info.seconds:.1f} s")
     return info
+
+
+def _add_extras(conn, rng: random.Random, *, groups: int, users: int, posts: int,
+                memberships: list[dict], workshops_of: dict[int, list[int]], start: float,
+                end: float) -> tuple[int, int, int]:
+    """Materials (with versions), chat messages and notifications: enough to fill the first
+    page of the materials list, the chat and the bench user's notifications, whatever the
+    forum's size. Returns how many of each were inserted."""
+    from forum.chat.models import ChatMessage
+    from forum.discussions.models import Post, Thread
+    from forum.materials.filetypes import DOCX, PDF, PPTX, XLSX
+    from forum.materials.models import Material, MaterialKind, MaterialVersion
+    from forum.notifications.models import Notification
+
+    members = {g: [m["user_id"] for m in memberships if m["group_id"] == g]
+               for g in range(1, groups + 1)}
+
+    # Materials: MATERIALS_PER_GROUP per group, a fifth with a second version. The stored
+    # files do not exist (downloads 404): the list and session pages only show the rows.
+    kinds = [k.value for k in MaterialKind if k != MaterialKind.GOOD_PRACTICE]
+    file_kinds = (PDF, PDF, DOCX, PPTX, XLSX)
+    material_rows, version_rows = [], []
+    for g in range(1, groups + 1):
+        for _ in range(MATERIALS_PER_GROUP):
+            material_id = len(material_rows) + 1
+            kind = rng.choice(kinds)
+            uploader = rng.choice(members[g])
+            created = rng.uniform(start, end - 86400)
+            versions = 2 if rng.random() < 0.2 else 1
+            times = sorted([created, *(rng.uniform(created, end) for _ in range(versions - 1))])
+            for number, t in enumerate(times, start=1):
+                file_kind = rng.choice(file_kinds)
+                version_rows.append({
+                    "id": len(version_rows) + 1, "material_id": material_id, "number": number,
+                    "storage_key": f"{rng.getrandbits(256):064x}",
+                    "sha256": f"{rng.getrandbits(256):064x}",
+                    "size": rng.randint(20_000, 4_000_000), "mime": file_kind.mime,
+                    "type_label": file_kind.label,
+                    "original_name": f"material-{material_id}-v{number}.{file_kind.extension}",
+                    "note": "", "uploaded_by_id": uploader, "created_at": _aware(t)})
+            material_rows.append({
+                "id": material_id, "group_id": g,
+                "workshop_id": rng.choice(workshops_of[g]) if rng.random() < 0.4 else None,
+                "title": f"{rng.choice(TOPICS)}: {rng.choice(PLACES)} "
+                         f"({'prezentacja' if kind == 'presentation' else 'materiał'})",
+                "kind": kind, "description": "", "description_html": "", "language": "pl",
+                "uploaded_by_id": uploader,
+                "review_until": (_aware(times[-1]) + timedelta(days=14)).date()
+                if kind == MaterialKind.TRAINING_FOR_REVIEW else None,
+                "deleted_at": None, "version_count": versions, "created_at": _aware(created),
+                "updated_at": _aware(times[-1])})
+    _insert(conn, Material.__table__, material_rows)
+    _insert(conn, MaterialVersion.__table__, version_rows)
+
+    # Chat: CHAT_MESSAGES_PER_GROUP messages per group over the last 60 days, ids in time
+    # order (as sending gives them); body_html is what render_markdown makes of the body.
+    chat_rows = []
+    chat_start = max(start, end - 60 * 86400)
+    for g in range(1, groups + 1):
+        for t in sorted(rng.uniform(chat_start, end) for _ in range(CHAT_MESSAGES_PER_GROUP)):
+            body, body_html, _folded = _body(rng, rare=False)
+            chat_rows.append({"group_id": g, "author_id": rng.choice(members[g]),
+                              "kind": "message", "body": body, "body_html": body_html,
+                              "workshop_id": None, "thread_id": None, "created_at": _aware(t),
+                              "removed_at": None, "removed_by_id": None, "edited_at": None,
+                              "moderation_note": ""})
+    chat_rows.sort(key=lambda row: row["created_at"])
+    for number, row in enumerate(chat_rows, start=1):
+        row["id"], row["client_id"] = number, f"bench-{number:08d}"
+    for offset in range(0, len(chat_rows), BATCH):
+        _insert(conn, ChatMessage.__table__, chat_rows[offset:offset + BATCH])
+
+    # Notifications about real posts: replies (and new threads) in threads of the person's
+    # groups, by the post's author, at the post's time; all but the newest 20 read.
+    wanted = {1: BENCH_NOTIFICATIONS, **{u: OTHER_NOTIFICATIONS for u in range(2, users + 1)}}
+    group_of_user = {u: set() for u in range(1, users + 1)}
+    for m in memberships:
+        group_of_user[m["user_id"]].add(m["group_id"])
+    candidates = sorted(rng.sample(range(1, posts + 1), min(posts, 4 * sum(wanted.values()))))
+    found = []
+    for offset in range(0, len(candidates), 500):
+        found += conn.execute(
+            sa.select(Post.id, Post.thread_id, Post.number, Post.author_id, Post.created_at,
+                      Thread.group_id)
+            .join(Thread, Thread.id == Post.thread_id)
+            .where(Post.id.in_(candidates[offset:offset + 500]), Post.deleted_at.is_(None))
+        ).all()
+    conn.commit()  # the reads began a transaction; _insert opens its own
+    notification_rows = []
+    by_group: dict[int, list] = {}
+    for row in found:
+        by_group.setdefault(row.group_id, []).append(row)
+    for user_id, count in wanted.items():
+        pool = [row for g in sorted(group_of_user[user_id]) for row in by_group.get(g, ())]
+        chosen = [row for row in rng.sample(pool, min(2 * count, len(pool)))
+                  if row.author_id != user_id][:count]
+        for row in chosen:
+            notification_rows.append({
+                "user_id": user_id, "kind": "new_thread" if row.number == 1 else "reply",
+                "group_id": row.group_id, "thread_id": row.thread_id, "post_id": row.id,
+                "chat_message_id": None, "report_id": None, "actor_id": row.author_id,
+                "text": "", "created_at": row.created_at, "read_at": None,
+                "emailed_at": row.created_at})
+    notification_rows.sort(key=lambda row: (row["created_at"], row["post_id"]))
+    unread_left: dict[int, int] = {}
+    for number, row in enumerate(reversed(notification_rows)):
+        row["id"] = len(notification_rows) - number
+        seen = unread_left.get(row["user_id"], 0)
+        unread_left[row["user_id"]] = seen + 1
+        if seen >= UNREAD_NOTIFICATIONS:
+            row["read_at"] = min(row["created_at"] + timedelta(hours=2), _aware(end))
+    for offset in range(0, len(notification_rows), BATCH):
+        _insert(conn, Notification.__table__, notification_rows[offset:offset + BATCH])
+    return len(material_rows), len(chat_rows), len(notification_rows)
 
 
 def _sentence_fold(text: str) -> str:
