@@ -40,21 +40,26 @@ def parse_proc_stat(text: str) -> ProcStat:
                     cutime=int(fields[13]), cstime=int(fields[14]))
 
 
-def tree_ticks(stats: list[ProcStat], root: int) -> int:
-    """CPU ticks of `root` and all its descendants among `stats` (0 when root is gone)."""
+def tree(stats: list[ProcStat], root: int) -> list[ProcStat]:
+    """`root` and all its descendants among `stats` (empty when root is gone)."""
     children: dict[int, list[ProcStat]] = {}
     by_pid = {}
     for stat in stats:
         children.setdefault(stat.ppid, []).append(stat)
         by_pid[stat.pid] = stat
     if root not in by_pid:
-        return 0
-    total, todo = 0, [by_pid[root]]
+        return []
+    found, todo = [], [by_pid[root]]
     while todo:
         stat = todo.pop()
-        total += stat.ticks
+        found.append(stat)
         todo += children.get(stat.pid, [])
-    return total
+    return found
+
+
+def tree_ticks(stats: list[ProcStat], root: int) -> int:
+    """CPU ticks of `root` and all its descendants among `stats` (0 when root is gone)."""
+    return sum(stat.ticks for stat in tree(stats, root))
 
 
 def read_all_stats() -> list[ProcStat]:
@@ -72,3 +77,9 @@ def read_all_stats() -> list[ProcStat]:
 def tree_cpu_seconds(root: int) -> float:
     """CPU seconds used so far by process `root` and its descendants (see the top)."""
     return tree_ticks(read_all_stats(), root) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_by_process(root: int) -> dict[int, float]:
+    """The same, per process (pid → CPU seconds): shows how the work spread over workers."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    return {stat.pid: stat.ticks / ticks for stat in tree(read_all_stats(), root)}

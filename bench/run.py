@@ -49,7 +49,7 @@ from pathlib import Path
 
 from bench.build import BuildInfo, bench_app, build
 from bench.load import latency_summary, percentile  # noqa: F401  (percentile: re-exported)
-from bench.proc import tree_cpu_seconds
+from bench.proc import tree_cpu_by_process
 
 ROOT = Path(__file__).resolve().parent.parent
 USER_AGENT = "forum-bench/1"
@@ -430,12 +430,18 @@ def measure(load, server: Gunicorn, path: str, headers: dict[str, str], duration
     """Warm up, then one load run; the server's CPU (all its processes, from /proc) is read
     just before and just after the run and divided by the requests it answered."""
     load(server.port, path, headers, warmup, connections)  # caches, templates, connections
-    cpu_before = tree_cpu_seconds(server.pid)
+    before = tree_cpu_by_process(server.pid)
     figures = load(server.port, path, headers, duration, connections)
-    server_cpu = tree_cpu_seconds(server.pid) - cpu_before
+    after = tree_cpu_by_process(server.pid)
+    # Per process (the master first): how the work spread over the workers. A process that
+    # ended meanwhile is counted in its parent's reaped-children time.
+    spent = {pid: after[pid] - before.get(pid, 0.0) for pid in after}
+    server_cpu = sum(after.values()) - sum(before.values())
     served = figures["requests"]
     client_cpu = figures.pop("client_cpu_s", None)
     figures["server_cpu_s"] = round(server_cpu, 3)
+    figures["server_cpu_s_by_process"] = [round(spent.get(server.pid, 0.0), 3)] + sorted(
+        (round(v, 3) for pid, v in spent.items() if pid != server.pid), reverse=True)
     figures["cpu_ms"] = server_cpu * 1000 / served if served else None
     figures["client_cpu_ms"] = (client_cpu * 1000 / served
                                 if served and client_cpu is not None else None)
