@@ -56,6 +56,7 @@ USER_AGENT = "forum-bench/1"
 POSTS_PER_PAGE = 30  # forum.discussions.services.POSTS_PER_PAGE (checked at start)
 WORKERS, THREADS = 2, 8  # two server processes, as in issue 13's figures; gthread: 8 threads
 GROWTH_WARNING = 1.5  # a large/small p50 ratio above this is flagged
+FEW_REQUESTS = 200  # below this a p99 is little more than the slowest request
 FAIRNESS_CONNECTIONS = (1, 4, 16)
 HEALTHZ_CONNECTIONS = 4
 
@@ -610,17 +611,19 @@ def table_cost(results: list[Measurement], hello: Measurement | None,
     """Per page: throughput, latency, server CPU per request against the target, queries,
     and the cost as a multiple of the bare Flask "hello" served by the same command."""
     lines = ["| page | req/s | p50 ms | p99 ms | server CPU ms/req | target ms | met | queries "
-             "| × hello (req/s) | × hello (CPU) | client CPU ms/req | errors | what it showed |",
-             "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|"]
+             "| × hello (req/s) | × hello (CPU) | client CPU ms/req | requests | errors "
+             "| what it showed |",
+             "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|"]
     if hello is not None:
         lines.append(f"| bare Flask \"hello\" (same server) | {_fmt(hello.requests_per_s)} | "
                      f"{_fmt(hello.p50_ms, 2)} | {_fmt(hello.p99_ms, 2)} | "
                      f"{_fmt(hello.cpu_ms, 2)} | – | – | – | 1.0 | 1.0 | "
-                     f"{_fmt(hello.client_cpu_ms, 2)} | {hello.errors} | {hello.note} |")
+                     f"{_fmt(hello.client_cpu_ms, 2)} | {hello.requests:,} | {hello.errors} | "
+                     f"{hello.note} |")
     for m in results:
         if not m.available:
             lines.append(f"| {m.endpoint} | – | – | – | – | {_fmt(m.target_cpu_ms, 0)} | – | – "
-                         f"| – | – | – | – | {m.note} |")
+                         f"| – | – | – | – | – | {m.note} |")
             continue
         queries = profile.get(m.key, {}).get("queries")
         rate = _ratio(hello.requests_per_s, m.requests_per_s) if hello else None
@@ -629,21 +632,24 @@ def table_cost(results: list[Measurement], hello: Measurement | None,
             f"| {m.endpoint} | {_fmt(m.requests_per_s)} | {_fmt(m.p50_ms)} | {_fmt(m.p99_ms)} | "
             f"{_fmt(m.cpu_ms, 2)} | {_fmt(m.target_cpu_ms, 0)} | {_met(cpu_met(m))} | "
             f"{'–' if queries is None else queries} | {_fmt(rate)} | {_fmt(cpu)} | "
-            f"{_fmt(m.client_cpu_ms, 2)} | {m.errors} | {m.note} |")
+            f"{_fmt(m.client_cpu_ms, 2)} | {m.requests:,} | {m.errors} | {m.note} |")
     return "\n".join(lines)
 
 
 def table_fairness(rows: list[Measurement]) -> str:
     lines = ["| page | connections | req/s | p50 ms | p99 ms | max ms | p99/p50 "
-             "| server CPU ms/req | target | met | errors |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|"]
+             "| server CPU ms/req | server cores busy | target | met | requests | errors |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|"]
     for m in rows:
         target = (f"p99 ≤ {FAIR_P99_OVER_P50:g}×p50, max ≤ {FAIR_MAX_MS / 1000:g} s"
                   if m.connections >= 4 else "–")
+        busy = (m.cpu_ms * m.requests_per_s / 1000
+                if m.cpu_ms is not None and m.requests_per_s else None)
         lines.append(
             f"| {m.endpoint} | {m.connections} | {_fmt(m.requests_per_s)} | {_fmt(m.p50_ms)} | "
             f"{_fmt(m.p99_ms)} | {_fmt(m.max_ms)} | {_fmt(_ratio(m.p99_ms, m.p50_ms), 2)} | "
-            f"{_fmt(m.cpu_ms, 2)} | {target} | {_met(fair(m))} | {m.errors} |")
+            f"{_fmt(m.cpu_ms, 2)} | {_fmt(busy, 2)} | {target} | {_met(fair(m))} | "
+            f"{m.requests:,} | {m.errors} |")
     return "\n".join(lines)
 
 
@@ -824,7 +830,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Server: `{command}` (and `… bench.hello:app` for the baseline), "
           f"FORUM_ENV=production, on {os.cpu_count()} CPU(s).")
     print("Server CPU: utime + stime of the gunicorn master and workers (/proc/<pid>/stat) "
-          "before and after each run, divided by the requests answered.\n")
+          "before and after each run, divided by the requests answered.")
+    load_before = os.getloadavg()
+    print(f"Load average at the start: {_loadavg(load_before)}.\n")
 
     infos: dict[str, BuildInfo] = {}
     results: dict[str, list[Measurement]] = {}
@@ -918,6 +926,11 @@ def main(argv: list[str] | None = None) -> int:
         print(table_cost(results[size.name], hello, profiles.get(size.name, {})))
     print("\n× hello: how many times the bare Flask \"hello\" this page costs (hello's req/s "
           "÷ the page's; the page's CPU ÷ hello's). Targets: issue 13 (server CPU per request).")
+    rows = [*(m for ms in results.values() for m in ms), *fairness]
+    few = [m for m in rows if m.available and 0 < m.requests < FEW_REQUESTS]
+    if few:
+        print(f"Rows from fewer than {FEW_REQUESTS} requests: their p99 is (nearly) their "
+              "slowest request; a longer --duration gives a p99 worth reading.")
     growing: list[str] = []
     if args.compare:
         print("\n## Small against large\n")
@@ -927,6 +940,9 @@ def main(argv: list[str] | None = None) -> int:
     if fairness:
         print(f"\n## Keep-alive fairness ({fairness_size}, gunicorn {args.server})\n")
         print(table_fairness(fairness))
+        print(f"\nServer cores busy: its CPU seconds per second of load, out of {WORKERS} "
+              "processes. Well below that while requests wait means the machine, not the "
+              "server, was the limit (other jobs on the same cores).")
     if profiles:
         print(f"\n## SQL per request (in process, median of {args.sql_samples} requests)\n")
         if args.compare:
@@ -950,6 +966,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"×{GROWTH_WARNING}.")
     print("\n## Targets (a missed target never fails the run)\n")
     print("\n".join(targets_summary(results, fairness)))
+    load_after = os.getloadavg()
+    print(f"\nLoad average at the end: {_loadavg(load_after)} (1, 5, 15 minutes; above "
+          f"{os.cpu_count()} the machine was busier than its cores).")
     if args.json:
         args.json.write_text(json.dumps({
             "date": datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -957,6 +976,7 @@ def main(argv: list[str] | None = None) -> int:
             "connections": args.connections, "duration": args.duration,
             "warmup": args.warmup, "rounds": args.rounds, "cpus": os.cpu_count(),
             "clock_ticks_per_s": os.sysconf("SC_CLK_TCK"),
+            "load_average": {"start": load_before, "end": load_after},
             "targets": {"cpu_ms": TARGET_CPU_MS, "fair_p99_over_p50": FAIR_P99_OVER_P50,
                         "fair_max_ms": FAIR_MAX_MS},
             "builds": {k: asdict(v) for k, v in infos.items()},
@@ -972,6 +992,10 @@ def main(argv: list[str] | None = None) -> int:
             "sql": profiles, "growing": growing,
         }, indent=2, default=str))
     return 0
+
+
+def _loadavg(values: tuple[float, float, float]) -> str:
+    return ", ".join(f"{v:.2f}" for v in values)
 
 
 def _log(message: str) -> None:
