@@ -101,6 +101,7 @@ class _Connection:
         self.sock: socket.socket | None = None
         self.buffer = b""
         self.sent_at = 0.0
+        self.answered = 0
 
     def open(self) -> None:
         self.sock = socket.create_connection((LOOPBACK, self.port), timeout=10)
@@ -172,6 +173,7 @@ def run(port: int, path: str, headers: dict[str, str], duration: float,
             finished = time.perf_counter()
             status, end, close = answer
             latencies.append((finished - connection.sent_at) * 1000)
+            connection.answered += 1
             if not 200 <= status < 400:
                 errors += 1
             connection.buffer = connection.buffer[end:]
@@ -188,7 +190,7 @@ def run(port: int, path: str, headers: dict[str, str], duration: float,
         connection.close()
     selector.close()
     return {"latencies_ms": latencies, "errors": errors, "elapsed_s": elapsed,
-            "client_cpu_s": cpu}
+            "client_cpu_s": cpu, "per_connection": [c.answered for c in pool]}
 
 
 def main() -> int:

@@ -111,6 +111,10 @@ class Measurement:
     client_cpu_ms: float | None = None  # the load client's CPU per request
     requests: int = 0
     errors: int = 0  # non-2xx/3xx answers and socket errors
+    # Answers the least and the most served connection got (bench/load.py only): far apart
+    # means some connections were served again and again while others waited.
+    per_connection_min: int | None = None
+    per_connection_max: int | None = None
     note: str = ""
     target_cpu_ms: float | None = None
     rounds: list[dict] = field(default_factory=list)
@@ -339,9 +343,12 @@ def summarise_load(result: dict) -> dict:
     latencies = result["latencies_ms"]
     if not latencies:
         return {**_nothing_finished(result["errors"]), "client_cpu_s": result["client_cpu_s"]}
+    per_connection = result.get("per_connection") or [0]
     return {"requests_per_s": len(latencies) / result["elapsed_s"],
             **latency_summary(latencies), "requests": len(latencies),
-            "errors": result["errors"], "client_cpu_s": result["client_cpu_s"]}
+            "errors": result["errors"], "client_cpu_s": result["client_cpu_s"],
+            "per_connection_min": min(per_connection),
+            "per_connection_max": max(per_connection)}
 
 
 # --- the pages -------------------------------------------------------------------------------
@@ -464,6 +471,10 @@ def summarise(measurement: Measurement) -> None:
         setattr(measurement, key, round(statistics.median(values), 3) if values else None)
     measurement.requests = sum(r["requests"] for r in measurement.rounds)
     measurement.errors = sum(r["errors"] for r in measurement.rounds)
+    spread = [r for r in measurement.rounds if r.get("per_connection_max") is not None]
+    if spread:  # the most uneven round
+        measurement.per_connection_min = min(r["per_connection_min"] for r in spread)
+        measurement.per_connection_max = max(r["per_connection_max"] for r in spread)
 
 
 def fairness_rows(pages: list[Page]) -> list[Measurement]:
@@ -636,10 +647,17 @@ def table_cost(results: list[Measurement], hello: Measurement | None,
     return "\n".join(lines)
 
 
+def _spread(m: Measurement) -> str:
+    if m.per_connection_min is None:
+        return "–"
+    return f"{m.per_connection_min}–{m.per_connection_max}"
+
+
 def table_fairness(rows: list[Measurement]) -> str:
     lines = ["| page | connections | req/s | p50 ms | p99 ms | max ms | p99/p50 "
-             "| server CPU ms/req | server cores busy | target | met | requests | errors |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|"]
+             "| server CPU ms/req | server cores busy | target | met | requests "
+             "| answers per connection | errors |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|"]
     for m in rows:
         target = (f"p99 ≤ {FAIR_P99_OVER_P50:g}×p50, max ≤ {FAIR_MAX_MS / 1000:g} s"
                   if m.connections >= 4 else "–")
@@ -649,7 +667,7 @@ def table_fairness(rows: list[Measurement]) -> str:
             f"| {m.endpoint} | {m.connections} | {_fmt(m.requests_per_s)} | {_fmt(m.p50_ms)} | "
             f"{_fmt(m.p99_ms)} | {_fmt(m.max_ms)} | {_fmt(_ratio(m.p99_ms, m.p50_ms), 2)} | "
             f"{_fmt(m.cpu_ms, 2)} | {_fmt(busy, 2)} | {target} | {_met(fair(m))} | "
-            f"{m.requests:,} | {m.errors} |")
+            f"{m.requests:,} | {_spread(m)} | {m.errors} |")
     return "\n".join(lines)
 
 

@@ -129,3 +129,17 @@ def test_targets_cpu_and_fairness():
     assert fair(row(4, 20.0, 61.0, 100.0)) is False  # p99 over 3 × p50
     assert fair(row(16, 20.0, 40.0, 1001.0)) is False  # a request over 1 s
     assert fair(row(1, 20.0, 900.0, 900.0)) is None  # no target at one connection
+
+
+def test_summarise_load_gives_rate_percentiles_and_spread_over_connections():
+    from bench.run import summarise_load
+
+    figures = summarise_load({"latencies_ms": [10.0, 20.0, 30.0, 1200.0], "errors": 1,
+                              "elapsed_s": 2.0, "client_cpu_s": 0.01,
+                              "per_connection": [3, 1]})
+    assert figures == {"requests_per_s": 2.0, "p50_ms": 20.0, "p99_ms": 1200.0,
+                       "max_ms": 1200.0, "requests": 4, "errors": 1, "client_cpu_s": 0.01,
+                       "per_connection_min": 1, "per_connection_max": 3}
+    nothing = summarise_load({"latencies_ms": [], "errors": 2, "elapsed_s": 1.0,
+                              "client_cpu_s": 0.0, "per_connection": [0]})
+    assert nothing["requests"] == 0 and nothing["p50_ms"] is None and nothing["errors"] == 2
