@@ -48,7 +48,7 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 
 from bench.build import BuildInfo, bench_app, build
-from bench.load import latency_summary, percentile  # noqa: F401  (percentile: re-exported)
+from bench.load import latency_summary
 from bench.proc import tree_cpu_by_process
 
 ROOT = Path(__file__).resolve().parent.parent
