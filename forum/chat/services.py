@@ -76,14 +76,26 @@ def get_message_for(actor, group: Group, message_id: int) -> ChatMessage:
     return message
 
 
+def _live_workshops(group: Group, now: datetime | None = None):
+    today = (now or utcnow()).astimezone(ZoneInfo(group.time_zone)).date()
+    return (db.select(Workshop)
+            .where(Workshop.group_id == group.id, Workshop.cancelled_at.is_(None),
+                   Workshop.day1 <= today, Workshop.day2 >= today)
+            .order_by(Workshop.day1.desc()).limit(1))
+
+
 def live_workshop(group: Group, now: datetime | None = None) -> Workshop | None:
     """The group's session that is live today (by the group's calendar), if any."""
-    today = (now or utcnow()).astimezone(ZoneInfo(group.time_zone)).date()
-    return db.session.scalar(
-        db.select(Workshop)
-        .where(Workshop.group_id == group.id, Workshop.cancelled_at.is_(None),
-               Workshop.day1 <= today, Workshop.day2 >= today)
-        .order_by(Workshop.day1.desc()).limit(1))
+    return db.session.scalar(_live_workshops(group, now))
+
+
+def page_settings(group: Group) -> tuple[int, Workshop | None]:
+    """The chat page's slow mode (seconds) and live session, in one query (a second only when
+    a session is live)."""
+    live = _live_workshops(group).with_only_columns(Workshop.id).scalar_subquery()
+    seconds, live_id = db.session.execute(db.select(_slow_mode_query(group).scalar_subquery(),
+                                                    live)).one()
+    return seconds or 0, db.session.get(Workshop, live_id) if live_id else None
 
 
 # --- what clients receive --------------------------------------------------------------------
@@ -174,9 +186,12 @@ def _settings_for_update(group: Group) -> ChatSettings:
         .execution_options(populate_existing=True)).scalar_one()
 
 
+def _slow_mode_query(group: Group):
+    return db.select(ChatSettings.slow_mode_seconds).where(ChatSettings.group_id == group.id)
+
+
 def slow_mode_seconds(group: Group) -> int:
-    return db.session.scalar(db.select(ChatSettings.slow_mode_seconds).where(
-        ChatSettings.group_id == group.id)) or 0
+    return db.session.scalar(_slow_mode_query(group)) or 0
 
 
 def _by_client_id(actor, client_id: str) -> ChatMessage | None:

@@ -54,7 +54,7 @@ def _render(group, *, before_id: int | None = None, form: MessageForm | None = N
         promote_form.client_token.data = _new_client_id()
     moderator = can_moderate_group(current_user, group)
     slow_form = SlowModeForm(formdata=None)
-    slow_form.seconds.data = services.slow_mode_seconds(group)
+    slow_form.seconds.data, live = services.page_settings(group)
     return render_template(
         "chat/index.html", group=group, page=page, before_id=before_id, form=form,
         promote_form=promote_form, slow_form=slow_form,
@@ -62,7 +62,7 @@ def _render(group, *, before_id: int | None = None, form: MessageForm | None = N
         can_moderate=moderator, mutes=services.list_mutes(current_user, group) if moderator
         else [], mentions=services.mentions_in(current_user, group, page.messages),
         max_length=current_app.config["FORUM_CHAT_MAX_LENGTH"],
-        live=services.live_workshop(group), notice_kind=MessageKind.THREAD_NOTICE,
+        live=live, notice_kind=MessageKind.THREAD_NOTICE,
     ), 400 if form.errors or promote_form.errors else 200
 
 
