@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, case, func, or_, update
 from sqlalchemy.orm import selectinload
 
 from forum.accounts.services import too_long
@@ -191,14 +191,17 @@ def read_thread(actor, thread: Thread, page: int) -> ThreadView:
     ids = [p.id for p in posts]
     counts: dict[int, dict[str, int]] = {}
     mine: set[tuple[int, str]] = set()
-    if ids:
-        for post_id, kind, count in db.session.execute(
-                db.select(Reaction.post_id, Reaction.kind, func.count())
+    if ids:  # counts and the reader's own reactions in one query
+        for post_id, kind, count, own in db.session.execute(
+                db.select(Reaction.post_id, Reaction.kind, func.count(),
+                          func.max(case((Reaction.user_id == actor.id, 1), else_=0)))
                 .where(Reaction.post_id.in_(ids)).group_by(Reaction.post_id, Reaction.kind)):
             counts.setdefault(post_id, {})[kind] = count
-        mine = set(db.session.execute(db.select(Reaction.post_id, Reaction.kind).where(
-            Reaction.post_id.in_(ids), Reaction.user_id == actor.id)).all())
-    read = last_read_number(actor, thread)
+            if own:
+                mine.add((post_id, kind))
+    # The read mark once: mark_read finds the same row in the session (no second query).
+    row = db.session.get(ThreadRead, (actor.id, thread.id))
+    read = row.last_read_number if row is not None else None
     first_unread = (read or 0) + 1 if (read or 0) < thread.last_number else None
     if posts:
         mark_read(actor, thread, posts[-1].number)
@@ -455,7 +458,13 @@ def visible_body(actor, post: Post) -> str | None:
     """The post's HTML for this reader, or None when a placeholder is shown instead."""
     if post.deleted_at is not None:
         return None
-    if post.hidden_at is not None and not can_see_hidden_post(actor, post.thread.group, post):
+    return shown_body(post, post.hidden_at is None
+                      or can_see_hidden_post(actor, post.thread.group, post))
+
+
+def shown_body(post: Post, may_see_hidden: bool) -> str | None:
+    """visible_body when the reader's `can_see_hidden_post` for this post is already known."""
+    if post.deleted_at is not None or (post.hidden_at is not None and not may_see_hidden):
         return None
     return post.body_html
 
