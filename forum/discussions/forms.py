@@ -25,8 +25,10 @@ class ThreadForm(FlaskForm):
 
 class ReplyForm(FlaskForm):
     body = TextAreaField(_l("Your reply"), description=_markdown_hint, render_kw={"rows": 8})
-    reply_to_id = HiddenField()
-    client_token = HiddenField()
+    # Hidden fields show no label; naming one ("") spares WTForms a label made up through
+    # its translations, which Flask-WTF loads from disk once per request (the thread page).
+    reply_to_id = HiddenField("")
+    client_token = HiddenField("")
 
 
 class EditPostForm(FlaskForm):

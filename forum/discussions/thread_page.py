@@ -1,19 +1,27 @@
 """The thread page as every route shows it: the blueprint of the discussions, loading a thread
 for the signed-in person, and rendering thread.html with the reply form, the moderator tools
 and the curation header. views.py, curation_views.py and live_views.py all render through it
-(none imports another); the application factory imports the three so their routes exist."""
+(none imports another); the application factory imports the three so their routes exist.
+
+The page costs little per post: what the reader may do is decided once per page (and, where it
+depends on the post, once per kind of post: `ReaderRules`), links are built once with a
+placeholder id and filled in per post (`UrlPattern`), and the template gets one `PostRow` per
+post with everything it shows already worked out (no `policy.can_*`, `url_for` or
+`csrf_token()` per post)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from dataclasses import dataclass
+
+from babel.dates import format_datetime
+from flask import Blueprint, render_template, request, url_for
+from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from forum.accounts.forms import EmptyForm
 from forum.discussions import curation, services
 from forum.discussions.forms import (
     CloseThreadForm,
-    HidePostForm,
     MergeThreadForm,
     MoveThreadForm,
     RenameThreadForm,
@@ -21,7 +29,17 @@ from forum.discussions.forms import (
     SplitThreadForm,
 )
 from forum.groups.access import load_group
-from forum.groups.policy import can_moderate_group
+from forum.groups.policy import (
+    can_delete_post,
+    can_edit_post,
+    can_moderate_group,
+    can_participate,
+    can_plan_agenda,
+    can_post_in_thread,
+    can_report,
+    can_see_hidden_post,
+    can_see_post_history,
+)
 from forum.notifications import inbox
 from forum.text import plain_text
 from forum.workshops.forms import workshop_choices
@@ -36,23 +54,175 @@ def load_thread(slug: str, thread_id: int):
 
 def render_thread(group, view, form, reply_to=None, preview=None, status=200,
                    curation_forms=None):
-    move_form = MoveThreadForm(formdata=None)
-    move_form.workshop_number.choices = workshop_choices(current_user, group, _("— no session —"))
-    move_form.workshop_number.data = view.thread.workshop.number if view.thread.workshop else 0
+    actor = current_user._get_current_object()
+    rules = ReaderRules(actor, group, view.thread)
+    move_form = sessions = None
+    if rules.moderate:  # the session choices cost a query: only moderators see the forms
+        sessions = workshop_choices(actor, group, _("— no session —"))
+        move_form = MoveThreadForm(formdata=None)
+        move_form.workshop_number.choices = sessions
+        move_form.workshop_number.data = (view.thread.workshop.number if view.thread.workshop
+                                          else 0)
     return render_template(
         "discussions/thread.html", group=group, view=view, thread=view.thread, form=form,
-        reply_to=reply_to, preview=preview, reactions=services.REACTIONS,
-        action_form=EmptyForm(), hide_form=HidePostForm(formdata=None), move_form=move_form,
-        watch_level=inbox.thread_watch_level(current_user, view.thread),
-        body_of=lambda post: services.visible_body(current_user, post),
-        **curation_context(group, view.thread, curation_forms or {})), status
+        reply_to=reply_to, preview=preview, may=rules, rows=post_rows(actor, group, view, rules),
+        move_form=move_form, watch_level=inbox.thread_watch_level(actor, view.thread),
+        **curation_context(group, view.thread, curation_forms or {}, sessions)), status
+
+
+# --- the page's view model ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PostActions:
+    """What the reader may do with one post (the same for every post of its kind)."""
+
+    edit: bool
+    delete: bool
+    history: bool
+    see_hidden: bool
+    report: bool
+
+
+class ReaderRules:
+    """What the reader may do on this thread page, decided once per page; what depends on the
+    post, once per kind of post. The answers are the policy's own (`forum.groups.policy`),
+    asked of the first post of each kind: the post rules read only whether the reader wrote
+    the post, whether it is removed and whether it is hidden, so those make the kind (a rule
+    that came to read more of the post must add it to `_kind`;
+    tests/discussions/test_thread_page_cost.py compares with the policy post by post)."""
+
+    __slots__ = ("actor_id", "react", "reply", "report", "moderate", "plan_agenda", "_rules",
+                 "_kinds")
+
+    def __init__(self, actor, group, thread):
+        self.actor_id = actor.id
+        self.react = can_participate(actor, group)
+        self.reply = can_post_in_thread(actor, group, thread)
+        self.report = can_report(actor, group)
+        self.moderate = can_moderate_group(actor, group)
+        self.plan_agenda = can_plan_agenda(actor, group)
+        self._rules = (actor, group)
+        self._kinds: dict[tuple[bool, bool, bool], PostActions] = {}
+
+    def _kind(self, post) -> tuple[bool, bool, bool]:
+        return (post.author_id is not None and post.author_id == self.actor_id,
+                post.deleted_at is not None, post.hidden_at is not None)
+
+    def for_post(self, post) -> PostActions:
+        kind = self._kind(post)
+        actions = self._kinds.get(kind)
+        if actions is None:
+            actor, group = self._rules
+            actions = self._kinds[kind] = PostActions(
+                edit=can_edit_post(actor, group, post),
+                delete=can_delete_post(actor, group, post),
+                history=can_see_post_history(actor, group, post),
+                see_hidden=can_see_hidden_post(actor, group, post),
+                report=self.report and not kind[0])
+        return actions
+
+
+_PLACEHOLDER = 987654321
+
+
+class UrlPattern:
+    """A link built once by url_for around a placeholder id, then filled in per post by
+    joining strings: url_for costs tens of microseconds, thirty posts times several links
+    showed in the page's profile. The placeholder is the last thing of its kind in the URL
+    (ids come after the group's slug), so only the id is replaced."""
+
+    __slots__ = ("head", "tail")
+
+    def __init__(self, endpoint: str, key: str, anchor: str = "", **values):
+        url = url_for(endpoint, **values, **{key: _PLACEHOLDER})
+        self.head, found, tail = url.rpartition(str(_PLACEHOLDER))
+        if not found:
+            raise ValueError(f"{endpoint} does not show {key} in its URL")
+        self.tail = tail + anchor
+
+    def __call__(self, value: int) -> str:
+        return f"{self.head}{value}{self.tail}"
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionButton:
+    kind: str
+    label: str
+    count: int
+    mine: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PostRow:
+    """One post as this reader sees it: its body (None: a placeholder instead), what the
+    reader may do with it, and its links and labels, all worked out before rendering."""
+
+    post: object
+    html: str | None
+    may: PostActions
+    author: str
+    replied_to: str  # the name of the author of the post this one answers ("" if none)
+    when: str
+    first_unread: bool
+    reactions: tuple[ReactionButton, ...]
+    react_url: str
+    reply_url: str
+    quote_url: str
+    link_url: str  # the post's own permalink route (for "in reply to")
+    edit_url: str
+    delete_url: str
+    history_url: str
+    report_url: str
+    hide_url: str
+
+
+def post_rows(actor, group, view, rules: ReaderRules) -> list[PostRow]:
+    slug, thread = group.slug, view.thread
+    react = UrlPattern("discussions.react", "post_id", slug=slug)
+    reply = UrlPattern("discussions.thread", "reply_to", "#reply", slug=slug,
+                       thread_id=thread.id, page=view.page)
+    quote = UrlPattern("discussions.thread", "quote", "#reply", slug=slug, thread_id=thread.id,
+                       page=view.page)
+    link = UrlPattern("discussions.post_link", "post_id", slug=slug)
+    edit = UrlPattern("discussions.edit_post", "post_id", slug=slug)
+    delete = UrlPattern("discussions.delete_post", "post_id", slug=slug)
+    history = UrlPattern("discussions.post_history", "post_id", slug=slug)
+    report = UrlPattern("moderation.report_post", "post_id", slug=slug)
+    hide = UrlPattern("discussions.hide_post", "post_id", slug=slug)
+    labels = [(kind, str(label)) for kind, label in services.REACTIONS.items()]
+    former = _("former member")
+    # format_datetime(…, 'short') of the templates, with the reader's language and time zone
+    # looked up once for the page instead of once per post.
+    locale, zone = get_locale(), get_timezone()
+    mine, counts_of = view.my_reactions, view.reactions
+    rows = []
+    for post in view.posts:
+        may = rules.for_post(post)
+        counts = counts_of.get(post.id, {})
+        author = post.author.name if post.author else former
+        replied = post.reply_to
+        post_id = post.id
+        rows.append(PostRow(
+            post=post, html=services.shown_body(post, may.see_hidden), may=may, author=author,
+            replied_to=(replied.author.name if replied.author else former) if replied else "",
+            when=format_datetime(post.created_at, "short", tzinfo=zone, locale=locale),
+            first_unread=bool(view.first_unread) and post.number == view.first_unread,
+            reactions=tuple(ReactionButton(kind, label, counts.get(kind, 0),
+                                           (post_id, kind) in mine) for kind, label in labels),
+            react_url=react(post_id), reply_url=reply(post_id), quote_url=quote(post_id),
+            link_url=link(replied.id) if replied else "", edit_url=edit(post_id),
+            delete_url=delete(post_id), history_url=history(post_id),
+            report_url=report(post_id), hide_url=hide(post_id)))
+    return rows
 
 
 CONCLUSION_EXCERPT_CHARS = 300
 
 
-def curation_context(group, thread, given: dict) -> dict:
-    """What thread.html needs for the header (everyone) and the moderator tools."""
+def curation_context(group, thread, given: dict, sessions=None) -> dict:
+    """What thread.html needs for the header (everyone) and the moderator tools; `sessions`:
+    the group's session choices when the caller has them already."""
     header = curation.thread_header(current_user, thread)
     context = {
         "header": header,
@@ -68,7 +238,8 @@ def curation_context(group, thread, given: dict) -> dict:
     split_form = given.get("split") or SplitThreadForm(
         prefix="split", formdata=None,
         workshop_number=thread.workshop.number if thread.workshop else 0)
-    split_form.workshop_number.choices = workshop_choices(current_user, group, _("— no session —"))
+    split_form.workshop_number.choices = sessions if sessions is not None else workshop_choices(
+        current_user, group, _("— no session —"))
     context.update(
         can_curate=True,
         open_tool=next(iter(given), None),
