@@ -12,6 +12,8 @@ post with everything it shows already worked out (no `policy.can_*`, `url_for` o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 from babel.dates import format_datetime
 from flask import Blueprint, render_template, request, url_for
@@ -145,15 +147,14 @@ class UrlPattern:
         return f"{self.head}{value}{self.tail}"
 
 
-@dataclass(frozen=True, slots=True)
-class ReactionButton:
+class ReactionButton(NamedTuple):
     kind: str
     label: str
     count: int
     mine: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PostRow:
     """One post as this reader sees it: its body (None: a placeholder instead), what the
     reader may do with it, and its links and labels, all worked out before rendering."""
@@ -177,6 +178,15 @@ class PostRow:
     hide_url: str
 
 
+@lru_cache(maxsize=4096)
+def short_datetime(moment, zone, locale) -> str:
+    """format_datetime(moment, 'short') of the templates for the reader's time zone and
+    language, which the caller looks up once per page. Remembered by (moment, zone, language):
+    nothing of the reader's but those two, and the posts of a busy page are the same for
+    everyone, so most pages format no date at all."""
+    return format_datetime(moment, "short", tzinfo=zone, locale=locale)
+
+
 def post_rows(actor, group, view, rules: ReaderRules) -> list[PostRow]:
     slug, thread = group.slug, view.thread
     react = UrlPattern("discussions.react", "post_id", slug=slug)
@@ -192,8 +202,6 @@ def post_rows(actor, group, view, rules: ReaderRules) -> list[PostRow]:
     hide = UrlPattern("discussions.hide_post", "post_id", slug=slug)
     labels = [(kind, str(label)) for kind, label in services.REACTIONS.items()]
     former = _("former member")
-    # format_datetime(…, 'short') of the templates, with the reader's language and time zone
-    # looked up once for the page instead of once per post.
     locale, zone = get_locale(), get_timezone()
     mine, counts_of = view.my_reactions, view.reactions
     rows = []
@@ -206,7 +214,7 @@ def post_rows(actor, group, view, rules: ReaderRules) -> list[PostRow]:
         rows.append(PostRow(
             post=post, html=services.shown_body(post, may.see_hidden), may=may, author=author,
             replied_to=(replied.author.name if replied.author else former) if replied else "",
-            when=format_datetime(post.created_at, "short", tzinfo=zone, locale=locale),
+            when=short_datetime(post.created_at, zone, locale),
             first_unread=bool(view.first_unread) and post.number == view.first_unread,
             reactions=tuple(ReactionButton(kind, label, counts.get(kind, 0),
                                            (post_id, kind) in mine) for kind, label in labels),
