@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import current_app, has_request_context, request, session
 from flask_login import current_user
 
@@ -31,3 +33,42 @@ def select_timezone() -> str:
     if current_user and current_user.is_authenticated and current_user.time_zone:
         return current_user.time_zone
     return current_app.config["FORUM_DEFAULT_TIMEZONE"]
+
+
+# --- WTForms' own messages ("This field is required." …) -------------------------------------
+# Flask-WTF reads WTForms' catalogue from disk on every request that builds a form with a
+# built-in message (babel's Translations.load parses the .mo file each time). The catalogues
+# never change while the process runs: each is loaded once per language and shared, and
+# Flask-WTF finds it where it looks first (`request.wtforms_translations`).
+
+
+@lru_cache(maxsize=len(LOCALES) + 1)
+def _wtforms_catalogue(locale: str):
+    from babel import support
+    from wtforms.i18n import messages_path
+
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class _WtformsTranslations:
+    """The request's language is looked up when a message is first needed, not before."""
+
+    def _catalogue(self):
+        from flask_babel import get_locale
+
+        return _wtforms_catalogue(str(get_locale()))
+
+    def ugettext(self, string: str) -> str:
+        return self._catalogue().ugettext(string)
+
+    def ungettext(self, singular: str, plural: str, n: int) -> str:
+        return self._catalogue().ungettext(singular, plural, n)
+
+
+_WTFORMS_TRANSLATIONS = _WtformsTranslations()
+
+
+def share_wtforms_catalogues(app) -> None:
+    @app.before_request
+    def _wtforms_translations() -> None:
+        request.wtforms_translations = _WTFORMS_TRANSLATIONS

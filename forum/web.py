@@ -97,6 +97,7 @@ def load_signed_in(alternative_id: str) -> User | None:
 
 def init_app(app: Flask) -> None:
     login_manager.user_loader(load_signed_in)
+    i18n.share_wtforms_catalogues(app)
     if app.config["FORUM_TRUST_PROXY"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 

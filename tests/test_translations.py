@@ -62,3 +62,15 @@ def test_translations_keep_the_placeholders(extracted, locale):
             if not found <= expected or (len(ids) == 1 and found != expected):
                 wrong.append((ids[0], string))
     assert not wrong, wrong[:5]
+
+
+def test_wtforms_own_messages_follow_each_requests_language(client):
+    """WTForms' catalogues are loaded once per language and shared (forum.i18n): one person's
+    language never leaks into the next request."""
+    expected = {"pl": "To pole jest wymagane.", "ca": "Aquest camp és obligatori.",
+                "en": "This field is required."}
+    for locale in ("pl", "ca", "en", "pl"):
+        page = client.post("/login", data={"email": "x", "password": ""},
+                           headers={"Accept-Language": locale}).get_data(as_text=True)
+        assert expected[locale] in page
+        assert all(text not in page for other, text in expected.items() if other != locale)
