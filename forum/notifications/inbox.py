@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from flask import current_app, g, has_request_context, url_for
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
 
 from forum.errors import InvalidInput, NotFound
 from forum.extensions import db
@@ -180,7 +181,11 @@ def unread_notification_count(actor) -> int:
 def list_notifications(actor, before_id: int | None = None,
                        limit: int = NOTIFICATIONS_PER_PAGE):
     """Newest first, keyset by id; only notices about groups the person still belongs to."""
+    # The list shows the group's name, the thread's title and who acted: their own
+    # eagerly loaded relations (authors, organisations, sessions, materials) are not needed.
     statement = (db.select(Notification).where(Notification.user_id == actor.id)
+                 .options(*(joinedload(relation).lazyload("*") for relation in (
+                     Notification.group, Notification.thread, Notification.actor)))
                  .order_by(Notification.id.desc()).limit(limit + 1))
     if before_id:
         statement = statement.where(Notification.id < before_id)
