@@ -72,3 +72,22 @@ def share_wtforms_catalogues(app) -> None:
     @app.before_request
     def _wtforms_translations() -> None:
         request.wtforms_translations = _WTFORMS_TRANSLATIONS
+
+
+# --- dates on pages --------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def _short_datetime(moment, zone, locale) -> str:
+    from babel.dates import format_datetime
+
+    return format_datetime(moment, "short", tzinfo=zone, locale=locale)
+
+
+def short_datetime(moment) -> str:
+    """format_datetime(moment, 'short') in the reader's time zone and language, remembered by
+    (moment, zone, language): nothing of the reader's but those two, and the rows of a busy
+    page (posts, messages) are the same for everyone, so most pages format few dates."""
+    from flask_babel import get_locale, get_timezone
+
+    return _short_datetime(moment, get_timezone(), get_locale())

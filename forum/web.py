@@ -186,6 +186,7 @@ def init_app(app: Flask) -> None:
             "get_locale": get_locale,
             "format_datetime": format_datetime,
             "format_date": format_date,
+            "short_datetime": i18n.short_datetime,
             "policy": policy,
             "min_password_length": MIN_PASSWORD_LENGTH,
             "unread_notifications": unread_notifications,

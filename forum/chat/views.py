@@ -27,7 +27,7 @@ from forum.chat.models import MessageKind
 from forum.errors import InvalidInput
 from forum.forms import apply_errors
 from forum.groups.access import load_group
-from forum.groups.policy import can_moderate_group, can_participate
+from forum.groups.policy import can_moderate_group, can_participate, can_report
 from forum.notifications.mentions import handle_for
 
 bp = Blueprint("chat", __name__)
@@ -59,8 +59,9 @@ def _render(group, *, before_id: int | None = None, form: MessageForm | None = N
         "chat/index.html", group=group, page=page, before_id=before_id, form=form,
         promote_form=promote_form, slow_form=slow_form,
         action_form=EmptyForm(), can_send=can_participate(current_user, group),
-        can_moderate=moderator, mutes=services.list_mutes(current_user, group) if moderator
-        else [], mentions=services.mentions_in(current_user, group, page.messages),
+        can_moderate=moderator, can_report=can_report(current_user, group),
+        mutes=services.list_mutes(current_user, group) if moderator else [],
+        mentions=services.mentions_in(current_user, group, page.messages),
         max_length=current_app.config["FORUM_CHAT_MAX_LENGTH"],
         live=live, notice_kind=MessageKind.THREAD_NOTICE,
     ), 400 if form.errors or promote_form.errors else 200

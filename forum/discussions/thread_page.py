@@ -12,12 +12,9 @@ post with everything it shows already worked out (no `policy.can_*`, `url_for` o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import NamedTuple
 
-from babel.dates import format_datetime
-from flask import Blueprint, render_template, request, url_for
-from flask_babel import get_locale, get_timezone
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -42,6 +39,8 @@ from forum.groups.policy import (
     can_see_hidden_post,
     can_see_post_history,
 )
+from forum.i18n import short_datetime
+from forum.links import UrlPattern
 from forum.notifications import inbox
 from forum.text import plain_text
 from forum.workshops.forms import workshop_choices
@@ -125,28 +124,6 @@ class ReaderRules:
         return actions
 
 
-_PLACEHOLDER = 987654321
-
-
-class UrlPattern:
-    """A link built once by url_for around a placeholder id, then filled in per post by
-    joining strings: url_for costs tens of microseconds, thirty posts times several links
-    showed in the page's profile. The placeholder is the last thing of its kind in the URL
-    (ids come after the group's slug), so only the id is replaced."""
-
-    __slots__ = ("head", "tail")
-
-    def __init__(self, endpoint: str, key: str, anchor: str = "", **values):
-        url = url_for(endpoint, **values, **{key: _PLACEHOLDER})
-        self.head, found, tail = url.rpartition(str(_PLACEHOLDER))
-        if not found:
-            raise ValueError(f"{endpoint} does not show {key} in its URL")
-        self.tail = tail + anchor
-
-    def __call__(self, value: int) -> str:
-        return f"{self.head}{value}{self.tail}"
-
-
 class ReactionButton(NamedTuple):
     kind: str
     label: str
@@ -178,15 +155,6 @@ class PostRow:
     hide_url: str
 
 
-@lru_cache(maxsize=4096)
-def short_datetime(moment, zone, locale) -> str:
-    """format_datetime(moment, 'short') of the templates for the reader's time zone and
-    language, which the caller looks up once per page. Remembered by (moment, zone, language):
-    nothing of the reader's but those two, and the posts of a busy page are the same for
-    everyone, so most pages format no date at all."""
-    return format_datetime(moment, "short", tzinfo=zone, locale=locale)
-
-
 def post_rows(actor, group, view, rules: ReaderRules) -> list[PostRow]:
     slug, thread = group.slug, view.thread
     react = UrlPattern("discussions.react", "post_id", slug=slug)
@@ -202,7 +170,6 @@ def post_rows(actor, group, view, rules: ReaderRules) -> list[PostRow]:
     hide = UrlPattern("discussions.hide_post", "post_id", slug=slug)
     labels = [(kind, str(label)) for kind, label in services.REACTIONS.items()]
     former = _("former member")
-    locale, zone = get_locale(), get_timezone()
     mine, counts_of = view.my_reactions, view.reactions
     rows = []
     for post in view.posts:
@@ -214,7 +181,7 @@ def post_rows(actor, group, view, rules: ReaderRules) -> list[PostRow]:
         rows.append(PostRow(
             post=post, html=services.shown_body(post, may.see_hidden), may=may, author=author,
             replied_to=(replied.author.name if replied.author else former) if replied else "",
-            when=short_datetime(post.created_at, zone, locale),
+            when=short_datetime(post.created_at),
             first_unread=bool(view.first_unread) and post.number == view.first_unread,
             reactions=tuple(ReactionButton(kind, label, counts.get(kind, 0),
                                            (post_id, kind) in mine) for kind, label in labels),

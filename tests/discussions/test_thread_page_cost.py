@@ -17,9 +17,10 @@ from sqlalchemy import event
 from forum.accounts.models import User
 from forum.discussions import services
 from forum.discussions.models import Post, Reaction
-from forum.discussions.thread_page import ReaderRules, UrlPattern
+from forum.discussions.thread_page import ReaderRules
 from forum.extensions import db
 from forum.groups import policy
+from forum.links import UrlPattern
 from tests import factories
 
 # Questions the thread page asks, signed in, on an already-read page (the first visit of a
