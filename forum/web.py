@@ -179,6 +179,7 @@ def init_app(app: Flask) -> None:
         return g.get(UNREAD_COUNT_KEY)
 
     app.add_template_filter(format_size, "filesize")
+    app.add_template_global(i18n.PageText, "page_text")  # per-page translations for lists
 
     @app.context_processor
     def template_helpers():

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, or_, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, bindparam, case, func, or_, union_all, update
 
+from forum.accounts.models import User
 from forum.accounts.services import too_long
 from forum.audit.services import blank_earlier_audit_text, record_audit
 from forum.discussions import live
@@ -72,9 +74,34 @@ def get_post_for(actor, group: Group, post_id: int) -> Post:
 # --- the thread list -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class MaterialLink:
+    id: int
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadSummary:
+    """What a thread list shows of a thread: plain values from one query, no ORM entity."""
+
+    id: int
+    title: str
+    pinned: bool
+    locked: bool
+    agenda_marked: bool
+    closed: bool
+    workshop_number: int | None
+    author_name: str | None  # None: the author's account is gone or erased
+    reply_count: int
+    last_number: int
+    last_post_at: datetime
+    last_author_name: str | None  # None: no last author to show
+    materials: tuple[MaterialLink, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ThreadItem:
-    thread: Thread
+    thread: ThreadSummary
     last_read: int | None  # None: never opened
 
     @property
@@ -89,7 +116,7 @@ class ThreadPage:
     next_cursor: str | None
 
 
-def _cursor(thread: Thread) -> str:
+def _cursor(thread: ThreadSummary) -> str:
     return f"{thread.last_post_at.timestamp():.6f}_{thread.id}"
 
 
@@ -101,41 +128,103 @@ def _parse_cursor(cursor: str | None):
         return None
 
 
+@functools.cache
+def _list_statement(*, first_page: bool, workshop: bool, material: bool, unread_only: bool,
+                    limit: int):
+    """The thread list's one statement for this kind of page, built once per process (building
+    a statement costs more than running it); the values are bound parameters. Only the columns
+    a list shows, the reader's read mark among them; on the first page the pinned threads and
+    the page's are one UNION ALL of the two index ranges."""
+    read, author, last_author = db.aliased(ThreadRead), db.aliased(User), db.aliased(User)
+    statement = (
+        db.select(
+            Thread.id, Thread.title, Thread.pinned, Thread.locked,
+            Thread.agenda_marked_at.is_not(None).label("agenda_marked"),
+            Thread.closed_at.is_not(None).label("closed"), Workshop.number.label("workshop_number"),
+            # An erased account's name is not shown (None: "former member").
+            case((author.anonymised_at.is_(None), author.stored_name)).label("author_name"),
+            Thread.reply_count, Thread.last_number, Thread.last_post_at,
+            Thread.last_author_id, last_author.stored_name.label("last_author_name"),
+            last_author.anonymised_at.is_not(None).label("last_author_erased"),
+            read.last_read_number,
+        )
+        .outerjoin(Workshop, Workshop.id == Thread.workshop_id)
+        .outerjoin(author, author.id == Thread.author_id)
+        .outerjoin(last_author, last_author.id == Thread.last_author_id)
+        .outerjoin(read, and_(read.thread_id == Thread.id,
+                              read.user_id == bindparam("actor_id")))
+        .where(Thread.group_id == bindparam("group_id"), Thread.merged_into_id.is_(None))
+    )
+    if workshop:
+        statement = statement.where(Thread.workshop_id == bindparam("workshop_id"))
+    if material:
+        statement = statement.where(Thread.id.in_(
+            db.select(ThreadMaterial.thread_id)
+            .where(ThreadMaterial.material_id == bindparam("material_id"))))
+    if unread_only:
+        statement = statement.where(Thread.last_number > func.coalesce(read.last_read_number, 0))
+    page = (statement.where(Thread.pinned.is_(False))
+            .order_by(Thread.last_post_at.desc(), Thread.id.desc()).limit(limit + 1))
+    if not first_page:
+        stamp, after = bindparam("stamp", type_=Thread.last_post_at.type), bindparam("after")
+        return page.where(or_(Thread.last_post_at < stamp,
+                              and_(Thread.last_post_at == stamp, Thread.id < after)))
+    pinned = statement.where(Thread.pinned.is_(True))
+    both = union_all(pinned.subquery().select(), page.subquery().select()).subquery()
+    return db.select(both).order_by(both.c.pinned.desc(), both.c.last_post_at.desc(),
+                                    both.c.id.desc())
+
+
+_MATERIALS_OF = (
+    db.select(ThreadMaterial.thread_id, Material.id, Material.title)
+    .join(Material, Material.id == ThreadMaterial.material_id)
+    .where(ThreadMaterial.thread_id.in_(bindparam("ids", expanding=True)))
+    .order_by(Material.title, Material.id)
+)
+
+
+def _materials_of(thread_ids: list[int]) -> dict[int, tuple[MaterialLink, ...]]:
+    """The materials linked to these threads, by title (one query for the whole list)."""
+    found: dict[int, list[MaterialLink]] = {}
+    if thread_ids:
+        for thread_id, material_id, title in db.session.execute(_MATERIALS_OF,
+                                                                {"ids": thread_ids}):
+            found.setdefault(thread_id, []).append(MaterialLink(material_id, title))
+    return {thread_id: tuple(links) for thread_id, links in found.items()}
+
+
 def list_threads(actor, group: Group, *, workshop: Workshop | None = None,
                  material: Material | None = None, unread_only: bool = False,
                  cursor: str | None = None, limit: int = THREADS_PER_PAGE) -> ThreadPage:
-    """Pinned threads, then the newest activity first, keyset-paginated by `cursor`."""
+    """Pinned threads (first page only), then the newest activity first, keyset-paginated by
+    `cursor`: two queries whatever the page, the threads and the materials linked to them."""
     if not can_view_group(actor, group):
         raise NotFound()
-    read = db.aliased(ThreadRead)
-    statement = (
-        db.select(Thread, read.last_read_number)
-        .outerjoin(read, and_(read.thread_id == Thread.id, read.user_id == actor.id))
-        .where(Thread.group_id == group.id, Thread.merged_into_id.is_(None))
-        .options(selectinload(Thread.materials))
-    )
-    if workshop is not None:
-        statement = statement.where(Thread.workshop_id == workshop.id)
-    if material is not None:
-        statement = statement.where(Thread.id.in_(
-            db.select(ThreadMaterial.thread_id).where(ThreadMaterial.material_id == material.id)))
-    if unread_only:
-        statement = statement.where(Thread.last_number > func.coalesce(read.last_read_number, 0))
-
-    pinned = []
     position = _parse_cursor(cursor)
-    if position is None:
-        pinned = [ThreadItem(t, r) for t, r in db.session.execute(
-            statement.where(Thread.pinned.is_(True)).order_by(Thread.last_post_at.desc()))]
-    page = statement.where(Thread.pinned.is_(False)).order_by(
-        Thread.last_post_at.desc(), Thread.id.desc()).limit(limit + 1)
+    statement = _list_statement(first_page=position is None, workshop=workshop is not None,
+                                material=material is not None, unread_only=unread_only,
+                                limit=limit)
+    values = {"actor_id": actor.id, "group_id": group.id,
+              "workshop_id": workshop.id if workshop else None,
+              "material_id": material.id if material else None}
     if position is not None:
-        stamp, thread_id = position
-        page = page.where(or_(Thread.last_post_at < stamp,
-                              and_(Thread.last_post_at == stamp, Thread.id < thread_id)))
-    rows = [ThreadItem(t, r) for t, r in db.session.execute(page)]
-    next_cursor = _cursor(rows[limit - 1].thread) if len(rows) > limit else None
-    return ThreadPage(pinned, rows[:limit], next_cursor)
+        values["stamp"], values["after"] = position
+    rows = db.session.execute(statement, values).all()
+    materials = _materials_of([row.id for row in rows])
+    former = None
+    items = []
+    for row in rows:
+        last_author = row.last_author_name if row.last_author_id is not None else None
+        if row.last_author_erased:
+            last_author = former = former or gettext("former member")
+        items.append(ThreadItem(ThreadSummary(
+            row.id, row.title, row.pinned, row.locked, row.agenda_marked, row.closed,
+            row.workshop_number, row.author_name, row.reply_count, row.last_number,
+            row.last_post_at, last_author, materials.get(row.id, ())), row.last_read_number))
+    pinned = [item for item in items if item.thread.pinned]
+    rest = items[len(pinned):]
+    next_cursor = _cursor(rest[limit - 1].thread) if len(rest) > limit else None
+    return ThreadPage(pinned, rest[:limit], next_cursor)
 
 
 # --- reading a thread ------------------------------------------------------------------------

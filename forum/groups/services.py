@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func
+from sqlalchemy import func, true
 from sqlalchemy.orm import joinedload
 
-from forum.accounts.models import User
+from forum.accounts.models import Organisation, User
 from forum.accounts.services import (
     check_password,
     check_profile_fields,
@@ -29,7 +29,13 @@ from forum.audit.services import record_audit
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.groups.models import Group, GroupKind, Invitation, Membership, Role
-from forum.groups.policy import can_administer, can_view_group, forget_roles, roles_of
+from forum.groups.policy import (
+    can_administer,
+    can_view_group,
+    forget_roles,
+    is_signed_in,
+    roles_of,
+)
 from forum.notifications.outbox import ACCOUNT_KIND, deliver_after_commit, queue_email
 from forum.realtime.server import disconnect_after_commit
 from forum.timeutil import utcnow
@@ -68,19 +74,19 @@ class GroupSummary:
 
 
 def list_groups_for(actor) -> list[GroupSummary]:
-    """The actor's own groups with their role and member count (one query for the counts)."""
-    roles = roles_of(actor)
-    if not roles:
+    """The actor's own groups by name, with their role and member count (one query)."""
+    if not is_signed_in(actor):
         return []
-    counts = dict(
-        db.session.execute(
-            db.select(Membership.group_id, func.count(Membership.id))
-            .where(Membership.group_id.in_(roles))
-            .group_by(Membership.group_id)
-        ).all()
-    )
-    groups = db.session.scalars(db.select(Group).where(Group.id.in_(roles)).order_by(Group.name))
-    return [GroupSummary(g, roles[g.id], counts.get(g.id, 0)) for g in groups]
+    others = db.aliased(Membership)
+    member_count = (db.select(func.count(others.id)).where(others.group_id == Group.id)
+                    .scalar_subquery())
+    rows = db.session.execute(
+        db.select(Group, Membership.role, member_count)
+        .join(Membership, Membership.group_id == Group.id)
+        .where(Membership.user_id == actor.id)
+        .order_by(Group.name)
+    ).all()
+    return [GroupSummary(group, role, count) for group, role, count in rows]
 
 
 def list_members(actor, group: Group) -> list[Membership]:
@@ -95,6 +101,50 @@ def list_members(actor, group: Group) -> list[Membership]:
             .order_by(User.name)
         )
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Moderator:
+    name: str
+    organisation: str | None
+
+
+@dataclass(frozen=True)
+class MemberOverview:
+    """What a group's home page says about its people; the full list is on the members page."""
+
+    count: int  # active members, as on the members page
+    moderators: list[Moderator]
+
+
+def member_overview(actor, group: Group) -> MemberOverview:
+    """The number of active members and the moderators, by name, in one query: the count is
+    a one-row subquery, the moderators are outer-joined to it (so a group without moderators
+    still gives its count). Nothing here grows with the number of members."""
+    if not can_view_group(actor, group):
+        raise NotFound()
+    count = (db.select(func.count().label("n")).select_from(Membership)
+             .join(User, User.id == Membership.user_id)
+             .where(Membership.group_id == group.id, User.active.is_(True)).subquery())
+    moderators = (
+        db.select(User.stored_name.label("name"), User.anonymised_at,
+                  Organisation.name.label("organisation"))
+        .join(Membership, Membership.user_id == User.id)
+        .outerjoin(Organisation, Organisation.id == User.organisation_id)
+        .where(Membership.group_id == group.id, Membership.role == Role.MODERATOR,
+               User.active.is_(True))
+        .subquery()
+    )
+    rows = db.session.execute(
+        db.select(count.c.n, moderators.c.name, moderators.c.anonymised_at,
+                  moderators.c.organisation)
+        .select_from(count.outerjoin(moderators, true()))
+        .order_by(moderators.c.name)
+    ).all()
+    return MemberOverview(rows[0].n, [
+        Moderator(gettext("former member") if row.anonymised_at is not None else row.name,
+                  row.organisation)
+        for row in rows if row.name is not None])
 
 
 def all_groups(actor) -> list[GroupSummary]:

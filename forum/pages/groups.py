@@ -37,11 +37,12 @@ def detail(slug: str):
     unread = request.args.get("unread") == "1"
     page = discussions.list_threads(current_user, group, workshop=workshop, material=material,
                                     unread_only=unread, cursor=request.args.get("after"))
-    members = services.list_members(current_user, group)
+    # A count and the moderators: the full list is the members page (in the group's menu).
+    people = services.member_overview(current_user, group)
     return render_template(
         "groups/detail.html", group=group, page=page, workshop=workshop, material=material,
         unread=unread, timeline=workshop_services.timeline(current_user, group),
-        moderators=[m for m in members if m.role == "moderator"], member_count=len(members),
+        moderators=people.moderators, member_count=people.count,
         roles=services.ROLES, kinds=services.GROUP_KINDS,
         watch_level=inbox.group_watch_level(current_user, group), action_form=EmptyForm())
 
