@@ -78,3 +78,53 @@ def test_queries_per_page_do_not_grow_with_the_data(app, personas, login_as, pag
         assert client.get(url).status_code == 200
     assert len(large) == len(small), "\n".join(large)
     assert len(large) <= 25, "\n".join(large)
+
+
+# The pages members open most (issue 13): the group's thread list (first page, next page, the
+# unread filter) and the dashboard each have a fixed budget of queries. Going over it fails,
+# and so does a count that changes with the amount of data. What the budgets are made of:
+#   every signed-in page: the user (Flask-Login), the unread notification count (header);
+#   a group's page: the group, the reader's roles;
+#   the thread list: the threads (pinned ones and the page in one statement), their materials,
+#   the member count with the moderators, the sessions (timeline), the reader's watch level;
+#   the dashboard: the reader's groups with roles and member counts.
+QUERY_BUDGETS = {
+    "/": 3,
+    "/g/{g}/": 9,
+    "/g/{g}/?after={cursor}": 9,
+    "/g/{g}/?unread=1": 9,
+}
+
+
+def _next_page_cursor(app, personas) -> str:
+    """A cursor past the newest thread, as the "Older threads" link carries."""
+    with app.app_context():
+        return discussions.list_threads(factories.user(personas.member.id),
+                                        factories.group(personas.g1.id), limit=1).next_cursor
+
+
+@pytest.mark.parametrize("page", QUERY_BUDGETS)
+def test_thread_list_and_dashboard_stay_within_their_query_budget(app, personas, login_as,
+                                                                  page):
+    client = login_as(personas.member)
+    counts = []
+    for threads, replies in ((2, 1), (6, 3)):
+        _grow(app, personas, threads=threads, replies=replies)
+        with app.app_context():  # a pinned thread, and one the reader has read
+            group, moderator = factories.group(personas.g1.id), factories.user(
+                personas.moderator.id)
+            pinned = discussions.start_thread(moderator, group, title="Ważne", body="treść")
+            discussions.set_pinned(moderator, pinned, True)
+            discussions.read_thread(factories.user(personas.member.id), pinned, 1)
+        url = page.format(g=personas.g1.slug, cursor=_next_page_cursor(app, personas))
+        client.get(url)  # warm-up
+        with count_queries(app) as statements:
+            response = client.get(url)
+        assert response.status_code == 200
+        if "after=" in page:
+            assert "Ważne" not in response.get_data(as_text=True)  # pinned: first page only
+        elif page == "/g/{g}/":
+            assert "Ważne" in response.get_data(as_text=True)
+        assert len(statements) <= QUERY_BUDGETS[page], "\n".join(statements)
+        counts.append(len(statements))
+    assert counts[0] == counts[1], f"{counts}: the count grows with the data"

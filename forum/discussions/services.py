@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -74,14 +75,12 @@ def get_post_for(actor, group: Group, post_id: int) -> Post:
 # --- the thread list -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class MaterialLink:
+class MaterialLink(NamedTuple):
     id: int
     title: str
 
 
-@dataclass(frozen=True, slots=True)
-class ThreadSummary:
+class ThreadSummary(NamedTuple):
     """What a thread list shows of a thread: plain values from one query, no ORM entity."""
 
     id: int
@@ -133,8 +132,8 @@ def _list_statement(*, first_page: bool, workshop: bool, material: bool, unread_
                     limit: int):
     """The thread list's one statement for this kind of page, built once per process (building
     a statement costs more than running it); the values are bound parameters. Only the columns
-    a list shows, the reader's read mark among them; on the first page the pinned threads and
-    the page's are one UNION ALL of the two index ranges."""
+    a list shows, in ThreadSummary's order, then the reader's read mark; on the first page the
+    pinned threads and the page's are one UNION ALL of the two index ranges."""
     read, author, last_author = db.aliased(ThreadRead), db.aliased(User), db.aliased(User)
     statement = (
         db.select(
@@ -144,7 +143,7 @@ def _list_statement(*, first_page: bool, workshop: bool, material: bool, unread_
             # An erased account's name is not shown (None: "former member").
             case((author.anonymised_at.is_(None), author.stored_name)).label("author_name"),
             Thread.reply_count, Thread.last_number, Thread.last_post_at,
-            Thread.last_author_id, last_author.stored_name.label("last_author_name"),
+            last_author.stored_name.label("last_author_name"),  # None: no last author
             last_author.anonymised_at.is_not(None).label("last_author_erased"),
             read.last_read_number,
         )
@@ -210,17 +209,18 @@ def list_threads(actor, group: Group, *, workshop: Workshop | None = None,
     if position is not None:
         values["stamp"], values["after"] = position
     rows = db.session.execute(statement, values).all()
-    materials = _materials_of([row.id for row in rows])
+    materials = _materials_of([row[0] for row in rows])
     former = None
     items = []
-    for row in rows:
-        last_author = row.last_author_name if row.last_author_id is not None else None
-        if row.last_author_erased:
+    for (thread_id, title, pinned, locked, agenda_marked, closed, workshop_number, author,
+         reply_count, last_number, last_post_at, last_author, last_author_erased,
+         last_read) in rows:
+        if last_author_erased:
             last_author = former = former or gettext("former member")
         items.append(ThreadItem(ThreadSummary(
-            row.id, row.title, row.pinned, row.locked, row.agenda_marked, row.closed,
-            row.workshop_number, row.author_name, row.reply_count, row.last_number,
-            row.last_post_at, last_author, materials.get(row.id, ())), row.last_read_number))
+            thread_id, title, pinned, locked, agenda_marked, closed, workshop_number, author,
+            reply_count, last_number, last_post_at, last_author, materials.get(thread_id, ())),
+            last_read))
     pinned = [item for item in items if item.thread.pinned]
     rest = items[len(pinned):]
     next_cursor = _cursor(rest[limit - 1].thread) if len(rest) > limit else None

@@ -12,7 +12,7 @@ from datetime import timedelta
 from flask import current_app, render_template
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, true
+from sqlalchemy import bindparam, func, true
 from sqlalchemy.orm import joinedload
 
 from forum.accounts.models import Organisation, User
@@ -73,20 +73,25 @@ class GroupSummary:
     member_count: int
 
 
+def _groups_of_statement():
+    others = db.aliased(Membership)
+    member_count = (db.select(func.count(others.id)).where(others.group_id == Group.id)
+                    .scalar_subquery())
+    return (db.select(Group, Membership.role, member_count)
+            .join(Membership, Membership.group_id == Group.id)
+            .where(Membership.user_id == bindparam("user_id"))
+            .order_by(Group.name))
+
+
+_GROUPS_OF = _groups_of_statement()
+
+
 def list_groups_for(actor) -> list[GroupSummary]:
     """The actor's own groups by name, with their role and member count (one query)."""
     if not is_signed_in(actor):
         return []
-    others = db.aliased(Membership)
-    member_count = (db.select(func.count(others.id)).where(others.group_id == Group.id)
-                    .scalar_subquery())
-    rows = db.session.execute(
-        db.select(Group, Membership.role, member_count)
-        .join(Membership, Membership.group_id == Group.id)
-        .where(Membership.user_id == actor.id)
-        .order_by(Group.name)
-    ).all()
-    return [GroupSummary(group, role, count) for group, role, count in rows]
+    return [GroupSummary(group, role, count) for group, role, count in
+            db.session.execute(_GROUPS_OF, {"user_id": actor.id})]
 
 
 def list_members(actor, group: Group) -> list[Membership]:
@@ -117,30 +122,37 @@ class MemberOverview:
     moderators: list[Moderator]
 
 
-def member_overview(actor, group: Group) -> MemberOverview:
-    """The number of active members and the moderators, by name, in one query: the count is
-    a one-row subquery, the moderators are outer-joined to it (so a group without moderators
-    still gives its count). Nothing here grows with the number of members."""
-    if not can_view_group(actor, group):
-        raise NotFound()
+def _member_overview_statement():
+    """The number of active members and the moderators, by name, in one statement: the count
+    is a one-row subquery, the moderators are outer-joined to it (so a group without
+    moderators still gives its count). Nothing here grows with the number of members."""
+    group_id = bindparam("group_id")
     count = (db.select(func.count().label("n")).select_from(Membership)
              .join(User, User.id == Membership.user_id)
-             .where(Membership.group_id == group.id, User.active.is_(True)).subquery())
+             .where(Membership.group_id == group_id, User.active.is_(True)).subquery())
     moderators = (
         db.select(User.stored_name.label("name"), User.anonymised_at,
                   Organisation.name.label("organisation"))
         .join(Membership, Membership.user_id == User.id)
         .outerjoin(Organisation, Organisation.id == User.organisation_id)
-        .where(Membership.group_id == group.id, Membership.role == Role.MODERATOR,
+        .where(Membership.group_id == group_id, Membership.role == Role.MODERATOR,
                User.active.is_(True))
         .subquery()
     )
-    rows = db.session.execute(
-        db.select(count.c.n, moderators.c.name, moderators.c.anonymised_at,
-                  moderators.c.organisation)
-        .select_from(count.outerjoin(moderators, true()))
-        .order_by(moderators.c.name)
-    ).all()
+    return (db.select(count.c.n, moderators.c.name, moderators.c.anonymised_at,
+                      moderators.c.organisation)
+            .select_from(count.outerjoin(moderators, true()))
+            .order_by(moderators.c.name))
+
+
+_MEMBER_OVERVIEW = _member_overview_statement()  # built once: building costs more than running
+
+
+def member_overview(actor, group: Group) -> MemberOverview:
+    """The group's active member count and its moderators (one query)."""
+    if not can_view_group(actor, group):
+        raise NotFound()
+    rows = db.session.execute(_MEMBER_OVERVIEW, {"group_id": group.id}).all()
     return MemberOverview(rows[0].n, [
         Moderator(gettext("former member") if row.anonymised_at is not None else row.name,
                   row.organisation)
