@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from flask import current_app, has_request_context, request, session
@@ -96,27 +96,23 @@ def short_datetime(moment) -> str:
 
 
 class PageText:
-    """`_`, `ngettext` and `format_datetime` for the rows of one list, worked out once per page.
+    """`_`, `ngettext`, `format_datetime` and `format_date` for one page, worked out once.
 
-    A list of 30 rows asks for the same few strings again and again ("3 replies", "Session 2"),
+    A page of 30 rows asks for the same few strings again and again ("3 replies", "Session 2"),
     and each call through Flask-Babel looks up the locale, the catalogue and the time zone
     again (tens of microseconds each). One `PageText` per rendering remembers each translation
     it has looked up and formats dates with patterns parsed once. Results are the same as the
     template's own `_` / `ngettext` (Jinja's "newstyle" gettext in an autoescaped template:
-    the translation is markup, the values are escaped) and `format_datetime`. Never keep one
-    across requests: it holds the reader's language and time zone.
+    the translation is markup, the values are escaped), `format_datetime` and `format_date`.
+    Never keep one across requests: it holds the reader's language and time zone.
     """
 
     def __init__(self):
-        from babel import dates
         from flask_babel import get_locale, get_timezone, get_translations
 
         self._translations = get_translations()
-        self._memo: dict = {}
         self._locale, self._zone = get_locale(), get_timezone()
-        self._joined = dates.get_datetime_format("short", locale=self._locale).replace("'", "")
-        self._time = dates.parse_pattern(dates.get_time_format("short", locale=self._locale))
-        self._date = dates.parse_pattern(dates.get_date_format("short", locale=self._locale))
+        self._memo: dict = {}
 
     def gettext(self, message: str, **variables) -> Markup:
         translated = self._memo.get(message)
@@ -133,16 +129,40 @@ class PageText:
         variables.setdefault("num", num)
         return translated % variables
 
+    def _pattern(self, kind: str, format: str):
+        key = ("pattern", kind, format)
+        if key not in self._memo:
+            from babel import dates
+
+            getter = {"date": dates.get_date_format, "time": dates.get_time_format,
+                      "datetime": dates.get_datetime_format}[kind]
+            found = getter(format, locale=self._locale)
+            self._memo[key] = (str(found).replace("'", "") if kind == "datetime"
+                               else dates.parse_pattern(found))
+        return self._memo[key]
+
     def format_datetime(self, value, format: str = "medium") -> str:
-        """Flask-Babel's `format_datetime` (in the reader's time zone); "short" is fast."""
-        if format != "short":
+        """Flask-Babel's `format_datetime` (in the reader's time zone)."""
+        if format not in _NAMED_FORMATS:
             from flask_babel import format_datetime
 
             return format_datetime(value, format)
         if value.tzinfo is None:  # stored times are UTC (as Flask-Babel assumes)
             value = value.replace(tzinfo=UTC)
         local = value.astimezone(self._zone)
-        return (self._joined
-                .replace("{0}", self._time.apply(local.timetz(), self._locale,
-                                                 reference_date=local.date()))
-                .replace("{1}", self._date.apply(local.date(), self._locale)))
+        return (self._pattern("datetime", format)
+                .replace("{0}", self._pattern("time", format).apply(
+                    local.timetz(), self._locale, reference_date=local.date()))
+                .replace("{1}", self._pattern("date", format).apply(local.date(),
+                                                                    self._locale)))
+
+    def format_date(self, value, format: str = "medium") -> str:
+        """Flask-Babel's `format_date` (a date; a date and time goes to Flask-Babel)."""
+        if format not in _NAMED_FORMATS or isinstance(value, datetime):
+            from flask_babel import format_date
+
+            return format_date(value, format)
+        return self._pattern("date", format).apply(value, self._locale)
+
+
+_NAMED_FORMATS = ("short", "medium", "long", "full")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from forum.accounts.forms import EmptyForm
 from forum.discussions import services as discussions
 from forum.groups import services
 from forum.groups.access import load_group
@@ -44,7 +43,7 @@ def detail(slug: str):
         unread=unread, timeline=workshop_services.timeline(current_user, group),
         moderators=people.moderators, member_count=people.count,
         roles=services.ROLES, kinds=services.GROUP_KINDS,
-        watch_level=inbox.group_watch_level(current_user, group), action_form=EmptyForm())
+        watch_level=inbox.group_watch_level(current_user, group))
 
 
 @bp.get("/g/<slug>/members")
