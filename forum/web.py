@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 
 from babel.units import format_unit
 from flask import Flask, g, has_request_context, render_template, request
@@ -23,6 +24,7 @@ from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db, login_manager
 from forum.groups import policy
 from forum.groups.models import Membership
+from forum.links import UrlPattern
 from forum.notifications.inbox import UNREAD_COUNT_KEY, unread_notification_count
 from forum.notifications.models import Notification
 
@@ -64,13 +66,18 @@ ERROR_TEXTS = {
 
 def format_size(size: int) -> str:
     """A file size in the reader's language: "744 B", "1,2 kB", "3.4 MB"."""
+    return _format_size(size, str(get_locale()))
+
+
+@lru_cache(maxsize=4096)
+def _format_size(size: int, locale: str) -> str:
     value, unit = float(size), "digital-byte"
     for bigger in ("digital-kilobyte", "digital-megabyte", "digital-gigabyte"):
         if value < 1000:
             break
         value, unit = value / 1000, bigger
     value = round(value) if unit == "digital-byte" or value >= 100 else round(value, 1)
-    return format_unit(value, unit, length="short", locale=str(get_locale()))
+    return format_unit(value, unit, length="short", locale=locale)
 
 
 def load_signed_in(alternative_id: str) -> User | None:
@@ -188,6 +195,7 @@ def init_app(app: Flask) -> None:
             "format_datetime": format_datetime,
             "format_date": format_date,
             "short_datetime": i18n.short_datetime,
+            "url_pattern": UrlPattern,
             "policy": policy,
             "min_password_length": MIN_PASSWORD_LENGTH,
             "unread_notifications": unread_notifications,

@@ -8,7 +8,7 @@ from typing import BinaryIO
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from forum.accounts.models import Organisation
 from forum.accounts.services import too_long
@@ -88,7 +88,10 @@ def list_materials(actor, group: Group, *, workshop: Workshop | None = None,
     statement = (
         db.select(Material)
         .where(Material.group_id == group.id, Material.deleted_at.is_(None))
-        .options(selectinload(Material.versions))
+        # A list shows each material's session and current version (type, size, count): not
+        # who uploaded it or its versions, nor a good practice's write-up.
+        .options(lazyload(Material.uploaded_by), lazyload(Material.good_practice),
+                 selectinload(Material.versions).lazyload("*"))
         .order_by(Material.updated_at.desc(), Material.id.desc())
         .limit(limit)
     )
