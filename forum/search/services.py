@@ -21,7 +21,7 @@ from functools import lru_cache
 
 from markupsafe import Markup, escape
 from sqlalchemy import column, func, literal_column, table
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defaultload, joinedload, lazyload
 
 from forum.discussions.models import Post, Thread
 from forum.errors import NotFound
@@ -112,9 +112,12 @@ def search(actor, query: str, *, group: Group | None = None, limit: int = 20,
     rows.sort(key=lambda row: (row[1], row[0]), reverse=True)  # newest first among equals
     rows.sort(key=lambda row: row[2])  # then best first
     ids = [row[0] for row in rows[offset:offset + limit]]
+    # A hit shows its thread's title and group and the post's author: nothing else of theirs.
     posts = {post.id: post for post in db.session.scalars(
         db.select(Post).where(Post.id.in_(ids))
-        .options(joinedload(Post.thread).joinedload(Thread.group)))} if ids else {}
+        .options(lazyload("*"), joinedload(Post.author).lazyload("*"),
+                 joinedload(Post.thread).lazyload("*"),
+                 defaultload(Post.thread).joinedload(Thread.group).lazyload("*")))} if ids else {}
     hits = [SearchHit(posts[i], posts[i].thread, highlight(posts[i].body, words))
             for i in ids]
     return SearchResults(hits, total, query)
