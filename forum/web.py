@@ -181,12 +181,15 @@ def init_app(app: Flask) -> None:
         # Read with the person (load_signed_in); counted again only when the request marked
         # notifications read.
         if UNREAD_COUNT_KEY not in g:
-            g.setdefault(UNREAD_COUNT_KEY, unread_notification_count(current_user)
-                         if current_user.is_authenticated else 0)
+            setattr(g, UNREAD_COUNT_KEY, unread_notification_count(current_user)
+                    if current_user.is_authenticated else 0)
         return g.get(UNREAD_COUNT_KEY)
 
     app.add_template_filter(format_size, "filesize")
-    app.add_template_global(i18n.PageText, "page_text")  # per-page translations for lists
+    # Helpers for the rows of a page (per-page translations, cached dates, links from a prefix).
+    app.add_template_global(i18n.PageText, "page_text")
+    app.add_template_global(i18n.short_datetime, "short_datetime")
+    app.add_template_global(UrlPattern, "url_pattern")
 
     @app.context_processor
     def template_helpers():
@@ -194,8 +197,6 @@ def init_app(app: Flask) -> None:
             "get_locale": get_locale,
             "format_datetime": format_datetime,
             "format_date": format_date,
-            "short_datetime": i18n.short_datetime,
-            "url_pattern": UrlPattern,
             "policy": policy,
             "min_password_length": MIN_PASSWORD_LENGTH,
             "unread_notifications": unread_notifications,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -226,6 +227,12 @@ def people(ctx, personas) -> dict:
 def group(people):
     """The closed group g1 of the personas, as a `Group` (see `people`)."""
     return people["g1"]
+
+
+def without_csrf_token(html: str) -> str:
+    """A page with its CSRF token values blanked: a token is signed with the time, so the
+    same page asked for twice a second apart differs there and nowhere else."""
+    return re.sub(r'(name="csrf_token"[^>]*value=")[^"]+', r"\1TOKEN", html)
 
 
 def login(client, email: str, password: str = factories.PASSWORD):

@@ -105,7 +105,7 @@ def join(actor: User, data: dict) -> dict:
     sid = request.sid
     # Into the room first, then read: whatever commits in between arrives live as well
     # (clients de-duplicate by id), so nothing falls in a gap.
-    state.server.enter_room(sid, group_room(group.id), namespace=NAMESPACE)
+    realtime.enter_room(sid, group_room(group.id), namespace=NAMESPACE)
     state.group_slugs[group.id] = group.slug
     if after_id is None:
         page = services.history(actor, group)

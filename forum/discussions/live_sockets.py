@@ -67,8 +67,7 @@ def follow_thread(actor: User, data: dict) -> dict:
         return ack_error("too_many", _l("This connection follows too many threads."))
     # Into the room first, then read the last number: whatever commits in between
     # arrives live as well, so nothing falls in a gap (clients de-duplicate by post id).
-    realtime.state().server.enter_room(request.sid, live.thread_room(thread.id),
-                                       namespace=NAMESPACE)
+    realtime.enter_room(request.sid, live.thread_room(thread.id), namespace=NAMESPACE)
     last_number = db.session.scalar(db.select(Thread.last_number).where(
         Thread.id == thread.id))
     if last_number is None:  # the thread (or its group) was deleted meanwhile

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from limits.strategies import MovingWindowRateLimiter
 
+from forum.errors import Refused
 from forum.events import after_commit
 from forum.realtime.presence import REFRESH_SECONDS, make_presence
 from forum.redis_names import limits_storage, redis_name
@@ -162,6 +163,16 @@ def connection_allowed(headers, environ, config) -> bool:
 
 
 # --- publishing and cutting off -------------------------------------------------------------
+
+
+def enter_room(sid: str, room: str, *, namespace: str) -> None:
+    """Put an event's socket into a room. A socket can disconnect while its event is still
+    being handled (the browser left the page): that is not a server error but a Refused
+    ("disconnected"), whose acknowledgement nobody receives."""
+    try:
+        state().server.enter_room(sid, room, namespace=namespace)
+    except ValueError as error:  # python-socketio: "sid is not connected to requested namespace"
+        raise Refused("disconnected", _l("The connection was closed.")) from error
 
 
 def publish(room: str, event: str, payload: dict, *, namespace: str,

@@ -334,3 +334,14 @@ def test_the_thread_page_loads_the_live_client(personas, login_as, thread):
     assert (f'data-fragment-url="/g/{personas.g1.slug}/t/{thread_id}/posts/0/fragment"'
             in html)
     assert 'data-last-number="1"' in html and 'data-page="1"' in html
+
+
+def test_a_socket_gone_before_its_event_is_handled_is_refused_not_an_error(app):
+    """The browser left the page while its follow_thread (or the chat's join) was on its
+    way: entering the room is refused with "disconnected", nothing is logged as a failure."""
+    from forum.errors import Refused
+
+    with app.test_request_context():
+        with pytest.raises(Refused) as refused:
+            realtime.enter_room("no-such-sid", live.thread_room(1), namespace="/threads")
+    assert refused.value.ack()["error"] == "disconnected"
