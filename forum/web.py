@@ -17,7 +17,7 @@ from werkzeug.exceptions import NotFound as PageNotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from forum import i18n
-from forum.accounts.login import signed_in_user_query
+from forum.accounts.login import DailyRenewedSessions, signed_in_user_query
 from forum.accounts.models import User
 from forum.accounts.services import MIN_PASSWORD_LENGTH
 from forum.errors import NotFound, PermissionDenied
@@ -80,18 +80,23 @@ def _format_size(size: int, locale: str) -> str:
     return format_unit(value, unit, length="short", locale=locale)
 
 
-def load_signed_in(alternative_id: str) -> User | None:
-    """Flask-Login's user loader: the person a session names, with their memberships (for
-    every permission check) and their unread notification count (for the header), in one
-    query: one round trip to the database where there were three on every page."""
+@lru_cache(maxsize=1)
+def _signed_in_statement():
+    # Built once: composing this statement costs about as much as running it.
     roles = (db.select(func.aggregate_strings(
         cast(Membership.group_id, String) + ":" + Membership.role, ","))
         .where(Membership.user_id == User.id).scalar_subquery())
     unread = (db.select(func.count()).select_from(Notification)
               .where(Notification.user_id == User.id, Notification.read_at.is_(None))
               .scalar_subquery())
-    row = db.session.execute(signed_in_user_query(alternative_id).add_columns(roles, unread)
-                             ).first()
+    return signed_in_user_query().add_columns(roles, unread)
+
+
+def load_signed_in(alternative_id: str) -> User | None:
+    """Flask-Login's user loader: the person a session names, with their memberships (for
+    every permission check) and their unread notification count (for the header), in one
+    query: one round trip to the database where there were three on every page."""
+    row = db.session.execute(_signed_in_statement(), {"alternative_id": alternative_id}).first()
     if row is None:
         return None
     user, memberships, unread_count = row
@@ -104,6 +109,7 @@ def load_signed_in(alternative_id: str) -> User | None:
 
 def init_app(app: Flask) -> None:
     login_manager.user_loader(load_signed_in)
+    app.session_interface = DailyRenewedSessions()
     i18n.share_wtforms_catalogues(app)
     if app.config["FORUM_TRUST_PROXY"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)

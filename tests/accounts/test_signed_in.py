@@ -59,3 +59,33 @@ def test_a_deactivated_person_is_signed_out_at_the_next_request(app, personas, l
         factories.user(personas.member.id).active = False
         db.session.commit()
     assert client.get("/").status_code == 302
+
+
+def _session_cookie(response) -> str | None:
+    return next((value for value in response.headers.getlist("Set-Cookie")
+                 if value.startswith("forum_session=")), None)
+
+
+def _session_cookie_set(response) -> bool:
+    return _session_cookie(response) is not None
+
+
+def test_a_session_cookie_is_renewed_once_a_day_not_on_every_page(app, personas, login_as,
+                                                                  monkeypatch):
+    from forum.accounts.login import DailyRenewedSessions
+
+    client = login_as(personas.member)
+    assert app.config["SESSION_COOKIE_NAME"] == "forum_session"
+    client.get("/")  # the first page after signing in may still change the session
+    assert not _session_cookie_set(client.get("/"))
+    assert not _session_cookie_set(client.get(f"/g/{personas.g1.slug}/"))
+    # A change to the session is sent at once ...
+    changed = client.post("/language", data={"locale": "ca", "next": "/"})
+    assert changed.status_code in (302, 303) and _session_cookie_set(changed)
+    # ... and a day after the cookie was signed it is signed again, its expiry moved on.
+    monkeypatch.setattr(DailyRenewedSessions, "RENEW_AFTER_SECONDS", -1)
+    renewed = client.get("/")
+    assert _session_cookie_set(renewed)
+    assert "Expires=" in _session_cookie(renewed)
+    # The renewed cookie still signs the person in.
+    assert personas.member.email in client.get("/profile").get_data(as_text=True)
