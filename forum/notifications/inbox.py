@@ -8,10 +8,12 @@ decides who hears about new posts (discussions/notify.py applies it).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
+from typing import NamedTuple
 
 from flask import current_app, g, has_request_context, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased
 
 from forum.errors import InvalidInput, NotFound
 from forum.extensions import db
@@ -178,22 +180,58 @@ def unread_notification_count(actor) -> int:
         Notification.user_id == actor.id, Notification.read_at.is_(None))) or 0
 
 
+class Named(NamedTuple):
+    """What a notice shows of its group, thread or actor: the name or title only."""
+
+    name: str
+
+    @property
+    def title(self) -> str:
+        return self.name
+
+
+class NoticeRow(NamedTuple):
+    """A notification as the list shows it: plain values from one query, no ORM entities."""
+
+    id: int
+    kind: str
+    text: str
+    group_id: int | None
+    post_id: int | None
+    chat_message_id: int | None
+    created_at: datetime
+    read_at: datetime | None
+    group: Named | None
+    thread: Named | None
+    actor: Named | None
+
+
 def list_notifications(actor, before_id: int | None = None,
-                       limit: int = NOTIFICATIONS_PER_PAGE):
+                       limit: int = NOTIFICATIONS_PER_PAGE) -> tuple[list[NoticeRow], int | None]:
     """Newest first, keyset by id; only notices about groups the person still belongs to."""
-    # The list shows the group's name, the thread's title and who acted: their own
-    # eagerly loaded relations (authors, organisations, sessions, materials) are not needed.
-    statement = (db.select(Notification).where(Notification.user_id == actor.id)
-                 .options(*(joinedload(relation).lazyload("*") for relation in (
-                     Notification.group, Notification.thread, Notification.actor)))
+    # The thread's and the actor's entities through the notification's own relationships
+    # (discussions is built on top of this floor, so Thread is not imported here).
+    thread = aliased(Notification.thread.property.mapper.class_)
+    person = aliased(Notification.actor.property.mapper.class_)
+    statement = (db.select(Notification.id, Notification.kind, Notification.text,
+                           Notification.group_id, Notification.post_id,
+                           Notification.chat_message_id, Notification.created_at,
+                           Notification.read_at, Group.name, thread.title, person.name)
+                 .outerjoin(Group, Group.id == Notification.group_id)
+                 .outerjoin(thread, thread.id == Notification.thread_id)
+                 .outerjoin(person, person.id == Notification.actor_id)
+                 .where(Notification.user_id == actor.id)
                  .order_by(Notification.id.desc()).limit(limit + 1))
     if before_id:
         statement = statement.where(Notification.id < before_id)
-    rows = list(db.session.scalars(statement))
+    rows = db.session.execute(statement).all()
     group_ids = set(roles_of(actor))
+    admin = is_admin(actor)
     # A notice about no group is about the person's own account (e.g. their data export).
-    visible = [n for n in rows[:limit]
-               if is_admin(actor) or n.group_id is None or n.group_id in group_ids]
+    visible = [
+        NoticeRow(*row[:8], *(None if value is None else Named(value) for value in row[8:]))
+        for row in rows[:limit]
+        if admin or row.group_id is None or row.group_id in group_ids]
     return visible, (rows[limit - 1].id if len(rows) > limit else None)
 
 
