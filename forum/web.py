@@ -22,6 +22,7 @@ from forum.accounts.models import User
 from forum.accounts.services import MIN_PASSWORD_LENGTH
 from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db, login_manager
+from forum.fragments import fragments
 from forum.groups import policy
 from forum.groups.models import Membership
 from forum.links import UrlPattern
@@ -196,6 +197,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(i18n.PageText, "page_text")
     app.add_template_global(i18n.short_datetime, "short_datetime")
     app.add_template_global(UrlPattern, "url_pattern")
+    app.add_template_global(fragments, "fragments")
 
     @app.context_processor
     def template_helpers():

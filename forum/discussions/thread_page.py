@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from flask import Blueprint, render_template, request
+from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -27,6 +28,7 @@ from forum.discussions.forms import (
     ReopenThreadForm,
     SplitThreadForm,
 )
+from forum.fragments import CSRF_PLACEHOLDER
 from forum.groups.access import load_group
 from forum.groups.policy import (
     can_delete_post,
@@ -67,6 +69,7 @@ def render_thread(group, view, form, reply_to=None, preview=None, status=200,
     return render_template(
         "discussions/thread.html", group=group, view=view, thread=view.thread, form=form,
         reply_to=reply_to, preview=preview, may=rules, rows=post_rows(actor, group, view, rules),
+        csrf_placeholder=CSRF_PLACEHOLDER,
         move_form=move_form, watch_level=inbox.thread_watch_level(actor, view.thread),
         **curation_context(group, view.thread, curation_forms or {}, sessions)), status
 
@@ -153,6 +156,23 @@ class PostRow:
     history_url: str
     report_url: str
     hide_url: str
+    # What the post's rendered markup is kept under (forum.fragments): everything it shows;
+    # None for moderators, whose tools on each post are not kept.
+    piece_key: tuple | None = None
+
+
+def _piece_key(scope: tuple, row: PostRow) -> tuple:
+    """Everything thread.html shows of a post for a reader who is not a moderator: the row's
+    own values and what the template reads of the post itself. A field the template comes to
+    show must be added here (tests/discussions/test_thread_page_cost.py renders pages with
+    and without kept pieces and compares them)."""
+    post = row.post
+    author = post.author
+    return (scope, post.id, row.html, row.may, row.author, row.replied_to, row.when,
+            row.first_unread, row.reactions, row.link_url,
+            author.organisation.name if author and author.organisation else None,
+            post.edited_at, post.deleted_at is not None, post.hidden_at is not None,
+            post.hidden_reason, post.moderation_note, post.reply_to_id)
 
 
 def post_rows(actor, group, view, rules: ReaderRules) -> list[PostRow]:
@@ -189,6 +209,13 @@ def post_rows(actor, group, view, rules: ReaderRules) -> list[PostRow]:
             link_url=link(replied.id) if replied else "", edit_url=edit(post_id),
             delete_url=delete(post_id), history_url=history(post_id),
             report_url=report(post_id), hide_url=hide(post_id)))
+    if not rules.moderate:
+        # What is the same for every post of the page: language, time zone, the links' start
+        # (slug, page), which buttons the page offers, which post is the conclusion.
+        scope = ("post", str(get_locale()), str(get_timezone()), request.script_root, slug,
+                 thread.id, view.page, rules.react, rules.reply, thread.conclusion_post_id)
+        for row in rows:
+            row.piece_key = _piece_key(scope, row)
     return rows
 
 

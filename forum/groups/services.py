@@ -8,6 +8,7 @@ import secrets
 import zoneinfo
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 from flask import current_app, render_template
 from flask_babel import force_locale, gettext
@@ -58,9 +59,16 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 # --- reading ---------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1)
+def _group_by_slug():
+    # Built once: every group page starts here, and composing a statement costs about as much
+    # as running this one.
+    return db.select(Group).where(Group.slug == bindparam("slug"))
+
+
 def get_group_for(actor, slug: str) -> Group:
     """The group if the actor may see it; NotFound for missing and closed alike."""
-    group = db.session.scalar(db.select(Group).where(Group.slug == slug))
+    group = db.session.scalar(_group_by_slug(), {"slug": slug})
     if group is None or not can_view_group(actor, group):
         raise NotFound()
     return group

@@ -253,3 +253,93 @@ def test_links_from_a_prefix_are_those_of_url_for(app):
             for value in (1, 12, 987654321, 2**40):
                 assert pattern(value) == url_for(endpoint, **values, **{key: value},
                                                  _anchor=anchor or None)
+
+
+# --- posts kept rendered (forum.fragments) -------------------------------------------------------
+
+
+def _page_without_tokens(client, url: str) -> str:
+    from tests.conftest import without_csrf_token
+
+    page = client.get(url).get_data(as_text=True)
+    return re.sub(r'name="client_token" type="hidden" value="[^"]+"', "",
+                  without_csrf_token(page))
+
+
+def test_kept_posts_show_what_a_fresh_rendering_shows_after_every_change(app, personas,
+                                                                        login_as):
+    """Each step changes something a post shows; the page from kept pieces must equal the
+    page rendered from scratch (the pieces' keys hold everything they show)."""
+    from forum.accounts.models import Organisation
+    from forum.fragments import fragments
+
+    thread_id = _grow(app, personas, None, 12)
+    url = f"/g/{personas.g1.slug}/t/{thread_id}?page=1"
+    member, observer = login_as(personas.member), login_as(personas.observer)
+    with app.app_context():
+        first_id = services.post_id_at(db.session.get(services.Thread, thread_id), 1)
+        second_id = services.post_id_at(db.session.get(services.Thread, thread_id), 2)
+
+    def check(client, expect: str | None = None, absent: str | None = None):
+        client.get(url)  # the visit marks the page read (the "first unread" badge goes)
+        kept = _page_without_tokens(client, url)
+        kept_again = _page_without_tokens(client, url)
+        fragments.clear()
+        fresh = _page_without_tokens(client, url)
+        assert kept == kept_again == fresh
+        assert expect is None or expect in fresh
+        assert absent is None or absent not in fresh
+        assert len(fragments) > 0  # the pieces were kept
+
+    for client in (member, observer):
+        check(client)
+    member.post(f"/g/{personas.g1.slug}/p/{second_id}/react", data={"kind": "thanks"})
+    check(member)
+    check(observer)
+    with app.app_context():
+        people = factories.people_of(personas)
+        services.edit_post(people["moderator"], db.session.get(Post, first_id),
+                           "Nowa treść pierwszego wpisu")
+        db.session.commit()
+    check(member, expect="Nowa treść pierwszego wpisu")
+    with app.app_context():
+        people = factories.people_of(personas)
+        services.hide_post(people["moderator"], db.session.get(Post, second_id), "Poza tematem")
+        db.session.commit()
+    check(member, expect="Poza tematem")  # its author sees it with the reason
+    check(observer, absent="<p>Wpis 0</p>")
+    with app.app_context():
+        organisation = db.session.get(User, personas.moderator.id).organisation
+        if organisation is None:
+            organisation = Organisation(name="Gmina Testowa")
+            db.session.get(User, personas.moderator.id).organisation = organisation
+        organisation.name = "Gmina Przemianowana"
+        db.session.commit()
+    check(observer, expect="Gmina Przemianowana")
+    member.post("/language", data={"locale": "ca", "next": "/"})
+    check(member)
+    assert "Resposta" in _page_without_tokens(member, url) or "Respon" in _page_without_tokens(
+        member, url)
+
+
+def test_kept_posts_carry_each_readers_own_csrf_token(make_app, app, personas):
+    from forum.fragments import CSRF_PLACEHOLDER
+
+    url, post_id = _one_post_thread(app, personas)
+    protected = make_app(WTF_CSRF_ENABLED=True)
+    tokens = []
+    for email in (personas.member.email, personas.observer.email, personas.member.email):
+        client = protected.test_client()
+        login_page = client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login_page).group(1)
+        client.post("/login", data={"csrf_token": token, "email": email,
+                                    "password": factories.PASSWORD})
+        page = client.get(url).get_data(as_text=True)
+        assert CSRF_PLACEHOLDER not in page
+        found = set(re.findall(r'name="csrf_token" value="([^"]+)"', page))
+        assert len(found) == 1
+        tokens.append(found.pop())
+        if email == personas.member.email:  # the kept reaction form posts with it
+            assert client.post(f"/g/{personas.g1.slug}/p/{post_id}/react", data={
+                "csrf_token": tokens[-1], "kind": "useful"}).status_code == 302
+    assert len(set(tokens)) == 3  # three sessions, three tokens, none from a kept piece
