@@ -67,7 +67,11 @@ CLOSE_DELAY = 1.2
 
 
 def post_worker_init(worker):
-    """Install a SIGTERM handler that also closes the realtime connections (see the top)."""
+    """Freeze the loaded app's objects out of the garbage collector's way (forum/serving.py)
+    and install a SIGTERM handler that also closes the realtime connections (see the top)."""
+    from forum.serving import freeze_startup_heap
+
+    worker.log.debug("%d objects of the loaded app frozen for the GC", freeze_startup_heap())
     stop = worker.handle_exit  # sets worker.alive = False; the main loop then drains requests
 
     def handle_term(sig, frame):

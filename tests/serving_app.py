@@ -4,6 +4,7 @@ the order the worker served requests."""
 
 from __future__ import annotations
 
+import gc
 import itertools
 import time
 
@@ -19,3 +20,8 @@ def work():
     while time.process_time() < end:
         pass
     return f"{request.args.get('who', '')} {next(_served)}"
+
+
+@app.get("/gc")
+def frozen():
+    return str(gc.get_freeze_count())
