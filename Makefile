@@ -5,6 +5,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+# The demo's public address (links in e-mails, calendar feeds, allowed Socket.IO origin) follows
+# HOST and PORT unless FORUM_BASE_URL is set; listening on every interface (0.0.0.0 or ::),
+# links name this machine.
+DEMO_HOST := $(if $(filter 0.0.0.0 :: [::],$(HOST)),$(shell hostname -f 2>/dev/null || hostname),$(HOST))
+DEMO_BASE_URL := $(or $(FORUM_BASE_URL),http://$(DEMO_HOST):$(PORT))
 export FLASK_APP := wsgi
 
 STAMP_PY     := $(VENV)/.installed
@@ -28,14 +33,14 @@ endif
 
 run: setup
 	FORUM_ENV=$${FORUM_ENV:-development} $(BIN)/flask db upgrade
-	FORUM_ENV=$${FORUM_ENV:-development} $(BIN)/flask forum seed-demo
+	FORUM_ENV=$${FORUM_ENV:-development} FORUM_BASE_URL=$(DEMO_BASE_URL) $(BIN)/flask forum seed-demo
 	@echo ""
-	@echo "  Forum running at http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
+	@echo "  Forum running at $(DEMO_BASE_URL)/  (Ctrl+C stops it)"
 	@echo "  Demo logins, password demo-forum-2026: admin@example.org,"
 	@echo "  moderator@example.org, member@example.org, expert@example.org"
 	@echo ""
-	FORUM_ENV=$${FORUM_ENV:-development} $(BIN)/gunicorn -c deploy/gunicorn.conf.py \
-	  -b $(HOST):$(PORT) wsgi:app
+	FORUM_ENV=$${FORUM_ENV:-development} FORUM_BASE_URL=$(DEMO_BASE_URL) \
+	  $(BIN)/gunicorn -c deploy/gunicorn.conf.py -b $(HOST):$(PORT) wsgi:app
 
 test: setup
 	$(BIN)/ruff check forum tests bench

@@ -55,3 +55,16 @@ def test_run_is_the_demo_and_refuses_production():
         assert "refuses FORUM_ENV=production" in refused.stderr
         assert refused.stdout == ""  # stopped before any command
     assert dry_run("install", FORUM_ENV="production").returncode == 0
+
+
+def test_run_derives_the_public_address_from_host_and_port_unless_it_is_set():
+    """Links in e-mails and calendar feeds must reach the demo where `make run` serves it."""
+    served = dry_run("run", "PORT=8123", FORUM_ENV="development").stdout
+    assert "-b 127.0.0.1:8123" in served
+    assert served.count("FORUM_BASE_URL=http://127.0.0.1:8123 ") == 2  # demo data and server
+    everywhere = dry_run("run", "HOST=0.0.0.0", FORUM_ENV="development").stdout
+    assert "FORUM_BASE_URL=http://0.0.0.0" not in everywhere  # this machine's name instead
+    assert "FORUM_BASE_URL=http://" in everywhere and ":5000 " in everywhere
+    chosen = dry_run("run", FORUM_ENV="development",
+                     FORUM_BASE_URL="https://forum.example.org").stdout
+    assert chosen.count("FORUM_BASE_URL=https://forum.example.org ") == 2
