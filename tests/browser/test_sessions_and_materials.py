@@ -422,3 +422,37 @@ def test_private_calendar_feed_works_without_signing_in(new_context, live_server
     # A made-up token shows nothing.
     forged = re.sub(r"token=[^&]+", "token=1.0123456789abcdef0123456789abcdef", address)
     assert calendar_app.request.get(forged).status == 404
+
+
+def test_member_copies_and_subscribes_to_the_calendar_address(new_context, live_server):
+    """The private calendar address: a webcal:// link to subscribe in one click, and a copy
+    button (JavaScript only) that puts the address on the clipboard and says so; axe-clean."""
+    context = new_context(viewport={"width": 390, "height": 844})
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    sign_in(page, live_server, MEMBER_EMAIL)
+    page.goto(f"/g/{GROUP}/sessions/")
+    address = page.locator("#group-feed").input_value()
+    assert address.startswith("http") and f"/g/{GROUP}/sessions.ics?token=" in address
+    subscribe = page.get_by_role("link", name=re.compile(
+        "^" + re.escape(live_server.text(page, "Subscribe")))).first
+    assert subscribe.get_attribute("href") == "webcal://" + address.split("://", 1)[1]
+    copy = page.get_by_role("button", name=re.compile(
+        "^" + re.escape(live_server.text(page, "Copy the address")))).first
+    expect(copy).to_be_visible()
+    copy.click()
+    expect(page.locator('[data-copy-status="group-feed"]')).to_have_text(
+        live_server.text(page, "The address is copied."))
+    assert page.evaluate("navigator.clipboard.readText()") == address
+    assert_accessible(page)
+
+
+def test_without_javascript_the_calendar_address_has_no_copy_button(new_context,
+                                                                     live_server):
+    page = new_context(java_script_enabled=False).new_page()
+    sign_in(page, live_server, MEMBER_EMAIL)
+    page.goto(f"/g/{GROUP}/sessions/")
+    expect(page.locator("#group-feed")).to_be_visible()
+    expect(page.locator('button[data-copy="group-feed"]')).to_be_hidden()
+    expect(page.get_by_role("link", name=re.compile(
+        "^" + re.escape(live_server.text(page, "Subscribe")))).first).to_be_visible()

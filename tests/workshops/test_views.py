@@ -149,3 +149,17 @@ def test_resetting_the_calendar_address(app, personas, login_as):
     member = login_as(personas.member)
     member.post("/calendar/reset", data={"next": f"/g/{personas.g1.slug}/sessions/"})
     assert app.test_client().get(f"/calendar.ics?token={old}").status_code == 404
+
+
+def test_calendar_addresses_come_with_a_one_click_subscription(app, personas, login_as):
+    """Each private address has a webcal:// link (the calendar application opens with the
+    subscription ready) and a copy button that stays hidden without JavaScript."""
+    member = login_as(personas.member)
+    page = member.get(f"/g/{personas.g1.slug}/sessions/").get_data(as_text=True)
+    for field in ("group-feed", "all-feed"):
+        address = page.split(f'id="{field}" type="text" readonly value="')[1].split('"')[0]
+        assert address.startswith(app.config["FORUM_BASE_URL"] + "/")
+        webcal = "webcal://" + address.split("://", 1)[1]
+        assert f'href="{webcal}"' in page
+        assert f'data-copy="{field}" hidden>' in page
+    assert "js/copy.js" in page
