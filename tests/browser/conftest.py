@@ -370,8 +370,16 @@ def sign_in(page, live_server: LiveServer, email: str, password: str = DEMO_PASS
     submit(page, page.get_by_role("button", name=live_server.text(page, "Sign in"), exact=True))
 
 
+def open_header_menu(page, live_server: LiveServer) -> None:
+    """Open the header's menu (profile, administration, language, sign out)."""
+    menu = page.get_by_role("banner").locator("details[data-menu]")
+    if menu.get_attribute("open") is None:
+        menu.get_by_text(live_server.text(page, "Menu"), exact=True).click()
+
+
 def sign_out(page, live_server: LiveServer) -> None:
-    """Press "Sign out" in the page header."""
+    """Press "Sign out" in the page header's menu."""
+    open_header_menu(page, live_server)
     button = page.get_by_role("banner").get_by_role(
         "button", name=live_server.text(page, "Sign out"), exact=True
     )

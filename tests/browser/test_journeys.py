@@ -12,7 +12,15 @@ import re
 import pytest
 
 from forum.demo import ADMIN_EMAIL, MEMBER_EMAIL, MODERATOR_EMAIL
-from tests.browser.conftest import ROOT, assert_accessible, expect, sign_in, sign_out, submit
+from tests.browser.conftest import (
+    ROOT,
+    assert_accessible,
+    expect,
+    open_header_menu,
+    sign_in,
+    sign_out,
+    submit,
+)
 
 POLISH_CATALOGUE = ROOT / "forum" / "translations" / "pl" / "LC_MESSAGES" / "messages.mo"
 
@@ -175,6 +183,7 @@ def test_forgotten_password_is_reset_through_the_mailed_link(page, live_server, 
     sign_in(page, live_server, reset_account, RESET_NEW_PASSWORD)
     expect(page).to_have_url(f"{live_server.url}/")
     expect(heading(page)).to_have_text("My groups")
+    open_header_menu(page, live_server)
     expect(page.get_by_role("banner").get_by_role("button", name="Sign out")).to_be_visible()
 
 
@@ -185,7 +194,8 @@ INVITED_EMAIL = "newperson@example.org"
 
 def test_invited_person_creates_an_account_and_joins_the_group(page, live_server):
     sign_in(page, live_server, ADMIN_EMAIL)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Administration").click()
+    open_header_menu(page, live_server)
+    page.get_by_role("banner").get_by_role("link", name="Administration").click()
     expect(heading(page)).to_have_text("Administration")
     page.get_by_role("navigation", name="Administration").get_by_role(
         "link", name="Groups", exact=True
@@ -246,7 +256,9 @@ def test_invited_person_creates_an_account_and_joins_the_group(page, live_server
 def test_pages_pass_axe(page, live_server, persona, path):
     if persona:
         sign_in(page, live_server, persona)
-        expect(page.get_by_role("banner").get_by_role("button")).not_to_have_count(0)
+        # Signed in: the header's menu holds the sign-out form.
+        expect(page.get_by_role("banner").locator(
+            "details[data-menu] form[action$='/logout']")).to_have_count(1)
     page.goto(path.format(powiaty=group_id(live_server, "powiaty")))
     assert_accessible(page)
 
@@ -271,3 +283,43 @@ def test_signing_in_and_opening_a_group_work_without_javascript(new_context, liv
     expect(heading(page)).to_have_text("Miasta")
     sign_out(page, live_server)
     expect(heading(page)).to_have_text(live_server.text(page, "Sign in"))
+
+
+# 9 -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("locale", ["pl", "ca", "en"])
+def test_the_header_is_compact_on_a_phone_and_one_row_on_a_laptop(new_context, live_server,
+                                                                 locale):
+    """The administrator has the most in the header. On a phone: two short rows (name and
+    menu, then the three everyday links), and no sideways scrolling; at 1366 px one row."""
+    for width, height, most in ((390, 844, 110), (1366, 800, 70)):
+        page = new_context(viewport={"width": width, "height": height}).new_page()
+        sign_in(page, live_server, ADMIN_EMAIL)
+        open_header_menu(page, live_server)
+        page.get_by_role("banner").get_by_label(
+            live_server.text(page, "Language"), exact=True).select_option(locale)
+        submit(page, page.get_by_role("banner").get_by_role(
+            "button", name=live_server.text(page, "Change"), exact=True))
+        page.goto("/g/miasta/")
+        expect(page.locator("html")).to_have_attribute("lang", locale)
+        header = page.get_by_role("banner").bounding_box()
+        assert header["height"] <= most, (width, locale, header)
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= width
+        # A thread is on the first screen of the group's page.
+        first = page.locator(".thread-list .thread-title").first.bounding_box()
+        assert first["y"] + first["height"] <= height, (width, locale, first)
+        # The menu opens without JavaScript's help (a <details>), closes on Escape.
+        menu = page.get_by_role("banner").locator("details[data-menu]")
+        open_header_menu(page, live_server)
+        expect(page.get_by_role("banner").get_by_role(
+            "link", name=live_server.text(page, "Administration"))).to_be_visible()
+        page.keyboard.press("Escape")
+        expect(menu).not_to_have_attribute("open", "")
+        assert_accessible(page)
+    # Back to English for the other tests.
+    open_header_menu(page, live_server)
+    page.get_by_role("banner").get_by_label(
+        live_server.text(page, "Language"), exact=True).select_option("en")
+    submit(page, page.get_by_role("banner").get_by_role(
+        "button", name=live_server.text(page, "Change"), exact=True))

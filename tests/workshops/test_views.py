@@ -163,3 +163,30 @@ def test_calendar_addresses_come_with_a_one_click_subscription(app, personas, lo
         assert f'href="{webcal}"' in page
         assert f'data-copy="{field}" hidden>' in page
     assert "js/copy.js" in page
+
+
+def test_a_live_session_comes_first_on_the_group_page_with_the_way_into_the_chat(
+        app, personas, login_as):
+    with app.app_context():
+        today = services.group_today(factories.group(personas.g1.id))
+    _create(app, personas, number=2, theme="Sesja trwa", day1=today)
+    member = login_as(personas.member)
+    page = member.get(f"/g/{personas.g1.slug}/").get_data(as_text=True)
+    banner = page.split('<section class="live-banner"', 1)[1].split("</section>", 1)[0]
+    assert "Sesja trwa" in banner
+    assert f'href="/g/{personas.g1.slug}/chat"' in banner and "Join the chat" in banner
+    # Above the threads, and said once on the page (the sessions list does not repeat it).
+    assert page.index("live-banner") < page.index('id="threads-heading"')
+    assert page.count("Live now") == 1
+    # The filters are folded away until one is used.
+    assert '<details class="list-tools">' in page
+    filtered = member.get(f"/g/{personas.g1.slug}/?unread=1").get_data(as_text=True)
+    assert '<details class="list-tools" open>' in filtered
+
+
+def test_no_live_banner_between_sessions(app, personas, login_as):
+    with app.app_context():
+        today = services.group_today(factories.group(personas.g1.id))
+    _create(app, personas, number=3, theme="Następna sesja", day1=today + timedelta(days=5))
+    page = login_as(personas.member).get(f"/g/{personas.g1.slug}/").get_data(as_text=True)
+    assert "live-banner" not in page and "Join the chat" not in page
