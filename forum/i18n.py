@@ -95,6 +95,25 @@ def short_datetime(moment) -> str:
     return _short_datetime(moment, get_timezone(), get_locale())
 
 
+# Interval skeletons (CLDR) for the named date formats: the shared month and year said once.
+_RANGE_SKELETONS = {"long": "yMMMMd", "medium": "yMMMd"}
+
+
+def date_range(start, end, format: str = "long") -> str:
+    """Two days as one range in the reader's language: "3–4 grudnia 2026", "Dec 3 – 4,
+    2026", "30 listopada – 1 grudnia 2026" (not the whole date twice)."""
+    from flask_babel import get_locale
+
+    return _date_range(start, end, _RANGE_SKELETONS.get(format, format), str(get_locale()))
+
+
+@lru_cache(maxsize=2048)
+def _date_range(start, end, skeleton: str, locale: str) -> str:
+    from babel.dates import format_interval
+
+    return format_interval(start, end, skeleton, locale=locale)
+
+
 class PageText:
     """`_`, `ngettext`, `format_datetime` and `format_date` for one page, worked out once.
 

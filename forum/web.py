@@ -196,6 +196,7 @@ def init_app(app: Flask) -> None:
     # Helpers for the rows of a page (per-page translations, cached dates, links from a prefix).
     app.add_template_global(i18n.PageText, "page_text")
     app.add_template_global(i18n.short_datetime, "short_datetime")
+    app.add_template_global(i18n.date_range, "date_range")
     app.add_template_global(UrlPattern, "url_pattern")
     app.add_template_global(fragments, "fragments")
 
