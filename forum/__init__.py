@@ -39,10 +39,20 @@ def create_app(config: dict | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from forum import i18n
     from forum.accounts import throttle
-    from forum.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+    from forum.extensions import (
+        babel,
+        csrf,
+        db,
+        limiter,
+        login_manager,
+        mark_reading_request,
+        migrate,
+        socketio,
+    )
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)  # pool per database
     db.init_app(app)
+    app.before_request(mark_reading_request)  # first: before anything reads the database
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     redis_names.configure_flask_limiter(app)  # its Redis keys carry FORUM_REDIS_PREFIX

@@ -124,7 +124,9 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "DEBUG": False,
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # SQLite: pool_pre_ping (engine_options); PostgreSQL: a check after idling
+        # (forum.extensions), not a round trip on every request.
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         # Connections per process (PostgreSQL): pool size plus overflow at most.
         "FORUM_DB_POOL_SIZE": _int(env, "FORUM_DB_POOL_SIZE", 5, minimum=1),
         "FORUM_DB_MAX_OVERFLOW": _int(env, "FORUM_DB_MAX_OVERFLOW", 10),
@@ -278,6 +280,7 @@ def engine_options(config) -> dict:
     SQLAlchemy's own pool (no server, no connection limit). Explicit options win."""
     options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
+        options.setdefault("pool_pre_ping", True)
         return options
     options.setdefault("pool_size", int(config.get("FORUM_DB_POOL_SIZE", 5)))
     options.setdefault("max_overflow", int(config.get("FORUM_DB_MAX_OVERFLOW", 10)))
