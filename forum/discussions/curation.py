@@ -26,14 +26,19 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import delete, select, update
 
 from forum.accounts.models import User
 from forum.accounts.services import too_long
 from forum.audit.models import AuditEntry
 from forum.audit.services import record_audit
 from forum.discussions.models import Post, Thread, ThreadRead
-from forum.discussions.services import _check_title, _workshop
+from forum.discussions.services import (  # noqa: F401  (NOTICE_ACTIONS: named here too)
+    NOTICE_ACTIONS,
+    _check_title,
+    _workshop,
+    thread_notices_filter,
+)
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.groups.policy import can_moderate_group, can_see_hidden_post, can_view_group
@@ -44,9 +49,6 @@ from forum.workshops import services as workshop_services
 
 SUMMARY_MAX = 10_000
 REASON_MAX = 500
-# Audit actions shown to members as public notices at the top of a thread.
-NOTICE_ACTIONS = ("thread.rename", "thread.merge", "thread.split", "thread.move",
-                  "thread.close", "thread.reopen")
 NOTICES_SHOWN = 20
 
 # Features above discussions that keep rows about threads (the chat's "continued as a
@@ -379,8 +381,9 @@ def resolve_merged(actor, thread: Thread) -> Thread | None:
     return current
 
 
-def thread_header(actor, thread: Thread) -> ThreadHeader:
-    """The closed summary's author, the conclusion post and the public moderation notices."""
+def thread_header(actor, thread: Thread, has_notices: bool = True) -> ThreadHeader:
+    """The closed summary's author, the conclusion post and the public moderation notices
+    (`has_notices=False`: the caller knows there are none, no query)."""
     closed_by = db.session.get(User, thread.closed_by_id) if thread.closed_by_id else None
     conclusion = None
     if thread.conclusion_post_id is not None:
@@ -389,14 +392,8 @@ def thread_header(actor, thread: Thread) -> ThreadHeader:
                 post.hidden_at is None or can_see_hidden_post(actor, thread.group, post)):
             conclusion = post
     notices = list(db.session.scalars(
-        select(AuditEntry)
-        .where(AuditEntry.group_id == thread.group_id,
-               AuditEntry.action.in_(NOTICE_ACTIONS),
-               or_(and_(AuditEntry.subject_type == Thread.__tablename__,
-                        AuditEntry.subject_id == thread.id),
-                   and_(AuditEntry.action == "thread.split",
-                        AuditEntry.details["new_thread_id"].as_integer() == thread.id)))
-        .order_by(AuditEntry.id.desc()).limit(NOTICES_SHOWN)))
+        select(AuditEntry).where(*thread_notices_filter(thread.group_id, thread.id))
+        .order_by(AuditEntry.id.desc()).limit(NOTICES_SHOWN))) if has_notices else []
     notices.reverse()
     return ThreadHeader(closed_by, conclusion, notices)
 

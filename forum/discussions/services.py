@@ -9,10 +9,13 @@ from typing import NamedTuple
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, case, func, or_, union_all, update
+from sqlalchemy import String, and_, bindparam, case, cast, exists, func, or_, union_all, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload
 
 from forum.accounts.models import User
 from forum.accounts.services import too_long
+from forum.audit.models import AuditEntry
 from forum.audit.services import blank_earlier_audit_text, record_audit
 from forum.discussions import live
 from forum.discussions.models import (
@@ -40,6 +43,7 @@ from forum.groups.policy import (
 )
 from forum.materials.models import Material
 from forum.notifications.inbox import watch_thread
+from forum.notifications.models import GroupWatch, ThreadWatch
 from forum.text import fold, render_markdown
 from forum.timeutil import utcnow
 from forum.workshops.models import Workshop
@@ -61,6 +65,55 @@ def get_thread_for(actor, group: Group, thread_id: int) -> Thread:
     if thread is None or thread.group_id != group.id:
         raise NotFound()
     return thread
+
+
+# Audit actions shown to members as public notices at the top of a thread.
+NOTICE_ACTIONS = ("thread.rename", "thread.merge", "thread.split", "thread.move",
+                  "thread.close", "thread.reopen")
+
+
+def thread_notices_filter(group_id, thread_id) -> tuple:
+    """The conditions of a thread's public notices (the audit entries curation.thread_header
+    shows); the thread page asks whether there is any along with the thread."""
+    return (AuditEntry.group_id == group_id, AuditEntry.action.in_(NOTICE_ACTIONS),
+            or_(and_(AuditEntry.subject_type == Thread.__tablename__,
+                     AuditEntry.subject_id == thread_id),
+                and_(AuditEntry.action == "thread.split",
+                     AuditEntry.details["new_thread_id"].as_integer() == thread_id)))
+
+
+class ThreadReader(NamedTuple):
+    """The reader's own state on a thread, read along with the thread (get_thread_for_reader)."""
+
+    last_read: int | None  # None: never opened
+    watch_level: str | None
+    has_notices: bool  # whether curation.thread_header has notices to look for
+
+
+@functools.cache
+def _thread_for_reader_statement():
+    actor_id = bindparam("actor_id")
+    return (db.select(
+        Thread,
+        db.select(ThreadRead.last_read_number).where(
+            ThreadRead.user_id == actor_id, ThreadRead.thread_id == Thread.id).scalar_subquery(),
+        db.select(ThreadWatch.level).where(
+            ThreadWatch.user_id == actor_id, ThreadWatch.thread_id == Thread.id).scalar_subquery(),
+        exists().where(*thread_notices_filter(Thread.group_id, Thread.id)))
+        .options(joinedload(Thread.materials))
+        .where(Thread.id == bindparam("thread_id")))
+
+
+def get_thread_for_reader(actor, group: Group, thread_id: int) -> tuple[Thread, ThreadReader]:
+    """get_thread_for, for the thread page: the thread with its materials, and the reader's
+    read mark and watch level, in one query (one round trip where there were four)."""
+    if not can_view_group(actor, group):
+        raise NotFound()
+    row = db.session.execute(_thread_for_reader_statement(),
+                             {"actor_id": actor.id, "thread_id": thread_id}).unique().first()
+    if row is None or row[0].group_id != group.id:
+        raise NotFound()
+    return row[0], ThreadReader(row[1], row[2], bool(row[3]))
 
 
 def get_post_for(actor, group: Group, post_id: int) -> Post:
@@ -113,6 +166,35 @@ class ThreadPage:
     pinned: list[ThreadItem]
     items: list[ThreadItem]
     next_cursor: str | None
+    # The reader's watch level for the group, read along with the threads (one round trip
+    # less); known only when the list has a row to carry it.
+    watch_level: str | None = None
+    watch_known: bool = False
+
+
+def linked_materials_column(thread_id):
+    """A column: the materials linked to the thread `thread_id` (a correlated column), by
+    title, encoded as "id:length:title" joined by "," (read with `read_linked_materials`);
+    a thread list or page gets them in its own query instead of one more round trip."""
+    linked = (db.select(Material.id, Material.title)
+              .join(ThreadMaterial, ThreadMaterial.material_id == Material.id)
+              .where(ThreadMaterial.thread_id == thread_id)
+              .order_by(Material.title, Material.id).subquery())
+    return db.select(func.aggregate_strings(
+        cast(linked.c.id, String) + ":" + cast(func.length(linked.c.title), String) + ":"
+        + linked.c.title, ",")).scalar_subquery()
+
+
+def read_linked_materials(encoded: str | None) -> tuple[MaterialLink, ...]:
+    """Undo `linked_materials_column` (the length says where a title ends, whatever it holds)."""
+    links, at = [], 0
+    while encoded and at < len(encoded):
+        id_end = encoded.index(":", at)
+        length_end = encoded.index(":", id_end + 1)
+        end = length_end + 1 + int(encoded[id_end + 1:length_end])
+        links.append(MaterialLink(int(encoded[at:id_end]), encoded[length_end + 1:end]))
+        at = end + 1  # past the ","
+    return tuple(links)
 
 
 def _cursor(thread: ThreadSummary) -> str:
@@ -146,6 +228,11 @@ def _list_statement(*, first_page: bool, workshop: bool, material: bool, unread_
             last_author.stored_name.label("last_author_name"),  # None: no last author
             last_author.anonymised_at.is_not(None).label("last_author_erased"),
             read.last_read_number,
+            linked_materials_column(Thread.id).label("materials"),
+            # The same for every row (PostgreSQL and SQLite work it out once).
+            db.select(GroupWatch.level).where(GroupWatch.user_id == bindparam("actor_id"),
+                                              GroupWatch.group_id == bindparam("group_id"))
+            .scalar_subquery().label("group_watch"),
         )
         .outerjoin(Workshop, Workshop.id == Thread.workshop_id)
         .outerjoin(author, author.id == Thread.author_id)
@@ -174,29 +261,12 @@ def _list_statement(*, first_page: bool, workshop: bool, material: bool, unread_
                                     both.c.id.desc())
 
 
-_MATERIALS_OF = (
-    db.select(ThreadMaterial.thread_id, Material.id, Material.title)
-    .join(Material, Material.id == ThreadMaterial.material_id)
-    .where(ThreadMaterial.thread_id.in_(bindparam("ids", expanding=True)))
-    .order_by(Material.title, Material.id)
-)
-
-
-def _materials_of(thread_ids: list[int]) -> dict[int, tuple[MaterialLink, ...]]:
-    """The materials linked to these threads, by title (one query for the whole list)."""
-    found: dict[int, list[MaterialLink]] = {}
-    if thread_ids:
-        for thread_id, material_id, title in db.session.execute(_MATERIALS_OF,
-                                                                {"ids": thread_ids}):
-            found.setdefault(thread_id, []).append(MaterialLink(material_id, title))
-    return {thread_id: tuple(links) for thread_id, links in found.items()}
-
-
 def list_threads(actor, group: Group, *, workshop: Workshop | None = None,
                  material: Material | None = None, unread_only: bool = False,
                  cursor: str | None = None, limit: int = THREADS_PER_PAGE) -> ThreadPage:
     """Pinned threads (first page only), then the newest activity first, keyset-paginated by
-    `cursor`: two queries whatever the page, the threads and the materials linked to them."""
+    `cursor`: one query whatever the page (the materials linked to the threads and the
+    reader's watch level for the group are columns of it)."""
     if not can_view_group(actor, group):
         raise NotFound()
     position = _parse_cursor(cursor)
@@ -209,22 +279,22 @@ def list_threads(actor, group: Group, *, workshop: Workshop | None = None,
     if position is not None:
         values["stamp"], values["after"] = position
     rows = db.session.execute(statement, values).all()
-    materials = _materials_of([row[0] for row in rows])
     former = None
     items = []
     for (thread_id, title, pinned, locked, agenda_marked, closed, workshop_number, author,
          reply_count, last_number, last_post_at, last_author, last_author_erased,
-         last_read) in rows:
+         last_read, materials, _group_watch) in rows:
         if last_author_erased:
             last_author = former = former or gettext("former member")
         items.append(ThreadItem(ThreadSummary(
             thread_id, title, pinned, locked, agenda_marked, closed, workshop_number, author,
-            reply_count, last_number, last_post_at, last_author, materials.get(thread_id, ())),
-            last_read))
+            reply_count, last_number, last_post_at, last_author,
+            read_linked_materials(materials)), last_read))
     pinned = [item for item in items if item.thread.pinned]
     rest = items[len(pinned):]
     next_cursor = _cursor(rest[limit - 1].thread) if len(rest) > limit else None
-    return ThreadPage(pinned, rest[:limit], next_cursor)
+    return ThreadPage(pinned, rest[:limit], next_cursor, rows[0][-1] if rows else None,
+                      bool(rows))
 
 
 # --- reading a thread ------------------------------------------------------------------------
@@ -268,46 +338,81 @@ def first_unread_number(actor, thread: Thread) -> int:
     return min(read + 1, thread.last_number) if thread.last_number else 1
 
 
-def read_thread(actor, thread: Thread, page: int) -> ThreadView:
-    """One page of posts (numbers, not OFFSET: cost does not grow with the thread)."""
+@functools.cache
+def _page_of_posts_statement():
+    """A page of posts with their reactions as two columns: every reaction's kind, and the
+    reader's own (one query where there were two)."""
+    def kinds(*where):
+        return (db.select(func.aggregate_strings(Reaction.kind, ","))
+                .where(Reaction.post_id == Post.id, *where).scalar_subquery())
+
+    return (db.select(Post, kinds(), kinds(Reaction.user_id == bindparam("actor_id")))
+            .where(Post.thread_id == bindparam("thread_id"),
+                   Post.number.between(bindparam("first"), bindparam("last")))
+            .order_by(Post.number))
+
+
+_NOT_READ_YET = object()
+
+
+def read_thread(actor, thread: Thread, page: int, last_read=_NOT_READ_YET, *,
+                mark: bool = True) -> ThreadView:
+    """One page of posts (numbers, not OFFSET: cost does not grow with the thread).
+    `last_read`: the reader's read mark when the caller has it (get_thread_for_reader);
+    `mark=False`: the caller marks the page read itself (mark_read) once it is shown."""
     page_count = max(page_of(thread.last_number), 1)
     page = min(max(page, 1), page_count)
     first = (page - 1) * POSTS_PER_PAGE + 1
-    posts = list(db.session.scalars(
-        db.select(Post).where(Post.thread_id == thread.id,
-                              Post.number.between(first, first + POSTS_PER_PAGE - 1))
-        .order_by(Post.number)))
-    ids = [p.id for p in posts]
+    posts = []
     counts: dict[int, dict[str, int]] = {}
     mine: set[tuple[int, str]] = set()
-    if ids:  # counts and the reader's own reactions in one query
-        for post_id, kind, count, own in db.session.execute(
-                db.select(Reaction.post_id, Reaction.kind, func.count(),
-                          func.max(case((Reaction.user_id == actor.id, 1), else_=0)))
-                .where(Reaction.post_id.in_(ids)).group_by(Reaction.post_id, Reaction.kind)):
-            counts.setdefault(post_id, {})[kind] = count
-            if own:
-                mine.add((post_id, kind))
-    # The read mark once: mark_read finds the same row in the session (no second query).
-    row = db.session.get(ThreadRead, (actor.id, thread.id))
-    read = row.last_read_number if row is not None else None
-    first_unread = (read or 0) + 1 if (read or 0) < thread.last_number else None
-    if posts:
-        mark_read(actor, thread, posts[-1].number)
+    for post, every_kind, my_kinds in db.session.execute(
+            _page_of_posts_statement(), {"actor_id": actor.id, "thread_id": thread.id,
+                                         "first": first, "last": first + POSTS_PER_PAGE - 1}):
+        posts.append(post)
+        if every_kind:
+            tally = counts[post.id] = {}
+            for kind in every_kind.split(","):
+                tally[kind] = tally.get(kind, 0) + 1
+        if my_kinds:
+            mine.update((post.id, kind) for kind in my_kinds.split(","))
+    if last_read is _NOT_READ_YET:
+        last_read = last_read_number(actor, thread)
+    read = last_read or 0
+    first_unread = read + 1 if read < thread.last_number else None
+    if posts and mark:
+        mark_read(actor, thread, posts[-1].number, last_read)
     return ThreadView(thread, posts, page, page_count, counts, mine, first_unread)
 
 
-def mark_read(actor, thread: Thread, number: int) -> None:
-    """Remember the furthest post read (never goes back)."""
-    row = db.session.get(ThreadRead, (actor.id, thread.id))
-    if row is None:
-        db.session.add(ThreadRead(user_id=actor.id, thread_id=thread.id,
-                                  last_read_number=number))
-    elif number > row.last_read_number:
-        row.last_read_number = number
-    else:
+def mark_read(actor, thread: Thread, number: int, last_read=_NOT_READ_YET) -> None:
+    """Remember the furthest post read (never goes back): one INSERT ... ON CONFLICT DO
+    UPDATE ... WHERE the stored mark is lower, atomic on its own, so two pages read at once
+    cannot move the mark back. `last_read`: the mark as the caller read it (nothing to write
+    when the page is not further)."""
+    if last_read is not _NOT_READ_YET and last_read is not None and number <= last_read:
         return
-    db.session.commit()
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(ThreadRead).values(user_id=actor.id, thread_id=thread.id,
+                                                  last_read_number=number)
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[ThreadRead.user_id, ThreadRead.thread_id],
+            set_={"last_read_number": statement.excluded.last_read_number},
+            where=ThreadRead.last_read_number < statement.excluded.last_read_number)
+        # One statement is atomic by itself: on a reading request (forum.extensions) it needs
+        # no BEGIN and COMMIT of its own.
+        .execution_options(atomic_alone=True))
+    # A ThreadRead the session holds may be behind now; nothing else it holds changed, so the
+    # commit keeps them (expiring them would load the signed-in user again, one more query).
+    session = db.session()
+    for row in [o for o in session.identity_map.values() if isinstance(o, ThreadRead)]:
+        session.expire(row)
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 # --- writing ---------------------------------------------------------------------------------

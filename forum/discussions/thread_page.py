@@ -56,7 +56,9 @@ def load_thread(slug: str, thread_id: int):
 
 
 def render_thread(group, view, form, reply_to=None, preview=None, status=200,
-                   curation_forms=None):
+                   curation_forms=None, reader=None):
+    """`reader`: the reader's watch level and whether the thread has notices, when the caller
+    read them along with the thread (services.get_thread_for_reader)."""
     actor = current_user._get_current_object()
     rules = ReaderRules(actor, group, view.thread)
     move_form = sessions = None
@@ -70,8 +72,10 @@ def render_thread(group, view, form, reply_to=None, preview=None, status=200,
         "discussions/thread.html", group=group, view=view, thread=view.thread, form=form,
         reply_to=reply_to, preview=preview, may=rules, rows=post_rows(actor, group, view, rules),
         csrf_placeholder=CSRF_PLACEHOLDER,
-        move_form=move_form, watch_level=inbox.thread_watch_level(actor, view.thread),
-        **curation_context(group, view.thread, curation_forms or {}, sessions)), status
+        move_form=move_form, watch_level=reader.watch_level if reader is not None
+        else inbox.thread_watch_level(actor, view.thread),
+        **curation_context(group, view.thread, curation_forms or {}, sessions,
+                           has_notices=reader is None or reader.has_notices)), status
 
 
 # --- the page's view model ---------------------------------------------------------------------
@@ -222,10 +226,10 @@ def post_rows(actor, group, view, rules: ReaderRules) -> list[PostRow]:
 CONCLUSION_EXCERPT_CHARS = 300
 
 
-def curation_context(group, thread, given: dict, sessions=None) -> dict:
+def curation_context(group, thread, given: dict, sessions=None, has_notices=True) -> dict:
     """What thread.html needs for the header (everyone) and the moderator tools; `sessions`:
     the group's session choices when the caller has them already."""
-    header = curation.thread_header(current_user, thread)
+    header = curation.thread_header(current_user, thread, has_notices)
     context = {
         "header": header,
         "conclusion_excerpt": plain_text(header.conclusion.body)[:CONCLUSION_EXCERPT_CHARS]

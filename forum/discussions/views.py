@@ -88,20 +88,23 @@ def new_thread(slug: str):
 @bp.get("/g/<slug>/t/<int:thread_id>")
 @login_required
 def thread(slug: str, thread_id: int):
-    group, thread = load_thread(slug, thread_id)
+    group = load_group(slug)
+    # The thread, its materials and the reader's read mark and watch level: one query.
+    thread, reader = services.get_thread_for_reader(current_user, group, thread_id)
     # A merged thread's old URL goes to the thread it was merged into.
     if (merged_into := curation.resolve_merged(current_user, thread)) is not None:
         return redirect(url_for("discussions.thread", slug=slug, thread_id=merged_into.id), 301)
     page = request.args.get("page", type=int)
     if page is None:  # open at the first unread post
-        number = services.first_unread_number(current_user, thread)
+        read = reader.last_read or 0
+        number = min(read + 1, thread.last_number) if thread.last_number else 1
         target = services.page_of(number)
         if target > 1 or number > 1:
             post_id = services.post_id_at(thread, number)
             return redirect(url_for("discussions.thread", slug=slug, thread_id=thread.id,
                                     page=target, _anchor=f"post-{post_id}" if post_id else None))
         page = 1
-    view = services.read_thread(current_user, thread, page)
+    view = services.read_thread(current_user, thread, page, reader.last_read, mark=False)
     form = ReplyForm(formdata=None)
     form.client_token.data = secrets.token_urlsafe(16)
     reply_to = None
@@ -115,7 +118,10 @@ def thread(slug: str, thread_id: int):
             form.body.data = _quote(quoted)
             form.reply_to_id.data = quoted.id
             reply_to = quoted
-    return render_thread(group, view, form, reply_to)
+    page = render_thread(group, view, form, reply_to, reader=reader)
+    if view.posts:  # written once the page is made: committing expires what it shows
+        services.mark_read(current_user, thread, view.posts[-1].number, reader.last_read)
+    return page
 
 
 @bp.post("/g/<slug>/t/<int:thread_id>/reply")

@@ -43,7 +43,8 @@ def detail(slug: str):
         unread=unread, timeline=workshop_services.timeline(current_user, group),
         moderators=people.moderators, member_count=people.count,
         roles=services.ROLES, kinds=services.GROUP_KINDS,
-        watch_level=inbox.group_watch_level(current_user, group))
+        watch_level=page.watch_level if page.watch_known
+        else inbox.group_watch_level(current_user, group))
 
 
 @bp.get("/g/<slug>/members")
