@@ -25,7 +25,7 @@ from tests import factories
 
 # Questions the thread page asks, signed in, on an already-read page (the first visit of a
 # page also writes the read mark). Raise a budget only with a reason in the commit message.
-QUERY_BUDGET = {"member": 9, "observer": 9, "moderator": 11}
+QUERY_BUDGET = {"member": 4, "observer": 4, "moderator": 6}
 
 
 def _count_queries(app, client, url: str) -> list[str]:
