@@ -35,7 +35,7 @@ from forum.extensions import db
 from forum.groups.models import Group
 from forum.groups.policy import can_moderate_group, can_participate, can_view_group, role_in
 from forum.notifications.inbox import forget_unread_count, notify
-from forum.notifications.mentions import mentioned_users
+from forum.notifications.mentions import mentioned_user_ids
 from forum.notifications.models import Notification
 from forum.realtime import server as realtime
 from forum.text import render_markdown
@@ -89,10 +89,10 @@ def live_workshop(group: Group, now: datetime | None = None) -> Workshop | None:
     return db.session.scalar(_live_workshops(group, now))
 
 
-def page_settings(group: Group) -> tuple[int, Workshop | None]:
-    """The chat page's slow mode (seconds) and live session, in one query (a second only when
+def page_settings(group: Group, now: datetime | None = None) -> tuple[int, Workshop | None]:
+    """The chat's slow mode (seconds) and live session, in one query (a second only when
     a session is live)."""
-    live = _live_workshops(group).with_only_columns(Workshop.id).scalar_subquery()
+    live = _live_workshops(group, now).with_only_columns(Workshop.id).scalar_subquery()
     seconds, live_id = db.session.execute(db.select(_slow_mode_query(group).scalar_subquery(),
                                                     live)).one()
     return seconds or 0, db.session.get(Workshop, live_id) if live_id else None
@@ -186,6 +186,20 @@ def _settings_for_update(group: Group) -> ChatSettings:
         .execution_options(populate_existing=True)).scalar_one()
 
 
+def _lock_settings_for_message(group: Group, now: datetime) -> int:
+    """Take the group's settings row lock (made if missing) and note the time of its last
+    message, in one statement; returns the slow mode in seconds. On PostgreSQL the upsert
+    locks the row until commit like `_settings_for_update`; on SQLite the first write takes
+    the database's write lock. Either way a group's messages get ids in commit order."""
+    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" \
+        else sqlite_insert
+    statement = insert(ChatSettings.__table__).values(
+        group_id=group.id, slow_mode_seconds=0, last_message_at=now)
+    return db.session.execute(statement.on_conflict_do_update(
+        index_elements=[ChatSettings.group_id], set_={"last_message_at": now})
+        .returning(ChatSettings.slow_mode_seconds)).scalar_one() or 0
+
+
 def _slow_mode_query(group: Group):
     return db.select(ChatSettings.slow_mode_seconds).where(ChatSettings.group_id == group.id)
 
@@ -195,8 +209,10 @@ def slow_mode_seconds(group: Group) -> int:
 
 
 def _by_client_id(actor, client_id: str) -> ChatMessage | None:
-    return db.session.scalar(db.select(ChatMessage).where(
+    # The id alone first (an index lookup, no joined author or session): almost always none.
+    found = db.session.scalar(db.select(ChatMessage.id).where(
         ChatMessage.author_id == actor.id, ChatMessage.client_id == client_id))
+    return db.session.get(ChatMessage, found) if found is not None else None
 
 
 def _check_client_id(client_id) -> str:
@@ -210,6 +226,13 @@ def active_mute(group: Group, user, now: datetime | None = None) -> ChatMute | N
     return db.session.scalar(db.select(ChatMute).where(
         ChatMute.group_id == group.id, ChatMute.user_id == user.id,
         ChatMute.until > (now or utcnow())))
+
+
+def _muted_until(group: Group, user, now: datetime) -> datetime | None:
+    """When the member's mute in this group ends, if they are muted now (`active_mute`
+    without loading the mute and its person)."""
+    return db.session.scalar(db.select(ChatMute.until).where(
+        ChatMute.group_id == group.id, ChatMute.user_id == user.id, ChatMute.until > now))
 
 
 def _rate_limiter():
@@ -243,6 +266,18 @@ def _check_slow_mode(actor, group: Group, seconds: int, now: datetime) -> None:
 
 def send_message(actor, group: Group, body, client_id) -> ChatMessage:
     """Post a message; the same `client_id` again returns the first message, never a second."""
+    return _send(actor, group, body, client_id)[0]
+
+
+def post_message(actor, group: Group, body, client_id) -> dict:
+    """`send_message` for the socket: the stored message as the protocol sends it (the same
+    payload that went to the room, not read back from the database after the commit)."""
+    message, payload = _send(actor, group, body, client_id)
+    return payload if payload is not None else message_payload(message, group)
+
+
+def _send(actor, group: Group, body, client_id) -> tuple[ChatMessage, dict | None]:
+    """The message and, when this call stored it, its payload (None: sent before)."""
     if not can_participate(actor, group):
         _require_view(actor, group)
         raise PermissionDenied()
@@ -252,7 +287,7 @@ def send_message(actor, group: Group, body, client_id) -> ChatMessage:
         if existing.group_id != group.id:
             raise ChatError("bad_request", _l("This client id was used for another message."),
                             field="client_id")
-        return existing
+        return existing, None
     if not isinstance(body, str):
         raise ChatError("bad_request", _l("The message has no text."))
     body = body.strip()
@@ -263,31 +298,30 @@ def send_message(actor, group: Group, body, client_id) -> ChatMessage:
         raise ChatError("too_long", too_long(limit), limit=limit)
     now = utcnow()
     moderator = can_moderate_group(actor, group)
-    mute = None if moderator else active_mute(group, actor, now)
-    if mute is not None:
-        remaining = mute.until - now
+    muted_until = None if moderator else _muted_until(group, actor, now)
+    if muted_until is not None:
+        remaining = muted_until - now
         raise ChatError("muted", _l(
             "A moderator has muted you in this chat. You can write again in %(time)s.",
             time=format_timedelta(remaining, threshold=1.1, add_direction=False)),
-            retry_after=math.ceil(remaining.total_seconds()), until=iso(mute.until))
+            retry_after=math.ceil(remaining.total_seconds()), until=iso(muted_until))
+    slow_mode, workshop = page_settings(group, now)  # one query (two when a session is live)
     if not moderator:
-        _check_slow_mode(actor, group, slow_mode_seconds(group), now)
-    workshop = live_workshop(group, now)
+        _check_slow_mode(actor, group, slow_mode, now)
     body_html = render_markdown(body)
-    mentioned = [user.id for user in mentioned_users(group, body) if user.id != actor.id]
+    mentioned = [user_id for user_id in mentioned_user_ids(group, body) if user_id != actor.id]
     # Counted before the group's lock is taken: with Redis this waits on the network, and
     # under gevent no other greenlet should wait behind a lock held meanwhile (SQLite).
     _take_rate(actor, group)
-    settings = _settings_for_update(group)
-    if not moderator and settings.slow_mode_seconds:
+    slow_mode = _lock_settings_for_message(group, now)
+    if not moderator and slow_mode:
         try:  # again under the lock: two sends at once by one member
-            _check_slow_mode(actor, group, settings.slow_mode_seconds, now)
+            _check_slow_mode(actor, group, slow_mode, now)
         except ChatError:
             db.session.rollback()
             raise
     message = ChatMessage(group_id=group.id, author_id=actor.id, body=body, body_html=body_html,
                           client_id=client_id, workshop=workshop, created_at=now)
-    settings.last_message_at = now
     db.session.add(message)
     db.session.flush()
     for user_id in mentioned:
@@ -301,9 +335,9 @@ def send_message(actor, group: Group, body, client_id) -> ChatMessage:
         existing = _by_client_id(actor, client_id)
         if existing is None:
             raise
-        return existing
+        return existing, None
     observability.chat_message_created()
-    return message
+    return message, payload
 
 
 # --- moderation ------------------------------------------------------------------------------

@@ -134,8 +134,8 @@ def send_message(actor: User, data: dict) -> dict:
     body = data.get("body")
     if not isinstance(body, str):
         raise bad_request("body", _l("\"body\" must be text."))
-    message = services.send_message(actor, group, body, data.get("client_id"))
-    return {"ok": True, "message": services.message_payload(message, group)}
+    return {"ok": True, "message": services.post_message(actor, group, body,
+                                                         data.get("client_id"))}
 
 
 @chat_event

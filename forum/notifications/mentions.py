@@ -4,6 +4,7 @@ Used by the forum's posts and by the chat alike."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from forum.accounts.models import User
 from forum.errors import NotFound
@@ -15,8 +16,10 @@ from forum.text import fold
 _MENTION = re.compile(r"(?<![\w@/])@([a-z0-9][a-z0-9._-]*[a-z0-9]|[a-z0-9])", re.IGNORECASE)
 
 
+@lru_cache(maxsize=8192)
 def handle_for(name: str) -> str:
-    """The @handle of a person: their name folded to ASCII, words joined by dots."""
+    """The @handle of a person: their name folded to ASCII, words joined by dots (kept per
+    name: a mention in a room of hundreds would otherwise fold every member's name again)."""
     return ".".join(re.findall(r"[a-z0-9]+", fold(name)))
 
 
@@ -33,6 +36,18 @@ def mentioned_users(group: Group, body: str) -> list[User]:
     if not names:
         return []
     handles = group_handles(group)
+    return [handles[name] for name in sorted(names) if name in handles]
+
+
+def mentioned_user_ids(group: Group, body: str) -> list[int]:
+    """`mentioned_users` as ids, reading only the members' ids and names (no user objects):
+    what sending a chat message needs."""
+    names = {m.lower() for m in _MENTION.findall(_strip_code(body))}
+    if not names:
+        return []
+    handles = {handle_for(name): user_id for user_id, name in db.session.execute(
+        db.select(User.id, User.name).join(Membership, Membership.user_id == User.id)
+        .where(Membership.group_id == group.id, User.active.is_(True)))}
     return [handles[name] for name in sorted(names) if name in handles]
 
 
