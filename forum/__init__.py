@@ -48,11 +48,13 @@ def register_extensions(app: Flask) -> None:
         mark_reading_request,
         migrate,
         socketio,
+        use_sqlite_synchronous,
     )
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)  # pool per database
     db.init_app(app)
     app.before_request(mark_reading_request)  # first: before anything reads the database
+    use_sqlite_synchronous(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     redis_names.configure_flask_limiter(app)  # its Redis keys carry FORUM_REDIS_PREFIX

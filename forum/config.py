@@ -130,6 +130,11 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         # Connections per process (PostgreSQL): pool size plus overflow at most.
         "FORUM_DB_POOL_SIZE": _int(env, "FORUM_DB_POOL_SIZE", 5, minimum=1),
         "FORUM_DB_MAX_OVERFLOW": _int(env, "FORUM_DB_MAX_OVERFLOW", 10),
+        # SQLite (WAL): "normal" syncs the log to disk at checkpoints, not at every commit; a
+        # killed process loses nothing committed, a power cut may lose the last commits (the
+        # database stays consistent). "full": every commit waits for the disk.
+        "FORUM_SQLITE_SYNCHRONOUS": (env.get("FORUM_SQLITE_SYNCHRONOUS", "").strip().lower()
+                                     or "normal"),
         # Behind PgBouncer in transaction mode: no server-side prepared statements (psycopg).
         "FORUM_DB_PGBOUNCER": _bool(env.get("FORUM_DB_PGBOUNCER")),
         "FORUM_BASE_URL": env.get("FORUM_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
@@ -234,6 +239,7 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
 
 MAIL_SECURITY_MODES = ("none", "starttls", "ssl")
 CHAT_TRANSPORTS = ("polling", "websocket")
+SQLITE_SYNCHRONOUS_LEVELS = ("normal", "full")
 
 
 def check_settings(config: dict) -> None:
@@ -250,6 +256,8 @@ def check_settings(config: dict) -> None:
 
     one_of("FORUM_MAIL_SECURITY", config["MAIL_SECURITY"], MAIL_SECURITY_MODES)
     one_of("FORUM_DEFAULT_LOCALE", config["BABEL_DEFAULT_LOCALE"], LOCALES)
+    one_of("FORUM_SQLITE_SYNCHRONOUS", config["FORUM_SQLITE_SYNCHRONOUS"],
+           SQLITE_SYNCHRONOUS_LEVELS)
     transports = [t.strip() for t in config["FORUM_CHAT_TRANSPORTS"].split(",") if t.strip()]
     if not transports or any(t not in CHAT_TRANSPORTS for t in transports):
         raise ConfigError("FORUM_CHAT_TRANSPORTS must list polling and/or websocket, "

@@ -111,6 +111,26 @@ limiter = Limiter(key_func=get_remote_address)
 socketio = SocketIO()
 
 
+def use_sqlite_synchronous(app) -> None:
+    """Every SQLite connection of this app syncs as FORUM_SQLITE_SYNCHRONOUS says (call
+    after `db.init_app`). In WAL mode "normal" writes a commit to the log without waiting
+    for the disk (fsync at checkpoints only): under gevent a waiting commit holds up every
+    socket and page of the process, which matters most to the chat."""
+    level = app.config.get("FORUM_SQLITE_SYNCHRONOUS", "normal").upper()
+    if level not in {"NORMAL", "FULL"}:
+        raise ValueError(f"FORUM_SQLITE_SYNCHRONOUS: {level!r}")
+
+    def set_level(dbapi_connection, connection_record) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA synchronous={level}")
+        cursor.close()
+
+    with app.app_context():
+        for engine in db.engines.values():
+            if engine.dialect.name == "sqlite":
+                event.listen(engine, "connect", set_level)
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     """SQLite: enforce foreign keys (ON DELETE rules) and let readers work beside a writer."""

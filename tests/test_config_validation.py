@@ -22,6 +22,7 @@ BASE = {"FORUM_ENV": "testing"}
     ("FORUM_LOGIN_LIMIT_PER_ADDRESS", "many", "FORUM_LOGIN_LIMIT_PER_ADDRESS must be a rate"),
     ("FORUM_BASE_URL", "forum.example.org", "FORUM_BASE_URL must start with https://"),
     ("FORUM_STORAGE_URL", "/srv/forum/uploads", "FORUM_STORAGE_URL must be s3://"),
+    ("FORUM_SQLITE_SYNCHRONOUS", "off", "FORUM_SQLITE_SYNCHRONOUS must be one of normal, full"),
 ])
 def test_a_wrong_value_is_refused_with_the_setting_named(tmp_path, name, value, message):
     with pytest.raises(ConfigError) as refused:
@@ -39,6 +40,8 @@ def test_a_wrong_value_is_refused_with_the_setting_named(tmp_path, name, value, 
     ("FORUM_DEFAULT_TIMEZONE", "Europe/Madrid", "FORUM_DEFAULT_TIMEZONE", "Europe/Madrid"),
     ("FORUM_STORAGE_URL", "s3://bucket/forum", "FORUM_STORAGE_URL", "s3://bucket/forum"),
     ("FORUM_MAIL_POLL_SECONDS", "2.5", "FORUM_MAIL_POLL_SECONDS", 2.5),
+    ("FORUM_SQLITE_SYNCHRONOUS", "FULL", "FORUM_SQLITE_SYNCHRONOUS", "full"),
+    ("FORUM_SQLITE_SYNCHRONOUS", "", "FORUM_SQLITE_SYNCHRONOUS", "normal"),
 ])
 def test_valid_values_are_read(tmp_path, name, value, key, expected):
     assert load_config(str(tmp_path), {**BASE, name: value})[key] == expected
