@@ -149,6 +149,9 @@ def drive(args) -> dict:
     last_arrival = max((begin + max(a) + int(seq) / args.rate for _, arrivals in receivers
                         for seq, a in arrivals.items() if a), default=end)
     ordered = sorted(latencies)
+    # Whole clients that missed messages: cut off (ping timeout) or never in the room.
+    short = sum(1 for _, arrivals in receivers if len(arrivals) < total)
+    cut_off = sum(1 for client, _ in receivers if not client.connected)
 
     def pct(p: float) -> float | None:
         if not ordered:
@@ -164,6 +167,7 @@ def drive(args) -> dict:
         "kind": args.kind, "clients": args.clients, "senders": args.senders, "rate": args.rate,
         "sent": total, "acknowledged": len(acks), "refused": len(failures),
         "expected": expected, "delivered": unique, "missing": expected - unique,
+        "clients_short": short, "clients_cut_off": cut_off,
         "duplicates": duplicates,
         "p50_ms": pct(50), "p99_ms": pct(99), "max_ms": ordered[-1] * 1000 if ordered else None,
         "ack_p50_ms": statistics.median(acks) * 1000 if acks else None,
