@@ -24,7 +24,8 @@ from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db, login_manager
 from forum.fragments import fragments
 from forum.groups import policy
-from forum.groups.models import Membership
+from forum.groups.access import load_group
+from forum.groups.models import Membership, Role
 from forum.links import UrlPattern
 from forum.notifications.inbox import UNREAD_COUNT_KEY, unread_notification_count
 from forum.notifications.models import Notification
@@ -146,12 +147,26 @@ def init_app(app: Flask) -> None:
         }
         return render_template("errors/csrf.html", kept=kept), 400
 
+    def forbidden_in_group():
+        """On a 403 under /g/<slug>/: the group (to offer the way back) and whether the person
+        only observes it (to say why). Only for someone who may see the group: everyone else
+        gets a 404 before any 403."""
+        slug = (request.view_args or {}).get("slug")
+        if not slug or not current_user.is_authenticated:
+            return None, False
+        try:
+            group = load_group(slug)
+        except NotFound:
+            return None, False
+        return group, policy.role_in(current_user, group) == Role.OBSERVER
+
     @app.errorhandler(HTTPException)
     def http_error(error):
         code = error.code or 500
+        group, observer = forbidden_in_group() if code == 403 else (None, False)
         return render_template(
             "errors/error.html",
-            code=code,
+            code=code, group=group, observer=observer,
             title=ERROR_TITLES.get(code) or _l("Error %(code)d", code=code),
             text=_l("What you sent is larger than the limit of %(mb)d MB, so nothing was saved. "
                     "Go back and choose a smaller file.",

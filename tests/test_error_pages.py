@@ -138,3 +138,18 @@ def test_a_closed_group_is_404_for_someone_outside_it(personas, login_as, method
     page = response.get_data(as_text=True)
     assert f"<h1>{PAGE_NOT_FOUND['pl']}</h1>" in page
     assert personas.g1.name not in page
+
+
+def test_a_forbidden_page_in_a_group_explains_the_observer_role_and_leads_back(personas,
+                                                                               login_as):
+    slug = personas.g1.slug
+    observer = login_as(personas.observer)
+    response = observer.get(f"/g/{slug}/t/new")
+    assert response.status_code == 403
+    page = response.get_data(as_text=True)
+    assert f"You follow {personas.g1.name} as an observer: you can read its threads" in page
+    assert f'<a href="/g/{slug}/">Back to {personas.g1.name}</a>' in page
+    # A member refused a moderator's page is led back too, without the observer's text.
+    member_page = login_as(personas.member).get(f"/g/{slug}/moderation").get_data(as_text=True)
+    assert f'<a href="/g/{slug}/">Back to {personas.g1.name}</a>' in member_page
+    assert "as an observer" not in member_page

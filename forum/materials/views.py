@@ -102,8 +102,10 @@ def create(slug: str):
     if request.method == "GET":
         form.workshop_number.data = request.args.get("session", type=int) or 0
         form.language.data = str(get_locale())
-        if request.args.get("kind") in services.MATERIAL_KINDS:
-            form.kind.data = request.args["kind"]
+        # "Other" unless the link says which kind: a training material for review (the first
+        # kind in the list) opens a review round, which nobody should start by accident.
+        form.kind.data = request.args["kind"] if request.args.get("kind") in \
+            services.MATERIAL_KINDS else MaterialKind.OTHER
     if form.validate_on_submit():
         data, practice = _inputs(form)
         try:
@@ -141,9 +143,12 @@ def _threads_about(group, material):
 
 
 def _render_detail(group, material, version_form: VersionForm | None = None, status=200):
+    version_form = version_form or VersionForm(formdata=None)
+    if not material.versions:
+        version_form.file.label.text = _("File")
     return render_template(
         "materials/detail.html", group=group, material=material, kinds=services.MATERIAL_KINDS,
-        version_form=version_form or VersionForm(formdata=None),
+        version_form=version_form,
         review_form=ReviewForm(formdata=None, review_until=material.review_until),
         action_form=EmptyForm(), languages=LANGUAGE_NAMES, workshop=None, unread=False,
         page=_threads_about(group, material),

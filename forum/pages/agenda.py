@@ -306,15 +306,23 @@ def _item(workshop: Workshop, item_id: int) -> AgendaItem:
     return item
 
 
-def remove_agenda_item(actor, workshop: Workshop, item_id: int) -> None:
+def remove_agenda_item(actor, workshop: Workshop, item_id: int) -> AgendaItem:
+    """Take an item off the agenda. Its thread is marked for the next session again, so it
+    goes back to the threads brought to the session (from where it can be added again) instead
+    of vanishing from both lists."""
     _require_planner(actor, workshop.group)
     item = _item(workshop, item_id)
     _check_editable(workshop)
     record_audit(actor, "workshop.agenda_remove", group=workshop.group,
                  target=f"{workshop.number}. {workshop.theme}", subject=workshop,
                  details={"item": item.title, "thread_id": item.thread_id})
+    thread = item.thread
+    if thread is not None and thread.merged_into_id is None \
+            and thread.agenda_marked_at is None:
+        thread.agenda_marked_at, thread.agenda_marked_by_id = utcnow(), actor.id
     db.session.delete(item)
     db.session.commit()
+    return item
 
 
 def move_agenda_item(actor, workshop: Workshop, item_id: int, direction: str) -> None:

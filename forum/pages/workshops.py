@@ -217,11 +217,14 @@ def remove_agenda_item(slug: str, number: int, item_id: int):
     group, workshop = _load(slug, number)
     if EmptyForm().validate_on_submit():
         try:
-            agenda.remove_agenda_item(current_user, workshop, item_id)
+            item = agenda.remove_agenda_item(current_user, workshop, item_id)
         except InvalidInput as error:
             _flash_errors(error)
         else:
-            flash(_("The item was removed from the agenda."), "success")
+            flash(_("“%(title)s” was removed from the agenda. The thread is back among the "
+                    "threads brought to this session.", title=item.title)
+                  if item.thread_id is not None else
+                  _("The item was removed from the agenda."), "success")
     return redirect(url_for("workshops.detail", slug=slug, number=number,
                             _anchor="agenda-heading"))
 

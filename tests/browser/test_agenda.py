@@ -84,6 +84,21 @@ def test_a_moderator_brings_a_thread_to_the_next_session(page, live_server):
         expect(page.locator("section#proposals")).not_to_contain_text(title)
         assert_accessible(page)
 
+        # Removing asks first, and the thread goes back among the proposals (not lost).
+        item = agenda_list.locator("li.agenda-item", has_text=title)
+        item.locator("summary", has_text=text("Remove")).click()
+        expect(item).to_contain_text(text(
+            "The thread stays in the forum and goes back to the threads brought to this "
+            "session."))
+        assert_accessible(page)
+        submit(page, item.get_by_role("button", name=text("Remove from the agenda")))
+        expect(page.get_by_role("status").filter(has_text=title)).to_be_visible()
+        expect(agenda_list.get_by_role("link", name=title, exact=True)).to_have_count(0)
+        proposals = page.locator("section#proposals")
+        expect(proposals.get_by_label(title, exact=True)).to_be_checked()
+        submit(page, proposals.get_by_role("button", name=text("Add these to the agenda")))
+        expect(agenda_list.get_by_role("link", name=title, exact=True)).to_be_visible()
+
         # The thread page no longer offers to unmark: the mark became an agenda item.
         page.goto(f"{live_server.url}/g/{GROUP}/t/{thread_id}?page=1")
         expect(page.get_by_role("button", name=text("Bring to the next session"),

@@ -279,7 +279,14 @@ def test_a_web_page_renamed_to_pdf_is_refused_and_the_form_keeps_what_was_typed(
     expect(heading(page)).to_have_text(live_server.text(page, "Share a material"))
     field = partial(labelled, page, live_server)
     field("Title").fill(title)
+    # "other" by default; the good-practice write-up only while "good practice" is chosen.
+    expect(field("Kind")).to_have_value("other")
+    write_up = page.locator("fieldset.good-practice-fields")
+    expect(write_up).to_be_hidden()
+    field("Kind").select_option("good_practice")
+    expect(write_up).to_be_visible()
     field("Kind").select_option(label=live_server.text(page, "diagnosis report"))
+    expect(write_up).to_be_hidden()
     field("File").set_input_files(disguised)
     with page.expect_response(re.compile(r"/materials/new")) as answer:
         submit(page, page.get_by_role(
@@ -325,7 +332,7 @@ def test_members_see_the_live_session_but_no_moderators_buttons(new_context, liv
         live_server.text(page, "live now"))
     main = page.get_by_role("main")
     expect(main.get_by_role("link", name=live_server.text(page, "Edit session"))).to_have_count(0)
-    expect(main.get_by_role("button", name=live_server.text(page, "Cancel session"))
+    expect(main.locator("summary", has_text=live_server.text(page, "Cancel session"))
            ).to_have_count(0)
     # …but may share materials (the group lets members upload).
     expect(main.get_by_role("link", name=live_server.text(
@@ -347,8 +354,18 @@ def test_members_see_the_live_session_but_no_moderators_buttons(new_context, liv
     moderator.goto(f"/g/{GROUP}/sessions/{LIVE_NUMBER}")
     expect(moderator.get_by_role("main").get_by_role(
         "link", name=live_server.text(moderator, "Edit session"))).to_be_visible()
-    expect(moderator.get_by_role("main").get_by_role(
-        "button", name=live_server.text(moderator, "Cancel session"))).to_be_visible()
+    # Cancelling asks first: the visible control opens the question and the real button.
+    cancel = moderator.get_by_role("main").locator(
+        "summary", has_text=live_server.text(moderator, "Cancel session"))
+    confirm = moderator.get_by_role("main").get_by_role(
+        "button", name=live_server.text(moderator, "Yes, cancel the session"))
+    expect(cancel).to_be_visible()
+    expect(confirm).to_be_hidden()
+    cancel.click()
+    expect(confirm).to_be_visible()
+    moderator.keyboard.press("Escape")  # closes it again, as menus do
+    expect(confirm).to_be_hidden()
+    expect(cancel).to_be_focused()
     moderator.goto(f"/g/{GROUP}/sessions/")
     expect(moderator.get_by_role("main").get_by_role(
         "link", name=live_server.text(moderator, "New session"))).to_be_visible()

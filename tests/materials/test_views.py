@@ -118,3 +118,54 @@ def test_good_practice_form(personas, login_as):
     page = member.get(response.headers["Location"]).get_data(as_text=True)
     assert "Good-practice write-up" in page and "Klub z biblioteką" in page
     assert "Miasto Lublin" in page
+
+
+def test_the_upload_form_defaults_to_other_and_keeps_the_write_up_for_good_practices(
+        personas, login_as):
+    member = login_as(personas.member)
+    page = member.get(f"/g/{personas.g1.slug}/materials/new").get_data(as_text=True)
+    # "training material for review" comes first in the list but opens a review: not a default.
+    assert '<option selected value="other">' in page
+    assert '<option value="training_for_review">' in page
+    # The write-up's fields are in the form (shown by CSS only while "good practice" is chosen).
+    assert 'class="narrow material-form"' in page and 'class="good-practice-fields"' in page
+    linked = member.get(f"/g/{personas.g1.slug}/materials/new?kind=minutes").get_data(
+        as_text=True)
+    assert '<option selected value="minutes">' in linked
+
+
+def test_a_write_up_without_a_file_offers_to_attach_one_not_a_new_version(personas, login_as):
+    member = login_as(personas.member)
+    detail = _share(member, personas.g1.slug, data=None, title="Klub kultury",
+                    kind="good_practice", problem="Mało zajęć", actions="Klub z biblioteką"
+                    ).headers["Location"]
+    page = member.get(detail).get_data(as_text=True)
+    assert "Attach a file" in page and "Upload a new version" not in page
+    assert '<label for="file">File</label>' in page and 'name="note"' not in page
+    member.post(detail + "/versions", data={"file": (io.BytesIO(samples.PDF), "klub.pdf")},
+                content_type="multipart/form-data")
+    page = member.get(detail).get_data(as_text=True)
+    assert "Download version 1" in page
+    assert "Upload a new version" in page and "Attach a file" not in page
+
+
+def test_observers_are_told_why_they_cannot_give_an_opinion(personas, login_as):
+    detail = _share(login_as(personas.member), personas.g1.slug).headers["Location"]
+    login_as(personas.moderator).post(detail + "/review", data={"review_until": "2099-01-31"})
+    observer_page = login_as(personas.observer).get(detail).get_data(as_text=True)
+    assert "Give your opinion before then." not in observer_page
+    assert "You follow this group as an observer: you can read the opinions but not give " \
+        "one." in observer_page
+    member_page = login_as(personas.member).get(detail).get_data(as_text=True)
+    assert "Give your opinion before then." in member_page
+
+
+def test_deleting_a_material_asks_first(personas, login_as):
+    detail = _share(login_as(personas.member), personas.g1.slug).headers["Location"]
+    page = login_as(personas.moderator).get(detail).get_data(as_text=True)
+    question = page[page.index('<details class="confirm" data-menu>'):]
+    question = question[:question.index("</details>")]
+    assert '<summary class="button danger">Delete this material</summary>' in question
+    assert "Its files and versions are deleted for everyone" in question
+    assert f'action="{detail}/delete"' in question
+    assert "Yes, delete the material</button>" in question

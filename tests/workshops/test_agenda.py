@@ -465,10 +465,22 @@ def test_remove_and_move_buttons_work_without_js(app, personas, login_as, http):
     client.post(f"{url}/agenda/{second}/move", data={"direction": "up"})
     page = client.get(url).get_data(as_text=True)
     assert page.index("Stołówki") < page.index("Świetlice wiejskie")
+    # Removing asks first: the visible control only opens the question; the real button is
+    # inside it, named after the item for screen readers.
+    assert ('<details class="confirm" data-menu>\n    <summary class="button secondary small">'
+            'Remove<span class="visually-hidden">: Świetlice wiejskie</span>') in page
+    assert "The thread stays in the forum and goes back to the threads brought to this " \
+        "session." in page
     response = client.post(f"{url}/agenda/{first}/remove", follow_redirects=True)
-    assert "The item was removed from the agenda." in response.get_data(as_text=True)
+    body = response.get_data(as_text=True)
+    assert "“Świetlice wiejskie” was removed from the agenda. The thread is back among the " \
+        "threads brought to this session." in body
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(AgendaItem)) == 1
+        # …and the thread is marked for the session again, not lost from both lists.
+        assert db.session.get(Thread, http["thread"]).agenda_marked_at is not None
+    proposals = body[body.index('id="proposals-heading"'):]
+    assert f'id="propose-{http["thread"]}"' in proposals
 
 
 def test_session_page_queries_do_not_grow_with_agenda_and_proposals(app, personas, login_as,
