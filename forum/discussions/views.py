@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from forum.accounts.forms import EmptyForm
-from forum.discussions import curation, services
+from forum.discussions import curation, history, services
 from forum.discussions.forms import (
     EditPostForm,
     HidePostForm,
@@ -175,9 +175,9 @@ def edit_post(slug: str, post_id: int):
 @login_required
 def post_history(slug: str, post_id: int):
     group, post = _post(slug, post_id)
-    revisions = services.post_history(current_user, post)
     return render_template("discussions/history.html", group=group, post=post,
-                           revisions=revisions, render=services.render_preview)
+                           edits=history.post_edits(current_user, post),
+                           render=services.render_preview)
 
 
 @bp.get("/g/<slug>/p/<int:post_id>")

@@ -115,7 +115,19 @@ def test_edit_and_history(personas, login_as):
     page = member.get(url + "?page=1").get_data(as_text=True)
     assert "nowa treść" in page and "(edited" in page
     history = login_as(personas.moderator).get(f"/g/{slug}/p/{post_id}/history")
-    assert "stara treść" in history.get_data(as_text=True)
+    page = history.get_data(as_text=True)
+    # The change is highlighted word by word, with words for screen readers; the earlier
+    # text is there in full too.
+    assert ('<div class="text-diff"><del><span class="visually-hidden">[removed text: </span>'
+            'stara<span class="visually-hidden">]</span></del><ins><span class="visually-hidden">'
+            '[added text: </span>nowa<span class="visually-hidden">]</span></ins> treść</div>'
+            ) in page
+    assert "Edited on " in page and f"by {personas.member.name}</h2>" in page
+    assert "<p>stara treść</p>" in page
+    member.post(f"/g/{slug}/p/{post_id}/edit", data={"body": "nowa treść <b>x</b>"})
+    page = member.get(f"/g/{slug}/p/{post_id}/history").get_data(as_text=True)
+    assert page.count('class="post-edit"') == 2
+    assert "[added text: </span> &lt;b&gt;x&lt;/b&gt;<span" in page  # escaped, newest first
     assert login_as(personas.observer).get(f"/g/{slug}/p/{post_id}/history").status_code == 404
 
 
