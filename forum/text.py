@@ -19,7 +19,12 @@ ALLOWED_TAGS = frozenset({
     "p", "br", "strong", "em", "code", "pre", "blockquote", "ul", "ol", "li", "a",
     "h3", "h4", "h5", "h6", "hr", "table", "thead", "tbody", "tr", "th", "td", "del",
 })
-ALLOWED_ATTRIBUTES = {"a": ["href", "title", "rel"], "ol": ["start"], "th": ["align"],
+def _link_attribute(tag: str, name: str, value: str) -> bool:
+    # class="mention" comes only from the mention rule below (Markdown cannot set a class).
+    return name in ("href", "title", "rel") or (name == "class" and value == "mention")
+
+
+ALLOWED_ATTRIBUTES = {"a": _link_attribute, "ol": ["start"], "th": ["align"],
                       "td": ["align"]}
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 
@@ -31,7 +36,33 @@ def _markdown() -> MarkdownIt:
     # Headings inside user text start at h3: the page owns h1 and h2.
     md.add_render_rule("heading_open", _shift_heading)
     md.add_render_rule("heading_close", _shift_heading)
+    md.inline.ruler.before("emphasis", "mention", _mention)
     return md
+
+
+_HANDLE = re.compile(r"@([a-z0-9][a-z0-9._-]*[a-z0-9]|[a-z0-9])", re.IGNORECASE)
+
+
+def _mention(state, silent: bool) -> bool:
+    """@handle → a link, for the handles the caller names in env["mention_links"] (members of
+    the group; any other @word stays text). Not inside code (code spans are parsed first) nor
+    inside a link's text."""
+    links = state.env.get("mention_links") if isinstance(state.env, dict) else None
+    pos = state.pos
+    if not links or state.src[pos] != "@" or state.linkLevel > 0:
+        return False
+    if pos > 0 and (state.src[pos - 1].isalnum() or state.src[pos - 1] in "_@/."):
+        return False  # an e-mail address or a path, not a mention
+    match = _HANDLE.match(state.src, pos)
+    url = links.get(match.group(1).lower()) if match else None
+    if url is None:
+        return False
+    if not silent:
+        state.push("link_open", "a", 1).attrs = {"href": url, "class": "mention"}
+        state.push("text", "", 0).content = match.group(0)
+        state.push("link_close", "a", -1)
+    state.pos = match.end()
+    return True
 
 
 def _shift_heading(self, tokens, idx, options, env):
@@ -55,11 +86,13 @@ _cleaner = bleach.Cleaner(tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
 _linker = Linker(callbacks=[_link_attributes], skip_tags={"pre", "code"})
 
 
-def render_markdown(source: str) -> str:
-    """Sanitised HTML for a Markdown source; safe to mark as safe in templates."""
+def render_markdown(source: str, mention_links: dict[str, str] | None = None) -> str:
+    """Sanitised HTML for a Markdown source; safe to mark as safe in templates.
+    `mention_links`: @handle → the address its mentions link to."""
     if not source or not source.strip():
         return ""
-    return _linker.linkify(_cleaner.clean(_markdown().render(source)))
+    html = _markdown().render(source, {"mention_links": mention_links} if mention_links else {})
+    return _linker.linkify(_cleaner.clean(html))
 
 
 # Letters that Unicode does not decompose into a base letter and a mark.

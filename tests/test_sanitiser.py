@@ -98,3 +98,27 @@ def test_ordinary_markdown_still_works():
 
 def test_folding_for_search():
     assert fold("Żółć, ŁÓDŹ i Penedès") == "zolc, lodz i penedes"
+
+
+LINKS = {"jan.kowalski": "/g/gminy/members#member-7"}
+
+
+def test_mentions_of_named_handles_become_links_and_nothing_else_does():
+    html = render_markdown("Pytanie do @jan.kowalski. i @Jan.Kowalski, nie do @ktos.inny", LINKS)
+    assert html.count('<a href="/g/gminy/members#member-7" class="mention" '
+                      'rel="nofollow noopener">') == 2
+    assert ">@jan.kowalski</a>." in html and ">@Jan.Kowalski</a>," in html
+    assert "@ktos.inny" in html and html.count("<a ") == 2
+    # Not in code, not in an e-mail address, not inside a link's text, not without the map.
+    html = render_markdown("`@jan.kowalski` a.b@jan.kowalski [@jan.kowalski](https://x.pl)\n\n"
+                           "```\n@jan.kowalski\n```", LINKS)
+    assert 'class="mention"' not in html
+    assert 'class="mention"' not in render_markdown("@jan.kowalski")
+
+
+def test_a_class_attribute_is_kept_only_for_mentions():
+    # Markdown cannot write a class, and a class other than "mention" never survives cleaning.
+    from forum.text import _cleaner
+
+    assert _cleaner.clean('<a class="evil" href="/x">x</a>') == '<a href="/x">x</a>'
+    assert 'class="' not in render_markdown('[x](/x "t"){.evil} <a class="mention">y</a>')

@@ -43,6 +43,7 @@ from forum.groups.policy import (
 )
 from forum.materials.models import Material
 from forum.notifications.inbox import watch_thread
+from forum.notifications.mentions import mention_links
 from forum.notifications.models import GroupWatch, ThreadWatch
 from forum.text import fold, render_markdown
 from forum.timeutil import utcnow
@@ -456,13 +457,18 @@ def _new_post(actor, thread: Thread, body: str, *, reply_to: Post | None = None,
                                        "again and send your reply there.")})
     db.session.refresh(thread)
     post = Post(thread=thread, number=number, author_id=actor.id, body=body,
-                body_html=render_markdown(body), reply_to=reply_to,
+                body_html=_post_html(thread.group, body), reply_to=reply_to,
                 search_text=fold(f"{thread.title}\n{body}" if number == 1 else body),
                 client_token=client_token or None, created_at=now)
     db.session.add(post)
     db.session.flush()
     db.session.merge(ThreadRead(user_id=actor.id, thread_id=thread.id, last_read_number=number))
     return post
+
+
+def _post_html(group: Group, body: str) -> str:
+    """A post's HTML: its Markdown, with mentions of the group's members as links."""
+    return render_markdown(body, mention_links(group, body))
 
 
 def _materials(group: Group, material_ids: list[int]) -> list[Material]:
@@ -562,7 +568,7 @@ def edit_post(actor, post: Post, body: str, *, redact: bool = False) -> Post:
                      details={"post_id": post.id, "redacted": True}, subject=post)
     else:
         db.session.add(PostRevision(post_id=post.id, body=post.body, edited_by_id=actor.id))
-    post.body, post.body_html = body, render_markdown(body)
+    post.body, post.body_html = body, _post_html(group, body)
     post.search_text = fold(f"{post.thread.title}\n{body}" if post.number == 1 else body)
     post.edited_at = utcnow()
     live.post_changed_after_commit(post)

@@ -39,6 +39,13 @@ def mentioned_users(group: Group, body: str) -> list[User]:
     return [handles[name] for name in sorted(names) if name in handles]
 
 
+def mention_links(group: Group, body: str) -> dict[str, str]:
+    """@handle → the mentioned member's row in the group's member list, for the handles of
+    members that the text mentions (no query for a text without an @)."""
+    return {handle_for(user.name): f"/g/{group.slug}/members#member-{user.id}"
+            for user in mentioned_users(group, body)}
+
+
 def mentioned_user_ids(group: Group, body: str) -> list[int]:
     """`mentioned_users` as ids, reading only the members' ids and names (no user objects):
     what sending a chat message needs."""

@@ -233,6 +233,17 @@ def test_mentions_notify_members_only(people, group):
     assert {(n.user_id, n.kind) for n in notes} == {(people["moderator"].id, "mention")}
 
 
+def test_mentions_of_members_link_to_their_row_in_the_member_list(people, group):
+    thread = _thread(people, group)
+    post = services.reply(people["member"], thread, "Pytanie do @marta.moderator i @olek.obcy")
+    link = (f'<a href="/g/{group.slug}/members#member-{people["moderator"].id}" '
+            'class="mention" rel="nofollow noopener">@marta.moderator</a>')
+    assert link in post.body_html and "@olek.obcy" in post.body_html
+    assert post.body_html.count("<a ") == 1
+    edited = services.edit_post(people["member"], post, "Już nie do @marta.moderator!")
+    assert link in edited.body_html
+
+
 def test_replies_notify_the_person_replied_to_and_watchers(people, group):
     thread = _thread(people, group)  # the member watches it by starting it
     services.reply(people["moderator"], thread, "Odpowiedź")
