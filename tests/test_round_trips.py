@@ -23,7 +23,8 @@ PAGES = ["/", "/g/{g}/", "/g/{g}/?after={cursor}", "/g/{g}/?unread=1", "/g/{g}/t
          "/g/{g}/t/{t}?page=2", "/g/{g}/materials/", "/g/{g}/chat", "/notifications",
          "/g/{g}/search?q=odpowiedź",
          pytest.param("/g/{g}/sessions/{s}", marks=pytest.mark.xfail(
-             strict=True, reason="issue 13 item 3: the session page still makes 8"))]
+             strict=True,
+             reason="issue 13 item 3: the session page still makes 6 (agenda, proposals)"))]
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from typing import BinaryIO
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy.orm import joinedload, lazyload
 
 from forum.accounts.models import Organisation
 from forum.accounts.services import too_long
@@ -89,9 +89,10 @@ def list_materials(actor, group: Group, *, workshop: Workshop | None = None,
         db.select(Material)
         .where(Material.group_id == group.id, Material.deleted_at.is_(None))
         # A list shows each material's session and current version (type, size, count): not
-        # who uploaded it or its versions, nor a good practice's write-up.
+        # who uploaded it or its versions, nor a good practice's write-up. The versions come
+        # in the same statement (a page of materials has a few each): one round trip less.
         .options(lazyload(Material.uploaded_by), lazyload(Material.good_practice),
-                 selectinload(Material.versions).lazyload("*"))
+                 joinedload(Material.versions).lazyload("*"))
         .order_by(Material.updated_at.desc(), Material.id.desc())
         .limit(limit)
     )
@@ -104,7 +105,7 @@ def list_materials(actor, group: Group, *, workshop: Workshop | None = None,
         statement = statement.where(
             (Material.updated_at < updated_at)
             | ((Material.updated_at == updated_at) & (Material.id < material_id)))
-    return list(db.session.scalars(statement))
+    return list(db.session.scalars(statement).unique())
 
 
 def get_material_for(actor, group: Group, material_id: int) -> Material:

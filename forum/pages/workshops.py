@@ -39,8 +39,7 @@ bp = Blueprint("workshops", __name__)
 
 
 def _load(slug: str, number: int):
-    group = load_group(slug)
-    return group, services.get_workshop_for(current_user, group, number)
+    return services.get_group_and_workshop_for(current_user, slug, number)
 
 
 def _require_manager(group):

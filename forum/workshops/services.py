@@ -7,10 +7,12 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import bindparam
 
 from forum.accounts.models import Organisation, User
 from forum.accounts.services import too_long
@@ -79,6 +81,24 @@ def get_workshop_for(actor, group: Group, number: int) -> Workshop:
     if workshop is None:
         raise NotFound()
     return workshop
+
+
+@cache
+def _group_and_workshop():
+    # Built once: the session page and its forms start here.
+    return (db.select(Group, Workshop)
+            .outerjoin(Workshop, (Workshop.group_id == Group.id)
+                       & (Workshop.number == bindparam("number")))
+            .where(Group.slug == bindparam("slug")))
+
+
+def get_group_and_workshop_for(actor, slug: str, number: int) -> tuple[Group, Workshop]:
+    """The group and its session `number` in one query, if the actor may see the group;
+    NotFound for a missing group, a closed one and a missing session alike."""
+    row = db.session.execute(_group_and_workshop(), {"slug": slug, "number": number}).first()
+    if row is None or not can_view_group(actor, row[0]) or row[1] is None:
+        raise NotFound()
+    return row[0], row[1]
 
 
 def current_or_recent_workshop(group: Group, now: datetime | None = None) -> Workshop | None:
