@@ -256,6 +256,9 @@ def curation_context(group, thread, given: dict, sessions=None, has_notices=True
         merge_form=merge_form,
         split_form=split_form,
         split_selected=set(selected_post_ids()) if "split" in given else set(),
+        # "Select posts" mode: the posts carry a checkbox for the split (a link turns it on;
+        # a refused split keeps it on with the ticks).
+        select_posts="split" in given or request.args.get("select") == "split",
     )
     return context
 

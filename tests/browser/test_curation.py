@@ -41,9 +41,12 @@ def test_moderator_splits_two_posts_then_merges_them_back(page, live_server,
     sign_in(page, live_server, MODERATOR_EMAIL)
     page.goto(f"{thread.path}?page=1")
     expect(posts(page)).to_have_count(4)
+    # No checkboxes on the posts until the moderator selects posts for the split.
+    expect(page.locator("[id^=split-post-]")).to_have_count(0)
+    _open_tool(page, live_server, "Split posts into a new thread")
+    submit(page, page.get_by_role("link", name=live_server.text(page, "Select posts to move")))
     for post_id in moved:
         page.locator(f"#split-post-{post_id}").check()
-    _open_tool(page, live_server, "Split posts into a new thread")
     labelled(page, live_server, "Title of the new thread").fill("Dowozy dzieci na świetlice")
     submit(page, button(page, live_server, "Split"))
 

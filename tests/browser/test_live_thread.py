@@ -79,7 +79,8 @@ def test_a_reply_appears_for_the_other_reader_without_reloading(browser, live_si
 
         # A hidden post turns into the placeholder for A, without a reload either.
         second = posts.nth(1)
-        marta.locator("ol.posts > li.post").nth(1).locator("summary").click()
+        marta.locator("ol.posts > li.post").nth(1).locator(
+            "details.moderate-post > summary").click()
         marta.get_by_label("Reason (the author sees it)").last.fill("Poza tematem")
         with marta.expect_navigation():
             marta.get_by_role("button", name="Hide the post", exact=True).last.click()

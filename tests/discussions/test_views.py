@@ -198,9 +198,10 @@ def test_observers_read_but_cannot_write(personas, login_as):
     assert "Dowozy" in page and "Post the reply" not in page
     assert observer.get(f"/g/{personas.g1.slug}/t/new").status_code == 403
     assert observer.post(f"{url}/reply", data={"body": "x"}).status_code == 403
-    # No empty "Reply" section pointing at a heading that is not there (axe: aria).
+    # The "Reply" section explains the role instead of a form, and every section's heading
+    # is there (axe: aria).
     labelled = re.findall(r'aria-labelledby="([^"]+)"', page)
-    assert "reply-heading" not in labelled
+    assert "reply-heading" in labelled and "as an observer" in page
     assert all(f'id="{target}"' in page for target in labelled)
 
 
@@ -224,3 +225,48 @@ def test_hostile_titles_and_posts_render_inert(personas, login_as):
     assert 'href="javascript:' not in page
     listing = member.get(f"/g/{personas.g1.slug}/").get_data(as_text=True)
     assert "&lt;script&gt;" in listing
+
+
+def test_lock_and_close_are_told_apart_and_lock_is_not_offered_on_a_closed_thread(
+        personas, login_as):
+    url = _thread_url(_start(login_as(personas.member), personas.g1.slug))
+    moderator = login_as(personas.moderator)
+    page = moderator.get(url + "?page=1").get_data(as_text=True)
+    assert "Pause replies (lock)" in page and "Close with a summary" in page
+    assert "“Pause replies” stops new replies until you allow them again" in page
+    moderator.post(f"{url}/moderate", data={"action": "lock"})
+    assert "Allow replies again (unlock)" in moderator.get(url + "?page=1").get_data(
+        as_text=True)
+    moderator.post(f"{url}/moderate", data={"action": "unlock"})
+    moderator.post(f"{url}/close", data={"close-summary": "Ustalone."})
+    page = moderator.get(url + "?page=1").get_data(as_text=True)
+    assert "Reopen the thread" in page
+    assert "Pause replies (lock)" not in page and "(unlock)" not in page
+
+
+def test_deleting_ones_own_post_asks_first_and_moderator_tools_sit_in_one_menu(
+        personas, login_as):
+    member = login_as(personas.member)
+    url = _thread_url(_start(member, personas.g1.slug, body="Mój wpis"))
+    page = member.get(url + "?page=1").get_data(as_text=True)
+    post_id = re.search(r'id="post-(\d+)"', page).group(1)
+    question = page[page.index('<details class="confirm" data-menu>'):]
+    question = question[:question.index("</details>")]
+    assert '<summary class="link-button">Delete</summary>' in question
+    assert "Delete your post? A note that it was removed stays in its place." in question
+    assert f'action="/g/{personas.g1.slug}/p/{post_id}/delete"' in question
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert f'value="{token}"' in question  # the reader's own token, not a kept one
+    moderator_page = login_as(personas.moderator).get(url + "?page=1").get_data(as_text=True)
+    menu = moderator_page[moderator_page.index('<details class="moderate-post" data-menu>'):]
+    menu = menu[:menu.index("</details>")]
+    assert "Mark as the conclusion" in menu and "Hide the post" in menu
+
+
+def test_observers_are_told_why_they_cannot_reply(personas, login_as):
+    url = _thread_url(_start(login_as(personas.member), personas.g1.slug))
+    page = login_as(personas.observer).get(url + "?page=1").get_data(as_text=True)
+    assert "You follow this group as an observer: you can read its threads but not reply" in page
+    assert "Post the reply" not in page
+    member_page = login_as(personas.member).get(url + "?page=1").get_data(as_text=True)
+    assert "as an observer" not in member_page and "Post the reply" in member_page
