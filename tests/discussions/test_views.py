@@ -253,7 +253,7 @@ def test_deleting_ones_own_post_asks_first_and_moderator_tools_sit_in_one_menu(
     question = page[page.index('<details class="confirm" data-menu>'):]
     question = question[:question.index("</details>")]
     assert '<summary class="link-button">Delete</summary>' in question
-    assert "Delete your post? A note that it was removed stays in its place." in question
+    assert "Delete this post? A note that it was removed stays in its place." in question
     assert f'action="/g/{personas.g1.slug}/p/{post_id}/delete"' in question
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     assert f'value="{token}"' in question  # the reader's own token, not a kept one
