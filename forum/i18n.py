@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import NamedTuple
 
 from flask import current_app, has_request_context, request, session
 from flask_login import current_user
@@ -93,6 +94,44 @@ def short_datetime(moment) -> str:
     from flask_babel import get_locale, get_timezone
 
     return _short_datetime(moment, get_timezone(), get_locale())
+
+
+class PostTime(NamedTuple):
+    label: str  # "today, 20:27", "yesterday, 9:05", "4 Dec, 20:27", "4 Dec 2025"
+    full: str   # the whole date and time, for hover (title) and the <time> element
+    iso: str    # machine-readable, for <time datetime>
+
+
+def post_time(moment) -> PostTime:
+    """A post's or message's time as people read it: today's and yesterday's by the day's
+    name, this year's without the year, older ones without the time; the full date for hover.
+    Remembered per (moment, zone, language, today): "today" turns into "yesterday" at the
+    reader's midnight."""
+    from flask_babel import get_locale, get_timezone
+
+    zone = get_timezone()
+    return _post_time(moment, zone, get_locale(), datetime.now(zone).date())
+
+
+@lru_cache(maxsize=4096)
+def _post_time(moment, zone, locale, today) -> PostTime:
+    from babel.dates import format_date, format_skeleton, format_time
+    from flask_babel import gettext
+
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(zone)
+    day, time = local.date(), format_time(local, "short", locale=locale)
+    if day == today:
+        label = gettext("today, %(time)s", time=time)
+    elif (today - day).days == 1:
+        label = gettext("yesterday, %(time)s", time=time)
+    elif day.year == today.year:
+        label = gettext("%(date)s, %(time)s", date=format_skeleton("MMMd", local, locale=locale),
+                        time=time)
+    else:
+        label = format_skeleton("yMMMd", local, locale=locale)
+    full = gettext("%(date)s, %(time)s", date=format_date(local, "full", locale=locale),
+                   time=time)
+    return PostTime(label, full, local.isoformat(timespec="minutes"))
 
 
 # Interval skeletons (CLDR) for the named date formats: the shared month and year said once.

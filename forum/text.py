@@ -95,6 +95,18 @@ def render_markdown(source: str, mention_links: dict[str, str] | None = None) ->
     return _linker.linkify(_cleaner.clean(html))
 
 
+def initials(name: str) -> str:
+    """Up to two letters for an avatar: the first letters of the first and the last word
+    ("Ewa Zielińska-Nowak" → "EZ"); "?" for no name."""
+    words = [w for w in re.split(r"[\s\-]+", name or "") if w[:1].isalpha()]
+    if not words:
+        return "?"
+    return (words[0][0] + (words[-1][0] if len(words) > 1 else "")).upper()
+
+
+AVATAR_COLOURS = 8  # static/css/forum.css: .avatar-0 … .avatar-7
+
+
 # Letters that Unicode does not decompose into a base letter and a mark.
 _FOLD_EXTRA = str.maketrans({"ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "ø": "o", "Ø": "o",
                              "ß": "ss", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe"})

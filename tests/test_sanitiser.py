@@ -122,3 +122,12 @@ def test_a_class_attribute_is_kept_only_for_mentions():
 
     assert _cleaner.clean('<a class="evil" href="/x">x</a>') == '<a href="/x">x</a>'
     assert 'class="' not in render_markdown('[x](/x "t"){.evil} <a class="mention">y</a>')
+
+
+def test_initials_for_avatars():
+    from forum.text import initials
+
+    assert initials("Ewa Zielińska-Nowak") == "EN"
+    assert initials("łucja żółkiewska") == "ŁŻ"
+    assert initials("Jan") == "J"
+    assert initials("") == "?" and initials("  - ") == "?"

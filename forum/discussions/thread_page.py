@@ -41,10 +41,10 @@ from forum.groups.policy import (
     can_see_hidden_post,
     can_see_post_history,
 )
-from forum.i18n import short_datetime
+from forum.i18n import PostTime, post_time
 from forum.links import UrlPattern
 from forum.notifications import inbox
-from forum.text import plain_text
+from forum.text import AVATAR_COLOURS, initials, plain_text
 from forum.workshops.forms import workshop_choices
 
 bp = Blueprint("discussions", __name__)
@@ -147,8 +147,10 @@ class PostRow:
     html: str | None
     may: PostActions
     author: str
+    initials: str  # the author's avatar: initials on one of AVATAR_COLOURS backgrounds
+    colour: int
     replied_to: str  # the name of the author of the post this one answers ("" if none)
-    when: str
+    when: PostTime
     first_unread: bool
     reactions: tuple[ReactionButton, ...]
     react_url: str
@@ -172,7 +174,8 @@ def _piece_key(scope: tuple, row: PostRow) -> tuple:
     and without kept pieces and compares them)."""
     post = row.post
     author = post.author
-    return (scope, post.id, row.html, row.may, row.author, row.replied_to, row.when,
+    return (scope, post.id, row.html, row.may, row.author, row.initials, row.colour,
+            row.replied_to, row.when,
             row.first_unread, row.reactions, row.link_url,
             author.organisation.name if author and author.organisation else None,
             post.edited_at, post.deleted_at is not None, post.hidden_at is not None,
@@ -204,8 +207,10 @@ def post_rows(actor, group, view, rules: ReaderRules) -> list[PostRow]:
         post_id = post.id
         rows.append(PostRow(
             post=post, html=services.shown_body(post, may.see_hidden), may=may, author=author,
+            initials=initials(post.author.name) if post.author else "?",
+            colour=(post.author_id or 0) % AVATAR_COLOURS,
             replied_to=(replied.author.name if replied.author else former) if replied else "",
-            when=short_datetime(post.created_at),
+            when=post_time(post.created_at),
             first_unread=bool(view.first_unread) and post.number == view.first_unread,
             reactions=tuple(ReactionButton(kind, label, counts.get(kind, 0),
                                            (post_id, kind) in mine) for kind, label in labels),

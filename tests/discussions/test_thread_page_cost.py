@@ -3,15 +3,16 @@
 The page asks the database a fixed number of questions, whatever the thread's length and
 whichever page is open; each post has one reaction form (one CSRF token, the pressed button
 says which reaction); what the reader may do is decided once per kind of post and agrees with
-the policy; dates are those of `format_datetime(…, 'short')` in the reader's language and zone.
+the policy; dates are forum.i18n.post_time's in the reader's language and zone.
 """
 
 import re
+from datetime import UTC
+from zoneinfo import ZoneInfo
 
 import pytest
+from babel.dates import format_date, format_time
 from flask import url_for
-from flask_babel import format_datetime
-from flask_login import login_user
 from sqlalchemy import event
 
 from forum.accounts.models import User
@@ -236,10 +237,15 @@ def test_post_dates_are_in_the_readers_language_and_time_zone(app, personas, log
         db.session.commit()
     member = login_as(personas.member)
     page = member.get(url).get_data(as_text=True)
-    with app.test_request_context():  # the same reader, the same request-level settings
-        login_user(db.session.get(User, personas.member.id))
-        expected = format_datetime(db.session.get(Post, post_id).created_at, "short")
-    assert f'href="#post-{post_id}">{expected}</a>' in page
+    with app.app_context():
+        created = db.session.get(Post, post_id).created_at
+    local = created.replace(tzinfo=UTC).astimezone(ZoneInfo("America/Sao_Paulo"))
+    time = format_time(local, "short", locale="pl")
+    # Today's post by the day's name in the reader's language and zone; the whole date on
+    # hover and in <time datetime> with the zone's offset.
+    assert (f'href="#post-{post_id}"><time datetime="{local.isoformat(timespec="minutes")}" '
+            f'title="{format_date(local, "full", locale="pl")}, {time}">'
+            f'dziś, {time}</time></a>') in page
 
 
 def test_links_from_a_prefix_are_those_of_url_for(app):
