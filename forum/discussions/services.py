@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
@@ -310,6 +310,8 @@ class ThreadView:
     reactions: dict[int, dict[str, int]]  # post id → kind → count
     my_reactions: set[tuple[int, str]]
     first_unread: int | None
+    # post id → kind → the names of who reacted so (for "who reacted")
+    reacted_by: dict[int, dict[str, list[str]]] = field(default_factory=dict)
 
 
 def post_view(actor, thread, number: int):
@@ -320,13 +322,18 @@ def post_view(actor, thread, number: int):
                                                    Post.number == number))
     if post is None:
         raise NotFound()
-    counts: dict[str, int] = dict(db.session.execute(
-        db.select(Reaction.kind, db.func.count()).where(Reaction.post_id == post.id)
-        .group_by(Reaction.kind)).all())
-    mine = {(post.id, kind) for kind in db.session.scalars(db.select(Reaction.kind).where(
-        Reaction.post_id == post.id, Reaction.user_id == actor.id))}
+    names: dict[str, list[str]] = {}
+    mine = set()
+    for kind, user_id, name in db.session.execute(
+            db.select(Reaction.kind, Reaction.user_id, User.name)
+            .join(User, User.id == Reaction.user_id).where(Reaction.post_id == post.id)):
+        names.setdefault(kind, []).append(name)
+        if user_id == actor.id:
+            mine.add((post.id, kind))
+    counts = {kind: len(who) for kind, who in names.items()}
     return ThreadView(thread, [post], page_of(number), max(page_of(thread.last_number), 1),
-                      {post.id: counts} if counts else {}, mine, None)
+                      {post.id: counts} if counts else {}, mine, None,
+                      {post.id: names} if names else {})
 
 
 def last_read_number(actor, thread: Thread) -> int | None:
@@ -341,18 +348,24 @@ def first_unread_number(actor, thread: Thread) -> int:
 
 @functools.cache
 def _page_of_posts_statement():
-    """A page of posts with their reactions as two columns: every reaction's kind, and the
-    reader's own (one query where there were two)."""
+    """A page of posts with their reactions as two columns: every reaction as its kind and
+    who reacted (for "who reacted"), and the reader's own kinds (one query where there were
+    two)."""
     def kinds(*where):
         return (db.select(func.aggregate_strings(Reaction.kind, ","))
                 .where(Reaction.post_id == Post.id, *where).scalar_subquery())
 
-    return (db.select(Post, kinds(), kinds(Reaction.user_id == bindparam("actor_id")))
+    every = (db.select(func.aggregate_strings(Reaction.kind + _UNIT + User.name, _RECORD))
+             .join(User, User.id == Reaction.user_id)
+             .where(Reaction.post_id == Post.id).scalar_subquery())
+    return (db.select(Post, every, kinds(Reaction.user_id == bindparam("actor_id")))
             .where(Post.thread_id == bindparam("thread_id"),
                    Post.number.between(bindparam("first"), bindparam("last")))
             .order_by(Post.number))
 
 
+# Separators of the aggregated reactions: control characters no name contains.
+_UNIT, _RECORD = "\x1f", "\x1e"
 _NOT_READ_YET = object()
 
 
@@ -366,15 +379,18 @@ def read_thread(actor, thread: Thread, page: int, last_read=_NOT_READ_YET, *,
     first = (page - 1) * POSTS_PER_PAGE + 1
     posts = []
     counts: dict[int, dict[str, int]] = {}
+    reacted_by: dict[int, dict[str, list[str]]] = {}
     mine: set[tuple[int, str]] = set()
-    for post, every_kind, my_kinds in db.session.execute(
+    for post, every_reaction, my_kinds in db.session.execute(
             _page_of_posts_statement(), {"actor_id": actor.id, "thread_id": thread.id,
                                          "first": first, "last": first + POSTS_PER_PAGE - 1}):
         posts.append(post)
-        if every_kind:
-            tally = counts[post.id] = {}
-            for kind in every_kind.split(","):
-                tally[kind] = tally.get(kind, 0) + 1
+        if every_reaction:
+            names = reacted_by[post.id] = {}
+            for record in every_reaction.split(_RECORD):
+                kind, _unit, name = record.partition(_UNIT)
+                names.setdefault(kind, []).append(name)
+            counts[post.id] = {kind: len(who) for kind, who in names.items()}
         if my_kinds:
             mine.update((post.id, kind) for kind in my_kinds.split(","))
     if last_read is _NOT_READ_YET:
@@ -383,7 +399,7 @@ def read_thread(actor, thread: Thread, page: int, last_read=_NOT_READ_YET, *,
     first_unread = read + 1 if read < thread.last_number else None
     if posts and mark:
         mark_read(actor, thread, posts[-1].number, last_read)
-    return ThreadView(thread, posts, page, page_count, counts, mine, first_unread)
+    return ThreadView(thread, posts, page, page_count, counts, mine, first_unread, reacted_by)
 
 
 def mark_read(actor, thread: Thread, number: int, last_read=_NOT_READ_YET) -> None:

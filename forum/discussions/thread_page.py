@@ -136,6 +136,7 @@ class ReactionButton(NamedTuple):
     label: str
     count: int
     mine: bool
+    names: tuple[str, ...] = ()  # who reacted so, in the reader's alphabetical order
 
 
 @dataclass(slots=True)
@@ -197,11 +198,11 @@ def post_rows(actor, group, view, rules: ReaderRules) -> list[PostRow]:
     hide = UrlPattern("discussions.hide_post", "post_id", slug=slug)
     labels = [(kind, str(label)) for kind, label in services.REACTIONS.items()]
     former = _("former member")
-    mine, counts_of = view.my_reactions, view.reactions
+    mine, counts_of, names_of = view.my_reactions, view.reactions, view.reacted_by
     rows = []
     for post in view.posts:
         may = rules.for_post(post)
-        counts = counts_of.get(post.id, {})
+        counts, names = counts_of.get(post.id, {}), names_of.get(post.id, {})
         author = post.author.name if post.author else former
         replied = post.reply_to
         post_id = post.id
@@ -213,7 +214,9 @@ def post_rows(actor, group, view, rules: ReaderRules) -> list[PostRow]:
             when=post_time(post.created_at),
             first_unread=bool(view.first_unread) and post.number == view.first_unread,
             reactions=tuple(ReactionButton(kind, label, counts.get(kind, 0),
-                                           (post_id, kind) in mine) for kind, label in labels),
+                                           (post_id, kind) in mine,
+                                           tuple(sorted(names.get(kind, ()))))
+                            for kind, label in labels),
             react_url=react(post_id), reply_url=reply(post_id), quote_url=quote(post_id),
             link_url=link(replied.id) if replied else "", edit_url=edit(post_id),
             delete_url=delete(post_id), history_url=history(post_id),

@@ -159,6 +159,25 @@ def test_add_change_and_remove_a_reaction_through_the_form(app, personas, login_
     assert member.post(react, data={}).status_code == 400
 
 
+def test_who_reacted_is_listed_under_the_post_in_alphabetical_order(app, personas, login_as):
+    url, post_id = _one_post_thread(app, personas)
+    react = f"/g/{personas.g1.slug}/p/{post_id}/react"
+    for persona, kind in ((personas.moderator, "useful"), (personas.member, "useful"),
+                          (personas.member, "thanks")):
+        login_as(persona).post(react, data={"kind": kind})
+    page = login_as(personas.observer).get(url).get_data(as_text=True)
+    listed = page[page.index('<details class="reactors">'):]
+    listed = listed[:listed.index("</details>")]
+    useful = ", ".join(sorted((personas.member.name, personas.moderator.name)))
+    assert "<summary>Who reacted</summary>" in listed
+    assert f"<li><strong>Useful</strong>: {useful}</li>" in listed
+    assert f"<li><strong>Thanks</strong>: {personas.member.name}</li>" in listed
+    assert "Agree" not in listed
+    # No list under a post nobody reacted to.
+    url2, _post2 = _one_post_thread(app, personas)
+    assert 'class="reactors"' not in login_as(personas.member).get(url2).get_data(as_text=True)
+
+
 def test_the_reaction_form_works_with_csrf_protection_on(make_app, app, personas):
     url, post_id = _one_post_thread(app, personas)
     protected = make_app(WTF_CSRF_ENABLED=True)
