@@ -135,6 +135,22 @@ def reply(slug: str, thread_id: int):
     if form.reply_to_id.data and form.reply_to_id.data.isdigit():
         reply_to = next(iter(services.thread_posts(thread, [int(form.reply_to_id.data)])), None)
     last_page = services.page_of(thread.last_number)
+    # "Quote" and "Reply" on a post are buttons of this form (without JavaScript): the page
+    # comes back with what was typed kept, the quote added below it and the reply's target set.
+    quote_id, answer_id = (request.form.get("quote", type=int),
+                           request.form.get("answer", type=int))
+    if quote_id or answer_id:
+        chosen = next(iter(services.thread_posts(thread, [quote_id or answer_id])), None)
+        typed = form.body.data or ""
+        if chosen is not None and chosen.visible:
+            reply_to = chosen
+            form.reply_to_id.data = str(chosen.id)
+            if quote_id:
+                form.body.data = (typed.rstrip() + "\n\n" if typed.strip() else "") + \
+                    _quote(chosen)
+        page = request.args.get("page", type=int) or last_page
+        view = services.read_thread(current_user, thread, page, mark=False)
+        return render_thread(group, view, form, reply_to)
     if form.validate_on_submit():
         if request.form.get("preview"):
             view = services.read_thread(current_user, thread, last_page)
@@ -151,6 +167,27 @@ def reply(slug: str, thread_id: int):
             return redirect(_post_url(post))
     view = services.read_thread(current_user, thread, last_page)
     return render_thread(group, view, form, reply_to, status=400)
+
+
+@bp.get("/g/<slug>/p/<int:post_id>/quote")
+@login_required
+def quote_source(slug: str, post_id: int):
+    """The quote of a post as Markdown, for the editor to insert without a reload."""
+    group, post = _post(slug, post_id)
+    if not post.visible:
+        abort(404)
+    return jsonify(text=_quote(post), post_id=post.id,
+                   author=post.author.name if post.author else _("former member"))
+
+
+@bp.post("/g/<slug>/preview")
+@login_required
+def preview(slug: str):
+    """A Markdown text as the forum will show it (the one sanitiser), for Preview in place."""
+    group = load_group(slug)
+    if not can_participate(current_user, group):
+        abort(403)
+    return jsonify(html=services.render_preview(request.form.get("body", "")))
 
 
 @bp.route("/g/<slug>/p/<int:post_id>/edit", methods=["GET", "POST"])

@@ -8,6 +8,17 @@
       if (menu.open && !menu.contains(event.target)) menu.open = false;
     });
   });
+  // Signing out forgets the drafts kept in this browser (drafts.js): the next person at a
+  // shared computer does not find them.
+  document.querySelectorAll(".sign-out-form").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      try {
+        Object.keys(localStorage).forEach(function (key) {
+          if (key.indexOf("forum-draft:") === 0) localStorage.removeItem(key);
+        });
+      } catch (e) { /* no storage: nothing kept */ }
+    });
+  });
   menus.forEach(function (menu) {
     menu.addEventListener("keydown", function (event) {
       if (event.key === "Escape" && menu.open) {

@@ -208,9 +208,13 @@ def test_member_starts_a_thread_about_the_live_session(page, live_server,
     textbox(page, live_server, "Title").fill(TITLE)
     textbox(page, live_server, "First post").fill(BODY)
 
-    # The preview shows the Markdown rendered and keeps everything that was typed.
-    submit(page, button(page, live_server, "Preview"))
+    # The preview shows the Markdown rendered in place (no reload) and keeps everything that
+    # was typed.
+    page.evaluate("window.notReloaded = true")
+    button(page, live_server, "Preview").click()
     preview = page.locator(".preview")
+    expect(preview).to_be_visible()
+    assert page.evaluate("window.notReloaded") is True
     expect(preview.get_by_role("heading", name=live_server.text(page, "Preview"))).to_be_visible()
     expect(preview.locator("strong")).to_have_text(BOLD)
     expect(preview).not_to_contain_text("**")
@@ -267,10 +271,13 @@ def test_moderator_replies_to_the_first_post_and_finds_it_useful(page, live_serv
     page.goto(members_thread.path)
     expect(heading(page)).to_have_text(TITLE)
     first = post_item(page, members_thread.first_post_id)
-    first.get_by_role("link", name=live_server.text(page, "Reply"), exact=True).click()
-    expect(page).to_have_url(re.compile(rf"reply_to={members_thread.first_post_id}\b"))
+    page.evaluate("window.notReloaded = true")
+    first.get_by_role("button", name=re.compile(
+        "^" + re.escape(live_server.text(page, "Reply")) + " — ")).click()
 
     reply_section = page.locator("section#reply")
+    expect(textbox(page, live_server, "Your reply")).to_be_focused()
+    assert page.evaluate("window.notReloaded") is True  # set in place, no reload
     expect(reply_section).to_contain_text(
         live_server.text(page, "In reply to %(name)s", name=MEMBER_NAME))
     text = "U nas dowóz organizuje gmina; bilety miesięczne tylko dla szkół średnich."
@@ -436,10 +443,14 @@ def test_replying_and_quoting_work_without_javascript(new_context, live_server, 
     expect(posts(page).last).to_contain_text(plain)
     expect(posts(page).last.locator(".in-reply-to")).to_have_count(0)
 
-    post_item(page, moderators_reply).get_by_role(
-        "link", name=live_server.text(page, "Quote"), exact=True).click()
-    expect(page).to_have_url(re.compile(rf"quote={moderators_reply}\b"))
+    # Without JavaScript "Quote" is a button of the reply form: the page comes back with what
+    # was typed kept and the quote below it.
+    textbox(page, live_server, "Your reply").fill("Mam pytanie.")
+    submit(page, post_item(page, moderators_reply).get_by_role("button", name=re.compile(
+        "^" + re.escape(live_server.text(page, "Quote")) + " — ")))
     box = textbox(page, live_server, "Your reply")
+    assert box.input_value().startswith("Mam pytanie.\n\n" + MODERATOR_NAME)
+    box.fill(box.input_value().removeprefix("Mam pytanie.\n\n"))
     quoted = box.input_value()
     assert "> U nas przewoźnik gminny.\n> Bilety refunduje gmina." in quoted, quoted
     assert quoted.startswith(MODERATOR_NAME), quoted
@@ -490,9 +501,55 @@ def test_thread_with_reactions_passes_axe_after_a_reaction_and_a_preview(page, l
     expect(posts(page)).to_have_count(3)
     expect(page.locator("button[aria-pressed=true]")).not_to_have_count(0)
     textbox(page, live_server, "Your reply").fill("**Podgląd** odpowiedzi")
-    submit(page, button(page, live_server, "Preview"))
+    button(page, live_server, "Preview").click()
     expect(page.locator(".preview strong")).to_have_text("Podgląd")
     assert_accessible(page)
+
+
+@pytest.mark.parametrize("viewport", [{"width": 390, "height": 844},
+                                      {"width": 1366, "height": 800}])
+def test_typed_text_survives_quote_reply_a_reload_and_asks_before_leaving(
+        new_context, live_server, busy_thread, viewport):
+    page = new_context(viewport=viewport).new_page()
+    sign_in(page, live_server, MEMBER_EMAIL)
+    page.goto(busy_thread.path + "?page=1")
+    page.evaluate("window.notReloaded = true")
+    box = textbox(page, live_server, "Your reply")
+    box.fill("Zgadzam się <script>alert(1)</script> z **przedmówcą**.")
+
+    # Quote inserts below what was typed, without a reload, and sets the reply's target.
+    quote = re.compile("^" + re.escape(live_server.text(page, "Quote")) + " — ")
+    second = posts(page).nth(1)
+    author = second.locator(".post-author").inner_text()
+    second.get_by_role("button", name=quote).click()
+    expect(box).to_have_value(re.compile(
+        r"^Zgadzam się <script>alert\(1\)</script> z \*\*przedmówcą\*\*\.\n\n"
+        + re.escape(author) + r":\n> "))
+    expect(box).to_be_focused()
+    expect(page.locator("#reply-target")).to_contain_text(
+        live_server.text(page, "In reply to %(name)s", name=author))
+    assert page.evaluate("window.notReloaded") is True
+
+    # Preview in place: rendered by the server's sanitiser (no script element).
+    button(page, live_server, "Preview").click()
+    expect(page.locator("#reply-preview strong").first).to_have_text("przedmówcą")
+    expect(page.locator("#reply-preview script")).to_have_count(0)
+    assert page.evaluate("window.notReloaded") is True
+    assert_accessible(page)
+
+    # Leaving asks first; staying keeps the text.
+    dialogs = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.dismiss()))
+    page.get_by_role("link", name=live_server.text(page, "My groups")).first.click()
+    page.wait_for_timeout(500)
+    assert dialogs == ["beforeunload"]
+    expect(box).to_have_value(re.compile("^Zgadzam się"))
+
+    # A reload (or coming back later in this browser) puts the text back.
+    typed = box.input_value()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.reload()
+    expect(textbox(page, live_server, "Your reply")).to_have_value(typed)
 
 
 def test_open_mention_list_passes_axe(page, live_server, busy_thread):

@@ -270,3 +270,49 @@ def test_observers_are_told_why_they_cannot_reply(personas, login_as):
     assert "Post the reply" not in page
     member_page = login_as(personas.member).get(url + "?page=1").get_data(as_text=True)
     assert "as an observer" not in member_page and "Post the reply" in member_page
+
+
+def test_quote_and_reply_buttons_keep_what_was_typed_without_javascript(personas, login_as):
+    member = login_as(personas.member)
+    url = _thread_url(_start(member, personas.g1.slug, body="Pierwszy wpis\ndruga linia"))
+    page = member.get(url + "?page=1").get_data(as_text=True)
+    post_id = re.search(r'id="post-(\d+)"', page).group(1)
+    # The buttons belong to the reply form and come back to the page the reader was on.
+    assert (f'<button type="submit" form="reply-form" formaction="{url}/reply?page=1#reply" '
+            f'name="quote" value="{post_id}"') in page
+    moderator = login_as(personas.moderator)
+    response = moderator.post(f"{url}/reply?page=1", data={"body": "Moja myśl", "quote": post_id})
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert (f"Moja myśl\n\n{personas.member.name}:\n&gt; Pierwszy wpis\n&gt; druga linia"
+            ) in body
+    assert f'name="reply_to_id" type="hidden" value="{post_id}"' in body
+    assert "In reply to " + personas.member.name in body
+    response = moderator.post(f"{url}/reply?page=1", data={"body": "Tylko odpowiedź",
+                                                           "answer": post_id})
+    body = response.get_data(as_text=True)
+    assert "Tylko odpowiedź</textarea>" in body
+    assert f'name="reply_to_id" type="hidden" value="{post_id}"' in body
+    # Nothing was posted by either.
+    assert "Moja myśl" not in moderator.get(url + "?page=1").get_data(as_text=True).split(
+        "<textarea")[0]
+
+
+def test_the_quote_and_preview_endpoints_answer_members_only(personas, login_as):
+    member = login_as(personas.member)
+    url = _thread_url(_start(member, personas.g1.slug, body="Cytat **ważny**"))
+    page = member.get(url + "?page=1").get_data(as_text=True)
+    post_id = re.search(r'id="post-(\d+)"', page).group(1)
+    slug = personas.g1.slug
+    quote = member.get(f"/g/{slug}/p/{post_id}/quote").json
+    assert quote == {"text": f"{personas.member.name}:\n> Cytat **ważny**\n\n",
+                     "post_id": int(post_id), "author": personas.member.name}
+    preview = member.post(f"/g/{slug}/preview", data={"body": "**a** <script>x()</script>"})
+    assert preview.json["html"] == "<p><strong>a</strong> &lt;script&gt;x()&lt;/script&gt;</p>\n"
+    outsider = login_as(personas.outsider)
+    assert outsider.get(f"/g/{slug}/p/{post_id}/quote").status_code == 404
+    assert outsider.post(f"/g/{slug}/preview", data={"body": "x"}).status_code == 404
+    assert login_as(personas.observer).post(f"/g/{slug}/preview",
+                                            data={"body": "x"}).status_code == 403
+    member.post(f"/g/{slug}/p/{post_id}/delete")
+    assert member.get(f"/g/{slug}/p/{post_id}/quote").status_code == 404
