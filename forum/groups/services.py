@@ -338,7 +338,10 @@ def invite(actor, group: Group, email: str, role: str = Role.MEMBER) -> tuple[In
     url = f"{current_app.config['FORUM_BASE_URL']}/invitations/{token}"
     locale = (existing.locale if existing else "") or current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(locale):
-        subject = str(_l("Invitation to the exchange group %(group)s", group=group.name))
+        # Who invites, in the subject too: an unknown sender's "invitation" looks like spam.
+        subject = str(_l("%(name)s invites you to the exchange group %(group)s",
+                         name=actor.name, group=group.name) if actor is not None
+                      else _l("Invitation to the exchange group %(group)s", group=group.name))
         body = render_template(
             "email/invitation.txt", group=group, inviter=actor, url=url,
             role=ROLES[role], expires_at=invitation.expires_at,
