@@ -82,3 +82,11 @@ def test_a_bad_invitation_link_explains_itself(client):
     response = client.get("/invitations/not-a-real-token")
     assert response.status_code == 400
     assert "This invitation link is not valid." in response.get_data(as_text=True)
+
+
+def test_member_table_stacks_on_a_phone_with_each_value_labelled(personas, login_as):
+    page = login_as(personas.moderator).get(
+        f"/g/{personas.g1.slug}/members").get_data(as_text=True)
+    assert '<table class="stack-table">' in page
+    assert '<td data-label="Organisation">Miasto Lublin</td>' in page
+    assert '<td data-label="E-mail address"><a href="mailto:member@example.org">' in page
