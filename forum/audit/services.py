@@ -21,6 +21,7 @@ from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
 from forum.groups.models import Group, Invitation
 from forum.groups.policy import can_administer, can_moderate_group, can_view_group
+from forum.i18n import sorted_by_name
 
 # How each recorded action is named in the audit log.
 AUDIT_ACTIONS = {
@@ -273,13 +274,14 @@ def audit_actors(actor, *, group=None) -> list[User]:
     ids = db.select(AuditEntry.actor_id).distinct()
     if group is not None:
         ids = ids.where(AuditEntry.group_id == group.id)
-    return list(db.session.scalars(db.select(User).where(User.id.in_(ids)).order_by(User.name)))
+    return sorted_by_name(db.session.scalars(db.select(User).where(User.id.in_(ids))
+                                             .order_by(User.name)))
 
 
 def audit_groups(actor) -> list[Group]:
     if not can_administer(actor):
         raise NotFound()
-    return list(db.session.scalars(db.select(Group).order_by(Group.name)))
+    return sorted_by_name(db.session.scalars(db.select(Group).order_by(Group.name)))
 
 
 # (subject type) → resolver(ids) → {id: (endpoint, url arguments)}, per app. The features that

@@ -22,6 +22,7 @@ from forum.discussions.models import Thread, ThreadRead
 from forum.extensions import db
 from forum.groups.models import Group, Membership
 from forum.groups.policy import is_signed_in
+from forum.i18n import sorted_by_name
 from forum.notifications.models import Notification
 from forum.timeutil import utcnow
 from forum.workshops.models import Workshop, WorkshopState
@@ -98,4 +99,4 @@ def dashboard_for(actor, now: datetime | None = None) -> list[GroupCard]:
                 upcoming = workshop
         cards.append(GroupCard(group, role, member_count or 0, unread_threads or 0,
                                unread_mentions or 0, live, None if live else upcoming))
-    return cards
+    return sorted_by_name(cards, name=lambda card: card.group.name)
