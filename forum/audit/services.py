@@ -178,7 +178,8 @@ class AuditFilters:
     actor: str = ""  # part of a name or an e-mail address
     action: str = ""
     subject_type: str = ""
-    subject_id: int | None = None
+    subject_id: int | None = None  # kept for bookmarked addresses; the form asks for `item`
+    item: str = ""  # part of the item's name as recorded (a thread's title, an address …)
     date_from: date | None = None
     date_to: date | None = None
     time_zone: str = "UTC"
@@ -219,6 +220,9 @@ def _audit_statement(filters: AuditFilters, group):
         statement = statement.where(AuditEntry.subject_type == filters.subject_type)
     if filters.subject_id:
         statement = statement.where(AuditEntry.subject_id == filters.subject_id)
+    if (words := filters.item.strip().lower()):
+        statement = statement.where(
+            func.lower(AuditEntry.target).contains(words, autoescape=True))
     if filters.date_from:
         statement = statement.where(
             AuditEntry.created_at >= _day_start(filters.date_from, filters.time_zone))
