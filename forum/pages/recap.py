@@ -1,8 +1,8 @@
 """Session recap: what a session produced, on a page and as a ZIP for the programme's report.
 
 A recap exists once the session has started (live or concluded). It gathers the session's
-materials, the threads started during the session (day 1 to day 2 in the group's time zone)
-or linked to it, its chat transcript, and counts. The export is a ZIP with a self-contained
+materials, the threads linked to it or started during it (day 1 to day 2 in the group's time
+zone) and linked to no other session, its chat transcript, and counts. The export is a ZIP with a self-contained
 `index.html` (the HTML is rendered by the view from the sanitised `*_html` only), the current
 version of every material under `materials/`, and a `README.txt`.
 """
@@ -107,8 +107,11 @@ def _threads(workshop: Workshop) -> list[Thread]:
     return list(db.session.scalars(
         db.select(Thread)
         .where(Thread.group_id == workshop.group_id, Thread.merged_into_id.is_(None),
+               # Linked to this session, or started during it and linked to no session
+               # (a thread of another session started on these days is that session's).
                or_(Thread.workshop_id == workshop.id,
-                   (Thread.created_at >= start) & (Thread.created_at < end)))
+                   Thread.workshop_id.is_(None) & (Thread.created_at >= start)
+                   & (Thread.created_at < end)))
         .options(selectinload(Thread.conclusion_post))
         .order_by(Thread.created_at, Thread.id)))
 

@@ -80,6 +80,9 @@ def _concluded(people, group):
     before = discussions.start_thread(people["member"], group, title="Wcześniejszy",
                                       body="nie należy")
     before.created_at = _at(group, session.day1, 0) - timedelta(minutes=1)
+    elsewhere = discussions.start_thread(people["member"], group, title="Wątek sesji 2",
+                                         body="inna sesja", workshop_number=2)
+    elsewhere.created_at = _at(group, session.day1, 12)  # on its days, but session 2's
     merged = discussions.start_thread(people["member"], group, title="Scalony",
                                       body="nie", workshop_number=3)
     merged.merged_into_id = linked.id
@@ -280,7 +283,7 @@ def test_a_hostile_post_is_not_executable_in_the_export(personas, login_as, web)
 
 def test_the_export_has_no_session_from_another_group(app, personas, login_as, web):
     with app.app_context():
-        assert db.session.scalar(db.select(db.func.count()).select_from(Thread)) == 5
+        assert db.session.scalar(db.select(db.func.count()).select_from(Thread)) == 6
     response = login_as(personas.outsider).get(f"/g/{web['slug']}/sessions/3/recap.zip")
     assert response.status_code == 404
 
