@@ -335,3 +335,24 @@ def test_recap_page_and_export_queries_do_not_grow_with_the_data(app, personas, 
             _share(people, group, session, f"Plik {n}", samples.PDF + str(n).encode(),
                    f"plik-{n}.pdf")
     assert measure() == before
+
+
+def test_links_into_the_forum_are_absolute_in_the_export(app, personas, login_as, web):
+    with app.app_context():
+        people = factories.people_of(personas)
+        group = people["g1"]
+        session = workshops.get_workshop_for(people["member"], group, 3)
+        _chat(group, session, people["member"], "Zapraszam na [czat](/g/miasta-testowe/chat) "
+              "i do @jan.kowalski", when=_at(group, session.day1, 12))
+    _response, archive = _zip(login_as(personas.member), web["slug"])
+    index = archive.read("index.html").decode()
+    assert 'href="http://forum.test/g/miasta-testowe/chat"' in index
+    assert 'href="/g/' not in index  # nothing points into the reader's own disk
+
+
+def test_absolute_links_leave_other_links_alone():
+    html = ('<a href="/g/x/chat">a</a> <a href="//elsewhere.example/">b</a> '
+            '<a href="https://example.org/">c</a> <a href="materials/x.pdf">d</a>')
+    assert recap.absolute_links(html, "https://forum.example/") == (
+        '<a href="https://forum.example/g/x/chat">a</a> <a href="//elsewhere.example/">b</a> '
+        '<a href="https://example.org/">c</a> <a href="materials/x.pdf">d</a>')
