@@ -30,7 +30,7 @@ from forum.accounts.forms import (
 from forum.config import LOCALES
 from forum.errors import InvalidInput
 from forum.extensions import limiter
-from forum.forms import apply_errors, locale_choices, organisation_choices
+from forum.forms import apply_errors, locale_choices, organisation_choices, time_zone_choices
 from forum.groups import services as group_services
 from forum.redirects import safe_next
 
@@ -147,8 +147,8 @@ def profile():
     form.locale.choices = locale_choices()
     default_zone = _("Site default (%(zone)s)",
                      zone=current_app.config["FORUM_DEFAULT_TIMEZONE"])
-    form.time_zone.choices = [("", default_zone),
-                              *((tz, tz) for tz in services.time_zone_names())]
+    form.time_zone.choices = time_zone_choices(services.time_zone_names(),
+                                               first=(("", default_zone),))
     if request.method == "GET":
         form.organisation_id.data = user.organisation_id or 0
     if form.validate_on_submit():
