@@ -69,8 +69,7 @@ def _sessions_statement():
     # Every time zone's "today" is within a day of UTC's: a session that ended before
     # yesterday (UTC) is over everywhere. The group's own calendar decides the rest.
     return (db.select(Workshop)
-            .where(Workshop.group_id.in_(db.select(Membership.group_id)
-                                         .where(Membership.user_id == bindparam("user_id"))),
+            .where(Workshop.group_id.in_(bindparam("group_ids", expanding=True)),
                    Workshop.cancelled_at.is_(None), Workshop.day2 >= bindparam("earliest"))
             .order_by(Workshop.day1, Workshop.number))
 
@@ -85,7 +84,8 @@ def dashboard_for(actor, now: datetime | None = None) -> list[GroupCard]:
         return []
     sessions: dict[int, list[Workshop]] = {}
     for workshop in db.session.scalars(_sessions_statement(), {
-            "user_id": actor.id, "earliest": now.date() - timedelta(days=1)}):
+            "group_ids": [row[0].id for row in rows],
+            "earliest": now.date() - timedelta(days=1)}):
         sessions.setdefault(workshop.group_id, []).append(workshop)
     cards = []
     for group, role, member_count, unread_threads, unread_mentions in rows:
