@@ -224,3 +224,55 @@ class PageText:
 
 
 _NAMED_FORMATS = ("short", "medium", "long", "full")
+
+
+# --- alphabetical order of names -------------------------------------------------------------
+
+# Polish letters with a diacritic are letters of their own, each right after its base letter
+# ("Lublin" < "Łęczna" < "Maków"); the Unicode default order (pyuca's table) treats them as
+# accented variants of the base letter, which is right for Catalan ("ç", "à", "l·l") and
+# English but interleaves "Ł…" with "L…".
+_POLISH_LETTERS = {letter: (base, 1) for letter, base in zip("ąćęłńóśźż", "acelnoszz",
+                                                                 strict=True)}
+_POLISH_LETTERS["ż"] = ("z", 2)  # … z < ź < ż
+
+
+@lru_cache(maxsize=1)
+def _collator():
+    import pyuca
+
+    return pyuca.Collator()
+
+
+@lru_cache(maxsize=4096)
+def _primaries(character: str) -> tuple[int, ...]:
+    key = _collator().sort_key(character)
+    return key[:key.index(0)] if 0 in key else key
+
+
+def _polish_key(text: str) -> tuple:
+    letters = tuple(
+        (_primaries(base), rank)
+        for base, rank in (_POLISH_LETTERS.get(c, (c, 0)) for c in text.casefold()))
+    return letters, _collator().sort_key(text)  # then accents and case, as the default
+
+
+def collation_key(locale: str | None = None):
+    """A sort key for names in alphabetical order of `locale` (default: the reader's language;
+    English readers get the site's default language's order, the language the names are in):
+    `sorted(groups, key=lambda g: collation_key()(g.name))`."""
+    if locale is None:
+        from flask_babel import get_locale
+
+        locale = str(get_locale() or "")
+        if locale not in ("pl", "ca") and has_request_context():
+            locale = current_app.config["BABEL_DEFAULT_LOCALE"]
+    if locale.split("_")[0] == "pl":
+        return _polish_key
+    return _collator().sort_key
+
+
+def sorted_by_name(items, name=lambda item: item.name, locale: str | None = None) -> list:
+    """`items` in alphabetical order of their `name` (see collation_key)."""
+    key = collation_key(locale)
+    return sorted(items, key=lambda item: key(name(item) or ""))

@@ -25,6 +25,7 @@ from forum.config import LOCALES
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.groups.policy import can_administer
+from forum.i18n import sorted_by_name
 from forum.notifications.outbox import ACCOUNT_KIND, deliver_after_commit, queue_email
 from forum.observability.addresses import log_address
 from forum.realtime.server import disconnect_after_commit
@@ -404,7 +405,8 @@ ORGANISATION_KINDS = {
 
 
 def list_organisations() -> list[Organisation]:
-    return list(db.session.scalars(db.select(Organisation).order_by(Organisation.name)))
+    return sorted_by_name(db.session.scalars(db.select(Organisation)
+                                             .order_by(Organisation.name)))
 
 
 def _check_organisation(name: str, kind: str, region: str, existing_id: int | None) -> None:

@@ -12,8 +12,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from forum.accounts import services
@@ -30,7 +30,13 @@ from forum.accounts.forms import (
 from forum.config import LOCALES
 from forum.errors import InvalidInput
 from forum.extensions import limiter
-from forum.forms import apply_errors, locale_choices, organisation_choices
+from forum.forms import (
+    apply_errors,
+    locale_choices,
+    organisation_choices,
+    time_zone_choices,
+    time_zone_label,
+)
 from forum.groups import services as group_services
 from forum.redirects import safe_next
 
@@ -145,10 +151,10 @@ def profile():
     form = ProfileForm(obj=user if request.method == "GET" else None)
     form.organisation_id.choices = organisation_choices(services.list_organisations())
     form.locale.choices = locale_choices()
-    default_zone = _("Site default (%(zone)s)",
-                     zone=current_app.config["FORUM_DEFAULT_TIMEZONE"])
-    form.time_zone.choices = [("", default_zone),
-                              *((tz, tz) for tz in services.time_zone_names())]
+    default_zone = _("Site default (%(zone)s)", zone=time_zone_label(
+        current_app.config["FORUM_DEFAULT_TIMEZONE"], str(get_locale())))
+    form.time_zone.choices = time_zone_choices(services.time_zone_names(),
+                                               first=(("", default_zone),))
     if request.method == "GET":
         form.organisation_id.data = user.organisation_id or 0
     if form.validate_on_submit():

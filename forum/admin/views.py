@@ -22,7 +22,7 @@ from forum.admin.forms import (
 from forum.audit import views as audit_views
 from forum.audit.services import audit_actors, audit_groups, iter_audit, list_audit
 from forum.errors import InvalidInput, PermissionDenied
-from forum.forms import apply_errors, organisation_choices
+from forum.forms import apply_errors, organisation_choices, time_zone_choices
 from forum.groups import services as groups
 from forum.groups.policy import can_administer
 from forum.privacy import erasure
@@ -166,7 +166,7 @@ def set_admin(user_id: int):
 def _group_form(**kwargs) -> GroupForm:
     form = GroupForm(**kwargs)
     form.kind.choices = list(groups.GROUP_KINDS.items())
-    form.time_zone.choices = [(tz, tz) for tz in accounts.time_zone_names()]
+    form.time_zone.choices = time_zone_choices(accounts.time_zone_names())
     form.erased_posts.choices = list(erasure.ERASED_POSTS.items())
     return form
 

@@ -21,6 +21,7 @@ from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
 from forum.groups.models import Group, Invitation
 from forum.groups.policy import can_administer, can_moderate_group, can_view_group
+from forum.i18n import sorted_by_name
 
 # How each recorded action is named in the audit log.
 AUDIT_ACTIONS = {
@@ -177,7 +178,8 @@ class AuditFilters:
     actor: str = ""  # part of a name or an e-mail address
     action: str = ""
     subject_type: str = ""
-    subject_id: int | None = None
+    subject_id: int | None = None  # kept for bookmarked addresses; the form asks for `item`
+    item: str = ""  # part of the item's name as recorded (a thread's title, an address …)
     date_from: date | None = None
     date_to: date | None = None
     time_zone: str = "UTC"
@@ -218,6 +220,9 @@ def _audit_statement(filters: AuditFilters, group):
         statement = statement.where(AuditEntry.subject_type == filters.subject_type)
     if filters.subject_id:
         statement = statement.where(AuditEntry.subject_id == filters.subject_id)
+    if (words := filters.item.strip().lower()):
+        statement = statement.where(
+            func.lower(AuditEntry.target).contains(words, autoescape=True))
     if filters.date_from:
         statement = statement.where(
             AuditEntry.created_at >= _day_start(filters.date_from, filters.time_zone))
@@ -273,13 +278,14 @@ def audit_actors(actor, *, group=None) -> list[User]:
     ids = db.select(AuditEntry.actor_id).distinct()
     if group is not None:
         ids = ids.where(AuditEntry.group_id == group.id)
-    return list(db.session.scalars(db.select(User).where(User.id.in_(ids)).order_by(User.name)))
+    return sorted_by_name(db.session.scalars(db.select(User).where(User.id.in_(ids))
+                                             .order_by(User.name)))
 
 
 def audit_groups(actor) -> list[Group]:
     if not can_administer(actor):
         raise NotFound()
-    return list(db.session.scalars(db.select(Group).order_by(Group.name)))
+    return sorted_by_name(db.session.scalars(db.select(Group).order_by(Group.name)))
 
 
 # (subject type) → resolver(ids) → {id: (endpoint, url arguments)}, per app. The features that

@@ -35,7 +35,9 @@ class AuditFilterForm(FlaskForm):
     action = SelectField(_l("Action"), validate_choice=False, validators=[Optional()])
     subject_type = SelectField(_l("Kind of item"), validate_choice=False,
                                validators=[Optional()])
-    subject_id = IntegerField(_l("Item number"), validators=[Optional(), NumberRange(min=1)])
+    item = StringField(_l("Item (part of its name)"), validators=[Optional()])
+    # Not shown: internal numbers are not something people know; old links still work.
+    subject_id = IntegerField(validators=[Optional(), NumberRange(min=1)])
     date_from = DateField(_l("From (date)"), validators=[Optional()])
     date_to = DateField(_l("To (date, included)"), validators=[Optional()])
 
@@ -61,6 +63,7 @@ def filter_form(*, groups=None) -> tuple[AuditFilterForm, services.AuditFilters]
         subject_type=value(form.subject_type)
         if value(form.subject_type) in services.SUBJECT_TYPES else "",
         subject_id=value(form.subject_id),
+        item=(value(form.item) or "")[:200],
         date_from=value(form.date_from),
         date_to=value(form.date_to),
         time_zone=str(get_timezone()),

@@ -37,6 +37,7 @@ from forum.groups.policy import (
     is_signed_in,
     roles_of,
 )
+from forum.i18n import sorted_by_name
 from forum.notifications.outbox import ACCOUNT_KIND, deliver_after_commit, queue_email
 from forum.realtime.server import disconnect_after_commit
 from forum.timeutil import utcnow
@@ -98,21 +99,23 @@ def list_groups_for(actor) -> list[GroupSummary]:
     """The actor's own groups by name, with their role and member count (one query)."""
     if not is_signed_in(actor):
         return []
-    return [GroupSummary(group, role, count) for group, role, count in
-            db.session.execute(_GROUPS_OF, {"user_id": actor.id})]
+    return sorted_by_name([GroupSummary(group, role, count) for group, role, count in
+                           db.session.execute(_GROUPS_OF, {"user_id": actor.id})],
+                          name=lambda summary: summary.group.name)
 
 
 def list_members(actor, group: Group) -> list[Membership]:
     if not can_view_group(actor, group):
         raise NotFound()
-    return list(
+    return sorted_by_name(
         db.session.scalars(
             db.select(Membership)
             .join(Membership.user)
             .where(Membership.group_id == group.id, User.active.is_(True))
             .options(joinedload(Membership.user))
             .order_by(User.name)
-        )
+        ),
+        name=lambda membership: membership.user.name,
     )
 
 
@@ -161,10 +164,10 @@ def member_overview(actor, group: Group) -> MemberOverview:
     if not can_view_group(actor, group):
         raise NotFound()
     rows = db.session.execute(_MEMBER_OVERVIEW, {"group_id": group.id}).all()
-    return MemberOverview(rows[0].n, [
+    return MemberOverview(rows[0].n, sorted_by_name([
         Moderator(gettext("former member") if row.anonymised_at is not None else row.name,
                   row.organisation)
-        for row in rows if row.name is not None])
+        for row in rows if row.name is not None]))
 
 
 def all_groups(actor) -> list[GroupSummary]:
@@ -177,7 +180,8 @@ def all_groups(actor) -> list[GroupSummary]:
     )
     roles = roles_of(actor)
     groups = db.session.scalars(db.select(Group).order_by(Group.name))
-    return [GroupSummary(g, roles.get(g.id), counts.get(g.id, 0)) for g in groups]
+    return sorted_by_name([GroupSummary(g, roles.get(g.id), counts.get(g.id, 0))
+                           for g in groups], name=lambda summary: summary.group.name)
 
 
 def get_group_for_admin(actor, group_id: int) -> Group:
@@ -338,7 +342,10 @@ def invite(actor, group: Group, email: str, role: str = Role.MEMBER) -> tuple[In
     url = f"{current_app.config['FORUM_BASE_URL']}/invitations/{token}"
     locale = (existing.locale if existing else "") or current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(locale):
-        subject = str(_l("Invitation to the exchange group %(group)s", group=group.name))
+        # Who invites, in the subject too: an unknown sender's "invitation" looks like spam.
+        subject = str(_l("%(name)s invites you to the exchange group %(group)s",
+                         name=actor.name, group=group.name) if actor is not None
+                      else _l("Invitation to the exchange group %(group)s", group=group.name))
         body = render_template(
             "email/invitation.txt", group=group, inviter=actor, url=url,
             role=ROLES[role], expires_at=invitation.expires_at,
@@ -447,10 +454,11 @@ def memberships_of(actor, user: User) -> list[Membership]:
     """Every group membership of a user, for administrators."""
     if not can_administer(actor):
         raise NotFound()
-    return list(
+    return sorted_by_name(
         db.session.scalars(
             db.select(Membership).join(Membership.group)
             .where(Membership.user_id == user.id)
             .options(joinedload(Membership.group)).order_by(Group.name)
-        )
+        ),
+        name=lambda membership: membership.group.name,
     )

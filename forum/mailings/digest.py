@@ -54,6 +54,7 @@ class SinceDigest:
     new_materials: list[Material] = field(default_factory=list)
     open_reviews: list[Material] = field(default_factory=list)
     next_workshop: Workshop | None = None
+    next_live: bool = False  # the "next" session is going on now (a digest sent during it)
 
     @property
     def empty(self) -> bool:
@@ -106,6 +107,8 @@ def _content(group: Group, workshop: Workshop, since: datetime,
                Workshop.day2 >= today, Workshop.id != workshop.id,
                Workshop.day1 > workshop.day1)
         .order_by(Workshop.day1).limit(1))
+    digest.next_live = (digest.next_workshop is not None
+                        and digest.next_workshop.day1 <= today)
     return digest
 
 

@@ -8,8 +8,10 @@ from flask_login import current_user, login_required
 from forum.discussions import services as discussions
 from forum.groups import services
 from forum.groups.access import load_group
+from forum.groups.policy import can_administer
 from forum.materials import services as material_services
 from forum.notifications import inbox
+from forum.pages.dashboard import dashboard_for
 from forum.workshops import services as workshop_services
 
 bp = Blueprint("groups", __name__)
@@ -20,7 +22,8 @@ def dashboard():
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login"))
     return render_template("groups/dashboard.html", roles=services.ROLES,
-                           summaries=services.list_groups_for(current_user))
+                           cards=dashboard_for(current_user),
+                           may_create_group=can_administer(current_user))
 
 
 @bp.get("/g/<slug>/")

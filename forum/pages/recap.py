@@ -1,15 +1,17 @@
 """Session recap: what a session produced, on a page and as a ZIP for the programme's report.
 
 A recap exists once the session has started (live or concluded). It gathers the session's
-materials, the threads started during the session (day 1 to day 2 in the group's time zone)
-or linked to it, its chat transcript, and counts. The export is a ZIP with a self-contained
-`index.html` (the HTML is rendered by the view from the sanitised `*_html` only), the current
-version of every material under `materials/`, and a `README.txt`.
+materials, the threads linked to it or started during it (day 1 to day 2 in the group's time
+zone) and linked to no other session, its chat transcript, and counts. The export is a ZIP
+with a self-contained `index.html` (the HTML is rendered by the view from the sanitised
+`*_html` only, its links into the forum made absolute), the current version of every material
+under `materials/`, and a `README.txt`.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import tempfile
 import zipfile
@@ -19,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 from sqlalchemy import or_
 from sqlalchemy.orm import selectinload
 
@@ -38,6 +41,15 @@ from forum.workshops.models import Workshop, WorkshopState
 from forum.workshops.services import group_today
 
 log = logging.getLogger(__name__)
+
+# A forum-relative link in sanitised HTML (href="/g/…"; not "//host", which is not the forum's).
+_RELATIVE_HREF = re.compile(r'href="/(?!/)')
+
+
+def absolute_links(html: str, base_url: str) -> Markup:
+    """Sanitised HTML (from forum.text) with its links into the forum made absolute, for the
+    export read offline, where "/g/…/chat" would point into the reader's own disk."""
+    return Markup(_RELATIVE_HREF.sub(f'href="{escape(base_url.rstrip("/"))}/', html or ""))
 
 SPOOL_BYTES = 8 * 1024 * 1024  # a ZIP bigger than this goes to a temporary file on disk
 COPY_CHUNK = 256 * 1024
@@ -107,8 +119,11 @@ def _threads(workshop: Workshop) -> list[Thread]:
     return list(db.session.scalars(
         db.select(Thread)
         .where(Thread.group_id == workshop.group_id, Thread.merged_into_id.is_(None),
+               # Linked to this session, or started during it and linked to no session
+               # (a thread of another session started on these days is that session's).
                or_(Thread.workshop_id == workshop.id,
-                   (Thread.created_at >= start) & (Thread.created_at < end)))
+                   Thread.workshop_id.is_(None) & (Thread.created_at >= start)
+                   & (Thread.created_at < end)))
         .options(selectinload(Thread.conclusion_post))
         .order_by(Thread.created_at, Thread.id)))
 

@@ -272,6 +272,7 @@ def recap_zip(slug: str, number: int):
         "workshops/recap_export.html", group=group, workshop=workshop, recap=summary,
         files=files, material_kinds=material_services.MATERIAL_KINDS,
         forum_url=lambda endpoint, **values: base + url_for(endpoint, **values),
+        absolute=lambda html: recap.absolute_links(html, base),
         exported_at=utcnow())
     archive = recap.write_zip(summary, index_html, files)
     size = archive.seek(0, 2)

@@ -51,6 +51,7 @@ from forum.errors import InvalidInput, NotFound
 from forum.extensions import db
 from forum.groups.models import Group, Invitation, Membership
 from forum.groups.policy import can_administer, is_signed_in
+from forum.i18n import sorted_by_name
 from forum.materials.models import Material, MaterialVersion
 from forum.moderation.models import Report, ReportFlag
 from forum.notifications.inbox import notify
@@ -169,6 +170,7 @@ def erasure_plan(actor: User | None, user: User) -> ErasurePlan:
                                         .order_by(Group.name)):
             plan.groups.append((group, group.erased_posts, posts.get(group.id, 0),
                                 messages.get(group.id, 0)))
+        plan.groups = sorted_by_name(plan.groups, name=lambda row: row[0].name)
     plan.materials = db.session.scalar(db.select(func.count(Material.id)).where(
         Material.uploaded_by_id == user.id)) or 0
     return plan

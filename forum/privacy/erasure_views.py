@@ -16,6 +16,7 @@ from forum.errors import InvalidInput
 from forum.extensions import db
 from forum.forms import apply_errors
 from forum.groups.models import Group, Membership
+from forum.i18n import sorted_by_name
 from forum.privacy import erasure
 
 bp = Blueprint("erasure", __name__)
@@ -26,7 +27,7 @@ class ErasureRequestForm(FlaskForm):
 
 
 def _my_groups(user) -> list[Group]:
-    return list(db.session.scalars(db.select(Group).join(
+    return sorted_by_name(db.session.scalars(db.select(Group).join(
         Membership, Membership.group_id == Group.id).where(Membership.user_id == user.id)
         .order_by(Group.name)))
 

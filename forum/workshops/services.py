@@ -58,6 +58,12 @@ class Timeline:
     live: TimelineEntry | None
     next: TimelineEntry | None
 
+    @property
+    def last_concluded(self) -> Workshop | None:
+        """The session that ended last (for "what happened since session n")."""
+        done = [e.workshop for e in self.entries if e.state == WorkshopState.CONCLUDED]
+        return max(done, key=lambda w: (w.day2, w.number), default=None)
+
 
 def timeline(actor, group: Group, now: datetime | None = None) -> Timeline:
     today = group_today(group, now)

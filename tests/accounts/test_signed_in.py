@@ -34,7 +34,10 @@ def test_memberships_and_unread_count_come_with_the_person(app, personas, login_
     assert "membership" in person and "notification" in person
     # ... and nothing reads them again.
     assert not any("FROM membership WHERE membership.user_id" in s for s in statements)
-    assert not any("FROM notification" in s for s in statements if s is not person)
+    # (The dashboard's groups statement counts each group's unread chat mentions: its own
+    # data, not the header's count.)
+    assert not any("FROM notification" in s for s in statements
+                   if s is not person and "exchange_group" not in s)
     # Both groups (member in one, observer in the other) are there.
     assert personas.g1.name in home and personas.g2.name in home
     assert client.get(f"/g/{personas.g2.slug}/").status_code == 200

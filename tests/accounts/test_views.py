@@ -3,6 +3,8 @@ import re
 import pytest
 
 from forum.config import ConfigError, load_config
+from forum.extensions import db
+from forum.i18n import sorted_by_name
 from tests import factories
 from tests.conftest import login
 
@@ -297,3 +299,40 @@ def test_language_switch_updates_a_signed_in_profile(app, client, personas):
     client.post("/language", data={"locale": "ca", "next": "/"})
     with app.app_context():
         assert factories.user(personas.member.id).locale == "ca"
+
+
+def test_time_zones_are_a_grouped_choice_named_in_the_readers_language(app, client, personas):
+    with app.app_context():
+        user = factories.user(personas.member.id)
+        user.locale = "pl"
+        db.session.commit()
+    login(client, "member@example.org")
+    page = client.get("/profile").get_data(as_text=True)
+    select = page.split('name="time_zone"')[1].split("</select>")[0]
+    assert select.count("<optgroup") >= 8  # suggested, then by region
+    suggested = select.split('<optgroup label="Proponowane">')[1].split("</optgroup>")[0]
+    assert suggested.index('value="Europe/Warsaw"') < suggested.index('value="Europe/Madrid"')
+    assert '<option value="Europe/Warsaw">Warszawa (Polska) · UTC+' in select
+    assert '<option value="Europe/Madrid">Madryt (Hiszpania) · UTC+' in select
+    assert "Europe/Warsaw<" not in select  # no raw codes as labels, not even the default's
+    europe = select.split('<optgroup label="Europa">')[1].split("</optgroup>")[0]
+    labels = re.findall(r'">([^<]+)</option>', europe)
+    assert len(labels) > 40 and labels == sorted_by_name(labels, name=str, locale="pl")
+    # The value sent is the IANA name, as before.
+    response = client.post("/profile", data={"name": "Jan Kowalski", "position": "naczelnik",
+                                             "organisation_id": str(personas.organisation_id),
+                                             "locale": "pl",
+                                             "time_zone": "America/Argentina/Salta"})
+    assert response.status_code == 302
+    with app.app_context():
+        assert factories.user(personas.member.id).time_zone == "America/Argentina/Salta"
+
+
+def test_catalan_time_zone_names(app, client, personas):
+    with app.app_context():
+        factories.user(personas.member.id).locale = "ca"
+        db.session.commit()
+    login(client, "member@example.org")
+    page = client.get("/profile").get_data(as_text=True)
+    assert '<option value="Europe/Madrid">Madrid (Espanya) · UTC+' in page
+    assert '<optgroup label="Suggerides">' in page

@@ -369,3 +369,19 @@ def test_the_log_cannot_be_changed_over_http(personas, login_as, logged):
     admin = login_as(personas.admin)
     assert admin.post("/admin/audit").status_code == 405
     assert admin.post(f"/g/{personas.g1.slug}/moderation/audit").status_code == 405
+
+
+def test_the_log_names_items_and_filters_them_by_name_not_by_number(personas, login_as, logged):
+    admin = login_as(personas.admin)
+    page = admin.get("/admin/audit").get_data(as_text=True)
+    assert f"thread {logged['other']}<" not in _table(page)  # no internal numbers
+    assert "Item number" not in page and "Item (part of its name)" in page
+    assert '<option value="Marta Moderator">' in page  # who: names to choose from
+    page = admin.get("/admin/audit?item=powiat").get_data(as_text=True)
+    assert "thread locked" in _table(page) and "thread pinned" not in _table(page)
+    page = admin.get("/admin/audit?actor=Marta+Moderator").get_data(as_text=True)
+    assert "thread pinned" in _table(page) and "thread locked" not in _table(page)
+    # A bookmarked address with an item's number still narrows the log.
+    page = admin.get(f"/admin/audit?subject_type=thread&subject_id={logged['other']}")
+    assert "thread locked" in _table(page.get_data(as_text=True))
+    assert "thread pinned" not in _table(page.get_data(as_text=True))

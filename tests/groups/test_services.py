@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 
+from forum.accounts.models import Organisation
 from forum.audit.models import AuditEntry
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.events import after_commit
@@ -175,3 +176,15 @@ def test_after_commit_work_is_dropped_on_rollback(ctx):
     after_commit(lambda: done.append("committed"))
     db.session.commit()
     assert done == ["committed"]
+
+
+def test_the_invitation_says_who_invites_to_which_group(ctx, personas, smtp):
+    admin = factories.user(personas.admin.id)
+    admin.organisation = db.session.get(Organisation, personas.organisation_id)
+    db.session.commit()
+    services.invite(admin, factories.group(personas.g1.id), "kto@example.org")
+    [message] = smtp.wait_for(1)
+    assert message["Subject"] == f"Ada Admin invites you to the exchange group {personas.g1.name}"
+    body = message.get_content()
+    assert f"Ada Admin (Miasto Lublin) invites you to the exchange group {personas.g1.name}" \
+        in body

@@ -82,3 +82,24 @@ def test_a_bad_invitation_link_explains_itself(client):
     response = client.get("/invitations/not-a-real-token")
     assert response.status_code == 400
     assert "This invitation link is not valid." in response.get_data(as_text=True)
+
+
+def test_member_table_stacks_on_a_phone_with_each_value_labelled(personas, login_as):
+    page = login_as(personas.moderator).get(
+        f"/g/{personas.g1.slug}/members").get_data(as_text=True)
+    assert '<table class="stack-table">' in page
+    assert '<td data-label="Organisation">Miasto Lublin</td>' in page
+    assert '<td data-label="E-mail address"><a href="mailto:member@example.org">' in page
+
+
+def test_group_page_links_to_what_happened_since_the_last_session(app, personas, login_as):
+    client = login_as(personas.member)
+    assert "/since/" not in client.get(f"/g/{personas.g1.slug}/").get_data(as_text=True)
+    with app.app_context():
+        group, moderator = factories.group(personas.g1.id), factories.user(personas.moderator.id)
+        factories.make_workshop(moderator, group, 1, days_from_today=-30)
+        factories.make_workshop(moderator, group, 2, days_from_today=-10)
+        factories.make_workshop(moderator, group, 3, days_from_today=20)
+    page = client.get(f"/g/{personas.g1.slug}/").get_data(as_text=True)
+    assert f'href="/g/{personas.g1.slug}/since/2">What happened since session 2</a>' in page
+    assert client.get(f"/g/{personas.g1.slug}/since/2").status_code == 200

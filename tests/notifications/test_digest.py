@@ -230,3 +230,18 @@ def test_a_concluded_session_links_to_what_happened_since(login_as, personas, st
     assert f'href="/g/{group.slug}/since/1"' in client.get(
         f"/g/{group.slug}/sessions/1").get_data(as_text=True)
     assert "/since/2" not in client.get(f"/g/{group.slug}/sessions/2").get_data(as_text=True)
+
+
+def test_a_digest_sent_during_a_live_session_calls_it_live_not_next(app, people, group, story,
+                                                                   smtp, login_as, personas):
+    today = story["today"]
+    story["upcoming"].day1, story["upcoming"].day2 = today, today + timedelta(days=1)
+    db.session.commit()
+    content = digest.build_since(people["member"], group, 1)
+    assert content.next_workshop.number == 2 and content.next_live
+    assert _run(app).exit_code == 0
+    message = next(m for m in smtp.wait_for(3) if m["To"] == people["member"].email)
+    for part in parts(message):
+        assert "Live now" in part and "Next session" not in part
+    page = login_as(personas.member).get(f"/g/{group.slug}/since/1").get_data(as_text=True)
+    assert "Live now" in page and "Next session" not in page

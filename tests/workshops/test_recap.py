@@ -80,6 +80,9 @@ def _concluded(people, group):
     before = discussions.start_thread(people["member"], group, title="Wcześniejszy",
                                       body="nie należy")
     before.created_at = _at(group, session.day1, 0) - timedelta(minutes=1)
+    elsewhere = discussions.start_thread(people["member"], group, title="Wątek sesji 2",
+                                         body="inna sesja", workshop_number=2)
+    elsewhere.created_at = _at(group, session.day1, 12)  # on its days, but session 2's
     merged = discussions.start_thread(people["member"], group, title="Scalony",
                                       body="nie", workshop_number=3)
     merged.merged_into_id = linked.id
@@ -280,7 +283,7 @@ def test_a_hostile_post_is_not_executable_in_the_export(personas, login_as, web)
 
 def test_the_export_has_no_session_from_another_group(app, personas, login_as, web):
     with app.app_context():
-        assert db.session.scalar(db.select(db.func.count()).select_from(Thread)) == 5
+        assert db.session.scalar(db.select(db.func.count()).select_from(Thread)) == 6
     response = login_as(personas.outsider).get(f"/g/{web['slug']}/sessions/3/recap.zip")
     assert response.status_code == 404
 
@@ -332,3 +335,24 @@ def test_recap_page_and_export_queries_do_not_grow_with_the_data(app, personas, 
             _share(people, group, session, f"Plik {n}", samples.PDF + str(n).encode(),
                    f"plik-{n}.pdf")
     assert measure() == before
+
+
+def test_links_into_the_forum_are_absolute_in_the_export(app, personas, login_as, web):
+    with app.app_context():
+        people = factories.people_of(personas)
+        group = people["g1"]
+        session = workshops.get_workshop_for(people["member"], group, 3)
+        _chat(group, session, people["member"], "Zapraszam na [czat](/g/miasta-testowe/chat) "
+              "i do @jan.kowalski", when=_at(group, session.day1, 12))
+    _response, archive = _zip(login_as(personas.member), web["slug"])
+    index = archive.read("index.html").decode()
+    assert 'href="http://forum.test/g/miasta-testowe/chat"' in index
+    assert 'href="/g/' not in index  # nothing points into the reader's own disk
+
+
+def test_absolute_links_leave_other_links_alone():
+    html = ('<a href="/g/x/chat">a</a> <a href="//elsewhere.example/">b</a> '
+            '<a href="https://example.org/">c</a> <a href="materials/x.pdf">d</a>')
+    assert recap.absolute_links(html, "https://forum.example/") == (
+        '<a href="https://forum.example/g/x/chat">a</a> <a href="//elsewhere.example/">b</a> '
+        '<a href="https://example.org/">c</a> <a href="materials/x.pdf">d</a>')
