@@ -74,8 +74,9 @@ def _shift_heading(self, tokens, idx, options, env):
 def _link_attributes(attrs, new=False):
     href = attrs.get((None, "href"), "")
     if not href.startswith(("http:", "https:", "mailto:")):
-        # Relative links stay (they point inside the forum); anything else was removed already.
-        if not href.startswith("/"):
+        # Paths stay (they point inside the forum); anything else was removed already. "//x"
+        # and "/\\x" are not paths: browsers read them as another site's address.
+        if not href.startswith("/") or href.startswith(("//", "/\\")):
             return None
     attrs[(None, "rel")] = "nofollow noopener"
     return attrs

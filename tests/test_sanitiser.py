@@ -56,6 +56,9 @@ HOSTILE = [
     "<table><tr><td background=javascript:alert(1)>x</td></tr></table>",
     "<xss style=\"behavior:url(x.htc)\">",
     "<a href=\"//evil.example\">protocol-relative</a>",
+    "[another site](//evil.example/a)",
+    "[another site](/\\evil.example/a)",
+    "[another site](  //evil.example/a  )",
 ]
 
 FORBIDDEN_TAGS = re.compile(
@@ -81,7 +84,7 @@ def test_nothing_hostile_survives(source):
     assert not BAD_URL.search(html), html
     for href in re.findall(r'href="([^"]*)"', html):
         assert href.startswith(("http://", "https://", "mailto:", "/")), html
-        assert not href.startswith("//"), html
+        assert not href.startswith(("//", "/\\")), html
 
 
 def test_links_are_marked_nofollow():
