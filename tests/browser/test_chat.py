@@ -109,3 +109,31 @@ def test_two_members_chat_and_one_comes_back_after_going_offline(browser, chat_s
     finally:
         for context in contexts:
             context.close()
+
+
+@pytest.mark.parametrize("viewport", [{"width": 390, "height": 844},
+                                      {"width": 1366, "height": 800}])
+def test_the_chat_page_ends_at_its_footer_and_its_controls_are_big_enough(browser, chat_site,
+                                                                           viewport):
+    url, people = chat_site
+    context, page = _open_chat(browser, url, people["member"]["email"], people["group"])
+    try:
+        page.set_viewport_size(viewport)
+        for n in range(12):  # enough messages to scroll, each with its hidden labels
+            _say(page, f"Wiadomość numer {n}")
+        expect(page.locator("[data-chat-list] > li[data-id] .chat-body").last).to_have_text(
+            "Wiadomość numer 11", timeout=15_000)
+        page.reload()
+        expect(page.locator("[data-chat-status]")).to_have_text(re.compile("^Connected"))
+        # No blank screens below the footer: the document ends where the footer does.
+        height, footer_bottom = page.evaluate("""() => [
+            document.documentElement.scrollHeight,
+            document.querySelector('body > footer').getBoundingClientRect().bottom + scrollY]""")
+        assert abs(height - footer_bottom) <= 2, (height, footer_bottom)
+        # Touch targets of at least 24 × 24 px (WCAG 2.2, 2.5.8) on the messages' controls.
+        sizes = page.locator(".chat-select, .chat-report").evaluate_all(
+            "els => els.map(el => { const r = el.getBoundingClientRect();"
+            " return [r.width, r.height]; })")
+        assert sizes and all(w >= 24 and h >= 24 for w, h in sizes), sizes
+    finally:
+        context.close()
