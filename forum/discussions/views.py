@@ -39,9 +39,12 @@ def _post_url(post) -> str:
 
 
 def _quote(post) -> str:
+    """The post as a Markdown quote, headed by its author's name linked to the post."""
     author = post.author.name if post.author else _("someone")
+    author = author.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+    link = url_for("discussions.post_link", slug=post.thread.group.slug, post_id=post.id)
     quoted = "\n".join(f"> {line}" for line in post.body.splitlines())
-    return f"{author}:\n{quoted}\n\n"
+    return f"[{author}]({link}):\n{quoted}\n\n"
 
 
 @bp.route("/g/<slug>/t/new", methods=["GET", "POST"])

@@ -449,11 +449,11 @@ def test_replying_and_quoting_work_without_javascript(new_context, live_server, 
     submit(page, post_item(page, moderators_reply).get_by_role("button", name=re.compile(
         "^" + re.escape(live_server.text(page, "Quote")) + " — ")))
     box = textbox(page, live_server, "Your reply")
-    assert box.input_value().startswith("Mam pytanie.\n\n" + MODERATOR_NAME)
+    assert box.input_value().startswith(f"Mam pytanie.\n\n[{MODERATOR_NAME}](/g/{GROUP}/p/")
     box.fill(box.input_value().removeprefix("Mam pytanie.\n\n"))
     quoted = box.input_value()
     assert "> U nas przewoźnik gminny.\n> Bilety refunduje gmina." in quoted, quoted
-    assert quoted.startswith(MODERATOR_NAME), quoted
+    assert quoted.startswith(f"[{MODERATOR_NAME}](/g/{GROUP}/p/{moderators_reply}):"), quoted
     expect(page.locator("section#reply")).to_contain_text(
         live_server.text(page, "In reply to %(name)s", name=MODERATOR_NAME))
 
@@ -462,6 +462,9 @@ def test_replying_and_quoting_work_without_javascript(new_context, live_server, 
     expect(posts(page)).to_have_count(4)
     answer = posts(page).last
     expect(answer.locator("blockquote")).to_contain_text("Bilety refunduje gmina.")
+    # The quote is headed by its author's name, a link to the quoted post.
+    expect(answer.locator(".post-body a").first).to_have_attribute(
+        "href", f"/g/{GROUP}/p/{moderators_reply}")
     expect(answer).to_contain_text("A kto płaci za opiekuna w autobusie?")
     expect(answer).not_to_contain_text("> U nas")
     expect(answer.locator(".in-reply-to")).to_have_text(
@@ -524,7 +527,7 @@ def test_typed_text_survives_quote_reply_a_reload_and_asks_before_leaving(
     second.get_by_role("button", name=quote).click()
     expect(box).to_have_value(re.compile(
         r"^Zgadzam się <script>alert\(1\)</script> z \*\*przedmówcą\*\*\.\n\n"
-        + re.escape(author) + r":\n> "))
+        + re.escape(f"[{author}](/g/{GROUP}/p/") + r"\d+\):\n> "))
     expect(box).to_be_focused()
     expect(page.locator("#reply-target")).to_contain_text(
         live_server.text(page, "In reply to %(name)s", name=author))
@@ -540,8 +543,12 @@ def test_typed_text_survives_quote_reply_a_reload_and_asks_before_leaving(
     # Leaving asks first; staying keeps the text.
     dialogs = []
     page.once("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.dismiss()))
-    page.get_by_role("link", name=live_server.text(page, "My groups")).first.click()
-    page.wait_for_timeout(500)
+    page.get_by_role("link", name=live_server.text(page, "My groups")).first.click(
+        no_wait_after=True)
+    for _attempt in range(50):  # the dialog comes when the navigation starts
+        if dialogs:
+            break
+        page.wait_for_timeout(100)
     assert dialogs == ["beforeunload"]
     expect(box).to_have_value(re.compile("^Zgadzam się"))
 

@@ -284,8 +284,8 @@ def test_quote_and_reply_buttons_keep_what_was_typed_without_javascript(personas
     response = moderator.post(f"{url}/reply?page=1", data={"body": "Moja myśl", "quote": post_id})
     assert response.status_code == 200
     body = response.get_data(as_text=True)
-    assert (f"Moja myśl\n\n{personas.member.name}:\n&gt; Pierwszy wpis\n&gt; druga linia"
-            ) in body
+    assert (f"Moja myśl\n\n[{personas.member.name}](/g/{personas.g1.slug}/p/{post_id}):\n"
+            "&gt; Pierwszy wpis\n&gt; druga linia") in body
     assert f'name="reply_to_id" type="hidden" value="{post_id}"' in body
     assert "In reply to " + personas.member.name in body
     response = moderator.post(f"{url}/reply?page=1", data={"body": "Tylko odpowiedź",
@@ -305,7 +305,8 @@ def test_the_quote_and_preview_endpoints_answer_members_only(personas, login_as)
     post_id = re.search(r'id="post-(\d+)"', page).group(1)
     slug = personas.g1.slug
     quote = member.get(f"/g/{slug}/p/{post_id}/quote").json
-    assert quote == {"text": f"{personas.member.name}:\n> Cytat **ważny**\n\n",
+    assert quote == {"text": f"[{personas.member.name}](/g/{slug}/p/{post_id}):\n"
+                             "> Cytat **ważny**\n\n",
                      "post_id": int(post_id), "author": personas.member.name}
     preview = member.post(f"/g/{slug}/preview", data={"body": "**a** <script>x()</script>"})
     assert preview.json["html"] == "<p><strong>a</strong> &lt;script&gt;x()&lt;/script&gt;</p>\n"
