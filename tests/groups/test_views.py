@@ -8,6 +8,14 @@ def test_group_page_shows_name_description_and_moderators(personas, login_as):
     assert "your role: member" in page
 
 
+def test_the_group_page_tells_observers_why_they_cannot_start_a_thread(personas, login_as):
+    page = login_as(personas.observer).get(f"/g/{personas.g1.slug}/").get_data(as_text=True)
+    assert "Start a thread" not in page
+    assert "You follow this group as an observer: you can read its threads but not reply" in page
+    page = login_as(personas.member).get(f"/g/{personas.g1.slug}/").get_data(as_text=True)
+    assert "Start a thread" in page and "as an observer" not in page
+
+
 def test_member_list_shows_organisation_and_hides_emails_from_members(personas, login_as):
     page = login_as(personas.member).get(f"/g/{personas.g1.slug}/members").get_data(as_text=True)
     assert "Jan Kowalski" in page and "Miasto Lublin" in page
