@@ -14,6 +14,31 @@ import { connectChat } from "./chat/transport.js";
 import { createChatView } from "./chat/rendering.js";
 import { createPresence } from "./chat/presence.js";
 
+// The chat page fills the window: the section runs from where it starts to the bottom of the
+// window (messages scroll inside it, the input stays at the bottom). CSS does the layout
+// (.chat.is-fitted); this only tells it where the section starts, again on resize. Without
+// JavaScript the page keeps its plain flow.
+function fitToWindow(section) {
+  function fit() {
+    var top = section.getBoundingClientRect().top + window.scrollY;
+    section.style.setProperty("--chat-top", Math.round(top) + "px");
+  }
+  section.classList.add("is-fitted");
+  fit();
+  window.addEventListener("resize", fit);
+  // When the list changes height (the window, a status line that wraps), a reader who was at
+  // the newest message stays there.
+  var list = section.querySelector("[data-chat-list]");
+  if (!list || typeof ResizeObserver !== "function") { return; }
+  var atBottom = true;
+  list.addEventListener("scroll", function () {
+    atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 8;
+  });
+  new ResizeObserver(function () {
+    if (atBottom) { list.scrollTop = list.scrollHeight; }
+  }).observe(list);
+}
+
 function start() {
   var root = document.querySelector("[data-chat]");
   var stringsHolder = document.querySelector("[data-chat-strings]");
@@ -21,6 +46,7 @@ function start() {
   if (!root || !stringsHolder || !template || typeof window.io !== "function") {
     return;
   }
+  if (root.hasAttribute("data-chat-fill")) { fitToWindow(root); }
   var strings = JSON.parse(stringsHolder.getAttribute("data-chat-strings"));
   var group = root.getAttribute("data-group");
   var me = Number(root.getAttribute("data-me"));

@@ -137,3 +137,43 @@ def test_the_chat_page_ends_at_its_footer_and_its_controls_are_big_enough(browse
         assert sizes and all(w >= 24 and h >= 24 for w, h in sizes), sizes
     finally:
         context.close()
+
+
+_PAGE_HEIGHTS = """() => {
+  const footer = document.querySelector('.site-footer');
+  return {document: document.documentElement.scrollHeight,
+          content: footer.getBoundingClientRect().bottom + window.scrollY};
+}"""
+
+
+@pytest.mark.parametrize("width,height", [(1366, 800), (390, 844)])
+def test_the_chat_fills_the_window_with_the_input_in_view(browser, chat_site, width, height):
+    """Kept last in this file: it adds many messages to the shared chat."""
+    url, people = chat_site
+    slug = people["group"]
+    context, page = _open_chat(browser, url, people["member"]["email"], slug)
+    try:
+        page.set_viewport_size({"width": width, "height": height})
+        while page.locator("[data-chat-list] > li[data-id]").count() < 30:
+            _say(page, f"Wiadomość numer {page.locator('[data-chat-list] > li').count()}")
+            page.wait_for_function(
+                "() => !document.querySelector('[data-chat-list] > li.is-pending')")
+        page.reload()
+        expect(page.locator("[data-chat-status]")).to_have_text(re.compile("^Connected"))
+        page.evaluate("() => window.scrollTo(0, 0)")
+        box = page.get_by_label("Message", exact=True)
+        area = box.bounding_box()
+        assert area["y"] >= 0 and area["y"] + area["height"] <= height
+        for line in ("[data-chat-status]", "[data-chat-typing]"):
+            top = page.locator(line).bounding_box()["y"]
+            assert 0 <= top <= height
+        # The messages fill the space: the list is taller than a third of the window.
+        assert page.locator("[data-chat-list]").bounding_box()["height"] > height / 3
+        heights = page.evaluate(_PAGE_HEIGHTS)
+        assert abs(heights["document"] - heights["content"]) < 1, heights
+        assert_accessible(page)
+        page.goto(f"/g/{slug}")
+        heights = page.evaluate(_PAGE_HEIGHTS)
+        assert abs(heights["document"] - heights["content"]) < 1, heights
+    finally:
+        context.close()
