@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.accounts.models import User
@@ -135,3 +135,34 @@ class ThreadRead(db.Model):
     thread_id: Mapped[int] = mapped_column(ForeignKey("thread.id", ondelete="CASCADE"),
                                            primary_key=True, index=True)
     last_read_number: Mapped[int] = mapped_column(default=0)
+
+
+class Draft(db.Model):
+    """What a person is writing and has not sent yet, kept on the server so that it follows
+    them to another device: a reply to a thread (`thread_id`), or a new thread in a group
+    (`thread_id` NULL; its title, session and materials too). One per person and thread, and
+    one per person and group for a new thread; only its writer ever sees it, and sending the
+    post (or the thread) removes it."""
+
+    __table_args__ = (
+        Index("uq_draft_reply", "user_id", "thread_id", unique=True,
+              sqlite_where=text("thread_id IS NOT NULL"),
+              postgresql_where=text("thread_id IS NOT NULL")),
+        Index("uq_draft_new_thread", "user_id", "group_id", unique=True,
+              sqlite_where=text("thread_id IS NULL"),
+              postgresql_where=text("thread_id IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("exchange_group.id", ondelete="CASCADE"),
+                                          index=True)
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("thread.id", ondelete="CASCADE"),
+                                                  index=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("post.id", ondelete="SET NULL"))
+    workshop_number: Mapped[int | None]
+    # The materials chosen for a new thread: their ids joined by ",".
+    material_ids: Mapped[str] = mapped_column(String(500), default="")
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

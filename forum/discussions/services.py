@@ -19,6 +19,7 @@ from forum.audit.models import AuditEntry
 from forum.audit.services import blank_earlier_audit_text, record_audit
 from forum.discussions import live
 from forum.discussions.models import (
+    Draft,
     Post,
     PostRevision,
     Reaction,
@@ -89,6 +90,7 @@ class ThreadReader(NamedTuple):
     last_read: int | None  # None: never opened
     watch_level: str | None
     has_notices: bool  # whether curation.thread_header has notices to look for
+    draft: SavedDraft | None = None  # the reader's own draft of a reply to the thread
 
 
 @functools.cache
@@ -100,21 +102,27 @@ def _thread_for_reader_statement():
             ThreadRead.user_id == actor_id, ThreadRead.thread_id == Thread.id).scalar_subquery(),
         db.select(ThreadWatch.level).where(
             ThreadWatch.user_id == actor_id, ThreadWatch.thread_id == Thread.id).scalar_subquery(),
-        exists().where(*thread_notices_filter(Thread.group_id, Thread.id)))
+        exists().where(*thread_notices_filter(Thread.group_id, Thread.id)),
+        Draft.body, Draft.reply_to_id, Draft.saved_at)
+        .outerjoin(Draft, and_(Draft.thread_id == Thread.id, Draft.user_id == actor_id))
         .options(joinedload(Thread.materials))
         .where(Thread.id == bindparam("thread_id")))
 
 
 def get_thread_for_reader(actor, group: Group, thread_id: int) -> tuple[Thread, ThreadReader]:
     """get_thread_for, for the thread page: the thread with its materials, and the reader's
-    read mark and watch level, in one query (one round trip where there were four)."""
+    read mark, watch level and draft of a reply, in one query (one round trip where there
+    were five)."""
     if not can_view_group(actor, group):
         raise NotFound()
     row = db.session.execute(_thread_for_reader_statement(),
                              {"actor_id": actor.id, "thread_id": thread_id}).unique().first()
     if row is None or row[0].group_id != group.id:
         raise NotFound()
-    return row[0], ThreadReader(row[1], row[2], bool(row[3]))
+    thread, last_read, watch_level, has_notices, body, reply_to_id, saved_at = row
+    draft = (SavedDraft(body=body, reply_to_id=reply_to_id, saved_at=saved_at)
+             if saved_at is not None and can_participate(actor, group) else None)
+    return thread, ThreadReader(last_read, watch_level, bool(has_notices), draft)
 
 
 def get_post_for(actor, group: Group, post_id: int) -> Post:
@@ -536,6 +544,7 @@ def start_thread(actor, group: Group, *, title: str, body: str,
     db.session.add(thread)
     db.session.flush()
     post = _new_post(actor, thread, body, client_token=client_token)
+    _delete_draft(actor, group, None)  # sent: the draft of a new thread in this group goes
     watch_thread(actor, thread)
     notify_new_post(actor, group, thread, post, new_thread=True)
     db.session.commit()
@@ -561,6 +570,7 @@ def reply(actor, thread: Thread, body: str, *, reply_to_id: int | None = None,
         if reply_to is None or reply_to.thread_id != thread.id:
             raise InvalidInput({"reply_to_id": _l("You can only reply to a post of this thread.")})
     post = _new_post(actor, thread, body, reply_to=reply_to, client_token=client_token)
+    _delete_draft(actor, group, thread)  # sent: the draft of a reply goes
     watch_thread(actor, thread)
     notify_new_post(actor, group, thread, post)
     live.post_created_after_commit(post)  # to the thread's followers, once committed
@@ -751,3 +761,103 @@ def post_links(ids: set[int]) -> dict[int, tuple[str, dict]]:
             for post_id, slug in db.session.execute(
                 db.select(Post.id, Group.slug).join(Thread, Thread.id == Post.thread_id)
                 .join(Group, Group.id == Thread.group_id).where(Post.id.in_(ids))).all()}
+
+
+# --- drafts ----------------------------------------------------------------------------------
+# What a person is writing, kept on the server (forum.discussions.models.Draft) so that it
+# survives a reload and follows them to another device. Only members who may write in the
+# group have drafts; only their writer ever reads them.
+
+MATERIALS_IN_A_DRAFT = 50
+
+
+class SavedDraft(NamedTuple):
+    body: str
+    saved_at: datetime
+    reply_to_id: int | None = None
+    title: str = ""
+    workshop_number: int | None = None
+    material_ids: tuple[int, ...] = ()
+
+
+def _draft_scope(actor, group: Group, thread: Thread | None) -> None:
+    """Only a member who may write in the group keeps drafts there; NotFound for whoever may
+    not see the group (or a thread of another group), PermissionDenied for an observer."""
+    if not can_view_group(actor, group) or (thread is not None and thread.group_id != group.id):
+        raise NotFound()
+    if not can_participate(actor, group):
+        raise PermissionDenied()
+
+
+def _draft_where(actor, group: Group, thread: Thread | None) -> tuple:
+    return (Draft.user_id == actor.id, Draft.group_id == group.id,
+            Draft.thread_id == thread.id if thread is not None else Draft.thread_id.is_(None))
+
+
+def _delete_draft(actor, group: Group, thread: Thread | None) -> None:
+    db.session.execute(db.delete(Draft).where(*_draft_where(actor, group, thread)))
+
+
+def save_draft(actor, group: Group, thread: Thread | None = None, *, body: str, title: str = "",
+               reply_to_id: int | None = None, workshop_number: int | None = None,
+               material_ids=()) -> SavedDraft | None:
+    """Keep what the actor is writing: a reply to `thread`, or (no thread) a new thread in the
+    group with its title, session and materials. One draft per person and thread (and per
+    person and group for a new thread): saving again replaces it. Nothing written (no text,
+    no title): the draft goes, and None is returned."""
+    _draft_scope(actor, group, thread)
+    if len(body) > BODY_MAX:
+        raise InvalidInput({"body": too_long(BODY_MAX)})
+    if len(title) > TITLE_MAX:
+        raise InvalidInput({"title": too_long(TITLE_MAX)})
+    if not body.strip() and not title.strip():
+        discard_draft(actor, group, thread)
+        return None
+    if thread is None or not reply_to_id or not db.session.scalar(
+            db.select(Post.id).where(Post.id == reply_to_id, Post.thread_id == thread.id)):
+        reply_to_id = None  # only a post of this thread is answered
+    materials = tuple(dict.fromkeys(int(m) for m in material_ids))[:MATERIALS_IN_A_DRAFT] \
+        if thread is None else ()
+    saved = SavedDraft(body=body, saved_at=utcnow(), reply_to_id=reply_to_id,
+                       title=title if thread is None else "",
+                       workshop_number=workshop_number or None if thread is None else None,
+                       material_ids=materials)
+    values = {"body": saved.body, "title": saved.title, "reply_to_id": saved.reply_to_id,
+              "workshop_number": saved.workshop_number,
+              "material_ids": ",".join(str(m) for m in materials), "saved_at": saved.saved_at}
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(Draft).values(user_id=actor.id, group_id=group.id,
+                                             thread_id=thread.id if thread else None, **values)
+    # One statement whatever is there already (two saves at once leave the later one).
+    if thread is not None:
+        target = {"index_elements": [Draft.user_id, Draft.thread_id],
+                  "index_where": Draft.thread_id.is_not(None)}
+    else:
+        target = {"index_elements": [Draft.user_id, Draft.group_id],
+                  "index_where": Draft.thread_id.is_(None)}
+    db.session.execute(statement.on_conflict_do_update(
+        **target, set_={name: statement.excluded[name] for name in values}))
+    db.session.commit()
+    return saved
+
+
+def discard_draft(actor, group: Group, thread: Thread | None = None) -> None:
+    """The actor's draft of a reply to `thread` (or of a new thread in the group) goes."""
+    _draft_scope(actor, group, thread)
+    _delete_draft(actor, group, thread)
+    db.session.commit()
+
+
+def draft_for(actor, group: Group, thread: Thread | None = None) -> SavedDraft | None:
+    """The actor's own draft of a reply to `thread` (or of a new thread in the group); None
+    when there is none or the actor may no longer write in the group. (The thread page reads
+    it along with the thread: get_thread_for_reader.)"""
+    if not can_view_group(actor, group) or not can_participate(actor, group) or (
+            thread is not None and thread.group_id != group.id):
+        return None
+    draft = db.session.scalar(db.select(Draft).where(*_draft_where(actor, group, thread)))
+    if draft is None:
+        return None
+    return SavedDraft(body=draft.body, saved_at=draft.saved_at, reply_to_id=draft.reply_to_id,
+                      title=draft.title, workshop_number=draft.workshop_number,
+                      material_ids=tuple(int(m) for m in draft.material_ids.split(",") if m))

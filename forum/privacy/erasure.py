@@ -46,7 +46,7 @@ from forum.audit.services import record_audit
 from forum.chat.models import ChatMention, ChatMessage, ChatMute, MessageKind
 from forum.chat.rooms import publish_to_group_after_commit
 from forum.discussions import live
-from forum.discussions.models import Post, PostRevision, Thread, ThreadRead
+from forum.discussions.models import Draft, Post, PostRevision, Thread, ThreadRead
 from forum.errors import InvalidInput, NotFound
 from forum.extensions import db
 from forum.groups.models import Group, Invitation, Membership
@@ -331,7 +331,7 @@ def _personal_rows(user: User, old_email: str, report: ErasureReport) -> None:
                                   .execution_options(synchronize_session=False)).rowcount
 
     report.memberships = delete(Membership, Membership.user_id == user.id)
-    for model in (ThreadWatch, GroupWatch, ThreadRead, ChatMute, DigestDelivery):
+    for model in (ThreadWatch, GroupWatch, ThreadRead, Draft, ChatMute, DigestDelivery):
         delete(model, model.user_id == user.id)
     delete(ChatMention, ChatMention.user_id == user.id)  # the pre-0009 table, one release
     report.notifications = delete(Notification, Notification.user_id == user.id)

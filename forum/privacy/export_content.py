@@ -23,7 +23,7 @@ from sqlalchemy.orm import lazyload
 from forum.accounts.models import User
 from forum.audit.models import AuditEntry
 from forum.chat.models import MENTION, ChatMessage, ChatMute
-from forum.discussions.models import Post, PostRevision, Reaction, Thread, ThreadRead
+from forum.discussions.models import Draft, Post, PostRevision, Reaction, Thread, ThreadRead
 from forum.extensions import db
 from forum.groups.models import Group, Invitation, Membership
 from forum.materials.filetypes import safe_download_name
@@ -373,6 +373,18 @@ def _reading(user: User, groups) -> list[dict]:
             for thread_id, number in rows]
 
 
+def _drafts(user: User, groups) -> list[dict]:
+    """What the person was writing and had not sent (kept so it follows them to another
+    device): replies by thread, new threads by group."""
+    drafts = list(db.session.scalars(db.select(Draft).where(Draft.user_id == user.id)
+                                     .order_by(Draft.id)))
+    threads = _threads([d.thread_id for d in drafts if d.thread_id is not None])
+    return [{"kind": "reply" if d.thread_id is not None else "new_thread",
+             "group": _group_ref(groups, d.group_id),
+             "thread": _thread_ref(threads, groups, d.thread_id), "title": d.title,
+             "text": d.body, "saved_at": iso(d.saved_at)} for d in drafts]
+
+
 def _audit(user: User, groups) -> tuple[list[dict], list[dict]]:
     """Recorded actions about the person (warnings, account changes, exports of their data)
     and the moderation or administration actions they took themselves. Other people's names
@@ -443,6 +455,7 @@ def collect(user: User, *, export_id: int, requested_by_admin: bool, generated_a
         "emails": emails,
         "digests": digests,
         "reading_positions": _reading(user, groups),
+        "drafts": _drafts(user, groups),
         "calendar": {"token_resets_recorded": False, "resets": [],
                      "private_feed_available": True, "note": CALENDAR_NOTE},
         "audit_about_me": about_me,

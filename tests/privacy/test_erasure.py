@@ -93,6 +93,8 @@ def _everything(app, personas, setting: str = erasure.ANONYMISE) -> SimpleNamesp
     discussions.reply(jan, thread, "Dziękuję za pytanie")  # she is told (a reply notice)
     discussions.toggle_reaction(her, jans_post, "useful")
     discussions.mark_read(her, jans_thread, 2)
+    discussions.save_draft(her, g1, jans_thread, body=f"Jeszcze jedno — {NAME}")
+    discussions.save_draft(her, g1, title="Szkic", body=f"Nowy wątek, {EMAIL}")
 
     message = chat.send_message(her, g1, "Dzień dobry @jan.kowalski, mój numer 600 100 200",
                                 "her-1")
@@ -135,7 +137,8 @@ def test_the_scan_finds_her_everywhere_before_the_erasure(ctx, personas):
     _everything(ctx, personas)
     tables = {table for table, _column, _key in traces()}
     assert {"user", "post", "post_revision", "chat_message", "invitation", "outbox_email",
-            "audit_entry", "notification", "report_flag", "material_version"} <= tables
+            "audit_entry", "notification", "report_flag", "material_version",
+            "draft"} <= tables
 
 
 # --- erasing ----------------------------------------------------------------------------------

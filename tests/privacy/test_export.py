@@ -66,6 +66,11 @@ def build_world(personas) -> SimpleNamespace:
                                           body="Pierwszy wpis Jana o stołówkach")
     discussions.reply(olek, jan_thread, "Odpowiedź Olka o stołówkach")
 
+    # Drafts: Jan's reply he has not sent and a new thread; Marta's draft is hers.
+    discussions.save_draft(person, g1, marta_thread, body="Szkic Jana do Marty")
+    discussions.save_draft(person, g2, title="Szkic wątku Jana", body="Treść szkicu Jana")
+    discussions.save_draft(marta, g1, marta_thread, body="Szkic Marty, nie wysłany")
+
     # Reactions: Jan's on Marta's post; Marta's on Jan's reply (hers, not his).
     discussions.toggle_reaction(person, marta_post, "useful")
     discussions.toggle_reaction(marta, jan_reply, "thanks")
@@ -106,7 +111,7 @@ def build_world(personas) -> SimpleNamespace:
         report_post=report_post, report_chat=report_chat,
         other_texts=["Tekst Marty o autobusach", "Odpowiedź Marty dla Jana",
                      "Odpowiedź Olka", "Wiadomość Marty", "Wiadomość Olka", "Opis Marty",
-                     "Prezentacja Marty", "marta.docx", "Notatka Marty"],
+                     "Prezentacja Marty", "marta.docx", "Notatka Marty", "Szkic Marty"],
     )
 
 
@@ -194,6 +199,10 @@ def test_the_export_holds_all_of_the_persons_data_and_nothing_of_anyone_elses(wo
     assert data["email_settings"]["session_digest"] is False
     assert {w["thread"]["id"] for w in data["email_settings"]["thread_watches"]} == {
         reply["thread"]["id"], world.jan_thread.id}
+    assert [(d["kind"], d["thread"]["title"] if d["thread"] else None, d["group"]["slug"],
+             d["title"], d["text"]) for d in data["drafts"]] == [
+        ("reply", "Dowozy uczniów", world.g1.slug, "", "Szkic Jana do Marty"),
+        ("new_thread", None, world.g2.slug, "Szkic wątku Jana", "Treść szkicu Jana")]
     assert data["calendar"]["token_resets_recorded"] is False and data["calendar"]["note"]
     assert data["attendance"]["items"] == [] and data["attendance"]["recorded"] is False
     assert data["certificates"]["items"] == [] and data["certificates"]["recorded"] is False
