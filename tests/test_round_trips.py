@@ -82,6 +82,28 @@ def test_the_first_visit_writes_the_read_mark_in_the_same_budget(app, personas, 
         assert db.session.get(ThreadRead, (personas.member.id, thread_id)).last_read_number == 4
 
 
+def test_a_draft_comes_with_the_thread_in_the_same_budget(app, personas, login_as, round_trips):
+    """The reader's draft of a reply is read in the thread's own statement (issue 14, item
+    3): a reader with a draft costs no round trip more than one without."""
+    client = login_as(personas.member)
+    thread_id, _material, _session = _grow(app, personas, threads=1, replies=31)
+    url = f"/g/{personas.g1.slug}/t/{thread_id}?page=1"
+    client.get(url)
+    with counting(round_trips) as sent:
+        assert client.get(url).status_code == 200
+    without = len(sent)
+    with app.app_context():
+        group = factories.group(personas.g1.id)
+        member = factories.user(personas.member.id)
+        discussions.save_draft(member, group, discussions.get_thread_for(member, group,
+                                                                         thread_id),
+                               body="Szkic odpowiedzi")
+    with counting(round_trips) as sent:
+        page = client.get(url).get_data(as_text=True)
+    assert "Szkic odpowiedzi</textarea>" in page
+    assert len(sent) == without <= ROUND_TRIPS, "\n".join(sent)
+
+
 def test_a_write_in_a_get_still_runs_in_a_transaction(app, personas, login_as, round_trips):
     """The last-seen time (written by a GET every few minutes) goes through the ORM: the
     session opens a transaction before flushing it and commits it."""

@@ -56,9 +56,10 @@ def load_thread(slug: str, thread_id: int):
 
 
 def render_thread(group, view, form, reply_to=None, preview=None, status=200,
-                   curation_forms=None, reader=None):
+                   curation_forms=None, reader=None, draft=None):
     """`reader`: the reader's watch level and whether the thread has notices, when the caller
-    read them along with the thread (services.get_thread_for_reader)."""
+    read them along with the thread (services.get_thread_for_reader); `draft`: the reader's
+    saved draft of a reply (services.SavedDraft) when the editor shows it."""
     actor = current_user._get_current_object()
     rules = ReaderRules(actor, group, view.thread)
     move_form = sessions = None
@@ -70,7 +71,9 @@ def render_thread(group, view, form, reply_to=None, preview=None, status=200,
                                           else 0)
     return render_template(
         "discussions/thread.html", group=group, view=view, thread=view.thread, form=form,
-        reply_to=reply_to, preview=preview, may=rules, rows=post_rows(actor, group, view, rules),
+        reply_to=reply_to, preview=preview, may=rules,
+        draft=draft, draft_time=post_time(draft.saved_at) if draft is not None else None,
+        rows=post_rows(actor, group, view, rules),
         csrf_placeholder=CSRF_PLACEHOLDER,
         move_form=move_form, watch_level=reader.watch_level if reader is not None
         else inbox.thread_watch_level(actor, view.thread),

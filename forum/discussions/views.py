@@ -21,6 +21,7 @@ from forum.errors import InvalidInput
 from forum.forms import apply_errors
 from forum.groups.access import load_group
 from forum.groups.policy import can_edit_post, can_participate
+from forum.i18n import post_time
 from forum.materials import services as material_services
 from forum.notifications import inbox
 from forum.notifications.mentions import mention_suggestions
@@ -47,23 +48,49 @@ def _quote(post) -> str:
     return f"[{author}]({link}):\n{quoted}\n\n"
 
 
+def _thread_form(group) -> ThreadForm:
+    form = ThreadForm()
+    form.workshop_number.choices = workshop_choices(current_user, group, _("— no session —"))
+    form.material_ids.choices = [(m.id, m.title) for m in material_services.list_materials(
+        current_user, group, limit=500)]
+    return form
+
+
+def _render_new_thread(group, form, preview=None, draft=None):
+    return render_template("discussions/new_thread.html", group=group, form=form,
+                           preview=preview, draft=draft,
+                           draft_time=post_time(draft.saved_at) if draft else None), \
+        400 if form.errors else 200
+
+
+def _save_thread_draft(group, form):
+    """The new-thread form as the actor's draft in the group (None: nothing written)."""
+    return services.save_draft(current_user, group, body=form.body.data or "",
+                               title=form.title.data or "",
+                               workshop_number=form.workshop_number.data or None,
+                               material_ids=form.material_ids.data or [])
+
+
 @bp.route("/g/<slug>/t/new", methods=["GET", "POST"])
 @login_required
 def new_thread(slug: str):
     group = load_group(slug)
     if not can_participate(current_user, group):
         abort(403)
-    form = ThreadForm()
-    form.workshop_number.choices = workshop_choices(current_user, group, _("— no session —"))
-    form.material_ids.choices = [(m.id, m.title) for m in material_services.list_materials(
-        current_user, group, limit=500)]
-    preview = None
+    form = _thread_form(group)
+    preview = draft = None
     if request.method == "GET":
         recent = workshop_services.current_or_recent_workshop(group)
-        form.workshop_number.data = request.args.get("session", type=int) or (
-            recent.number if recent else 0)
+        session = request.args.get("session", type=int)
         material_id = request.args.get("material", type=int)
-        form.material_ids.data = [material_id] if material_id else []
+        draft = services.draft_for(current_user, group)
+        if draft is not None:  # what the person was writing, on this device or another
+            form.title.data, form.body.data = draft.title, draft.body
+        form.workshop_number.data = session or (
+            draft.workshop_number if draft and draft.workshop_number else None) or (
+            recent.number if recent else 0)
+        form.material_ids.data = [material_id] if material_id else (
+            list(draft.material_ids) if draft else [])
         if material_id:
             material = next((m for m in material_services.list_materials(
                 current_user, group, limit=500) if m.id == material_id), None)
@@ -73,6 +100,10 @@ def new_thread(slug: str):
     elif form.validate_on_submit():
         if request.form.get("preview"):
             preview = services.render_preview(form.body.data or "")
+            try:  # the preview keeps the draft too
+                draft = _save_thread_draft(group, form)
+            except InvalidInput as error:
+                apply_errors(form, error)
         else:
             try:
                 thread = services.start_thread(
@@ -84,8 +115,7 @@ def new_thread(slug: str):
                 apply_errors(form, error)
             else:
                 return redirect(url_for("discussions.thread", slug=slug, thread_id=thread.id))
-    return render_template("discussions/new_thread.html", group=group, form=form,
-                           preview=preview), 400 if form.errors else 200
+    return _render_new_thread(group, form, preview, draft)
 
 
 @bp.get("/g/<slug>/t/<int:thread_id>")
@@ -111,6 +141,12 @@ def thread(slug: str, thread_id: int):
     form = ReplyForm(formdata=None)
     form.client_token.data = secrets.token_urlsafe(16)
     reply_to = None
+    # The reader's draft of a reply (read along with the thread): back in the editor.
+    if (draft := reader.draft) is not None:
+        form.body.data = draft.body
+        if draft.reply_to_id:
+            reply_to = next(iter(services.thread_posts(thread, [draft.reply_to_id])), None)
+            form.reply_to_id.data = reply_to.id if reply_to is not None else None
     if (reply_id := request.args.get("reply_to", type=int)):
         reply_to = next((p for p in services.thread_posts(thread, [reply_id])), None)
         if reply_to is not None:
@@ -118,10 +154,11 @@ def thread(slug: str, thread_id: int):
     if (quote_id := request.args.get("quote", type=int)):
         quoted = next((p for p in services.thread_posts(thread, [quote_id])), None)
         if quoted is not None and quoted.visible:
-            form.body.data = _quote(quoted)
+            typed = form.body.data or ""
+            form.body.data = (typed.rstrip() + "\n\n" if typed.strip() else "") + _quote(quoted)
             form.reply_to_id.data = quoted.id
             reply_to = quoted
-    page = render_thread(group, view, form, reply_to, reader=reader)
+    page = render_thread(group, view, form, reply_to, reader=reader, draft=draft)
     if view.posts:  # written once the page is made: committing expires what it shows
         services.mark_read(current_user, thread, view.posts[-1].number, reader.last_read)
     return page
@@ -153,12 +190,13 @@ def reply(slug: str, thread_id: int):
                     _quote(chosen)
         page = request.args.get("page", type=int) or last_page
         view = services.read_thread(current_user, thread, page, mark=False)
-        return render_thread(group, view, form, reply_to)
+        return render_thread(group, view, form, reply_to, draft=_keep_reply(group, thread, form))
     if form.validate_on_submit():
         if request.form.get("preview"):
             view = services.read_thread(current_user, thread, last_page)
             return render_thread(group, view, form, reply_to,
-                                  preview=services.render_preview(form.body.data or ""))
+                                 preview=services.render_preview(form.body.data or ""),
+                                 draft=_keep_reply(group, thread, form))
         try:
             post = services.reply(current_user, thread, form.body.data or "",
                                   reply_to_id=int(form.reply_to_id.data)
@@ -170,6 +208,105 @@ def reply(slug: str, thread_id: int):
             return redirect(_post_url(post))
     view = services.read_thread(current_user, thread, last_page)
     return render_thread(group, view, form, reply_to, status=400)
+
+
+def _reply_to_id(form) -> int | None:
+    value = form.reply_to_id.data
+    return int(value) if isinstance(value, int) or (value or "").isdigit() else None
+
+
+def _keep_reply(group, thread, form):
+    """The reply form's text as the reader's draft, when the page comes back without the
+    reply being sent (Quote or Reply without JavaScript, Preview): nothing typed is lost.
+    None when nothing is kept (nothing written, or the text is too long to keep)."""
+    try:
+        return services.save_draft(current_user, group, thread, body=form.body.data or "",
+                                   reply_to_id=_reply_to_id(form))
+    except InvalidInput:
+        return None
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _draft_saved(saved):
+    """The answer of a saved draft: JSON for drafts.js (with the note to show), else a flash."""
+    if _wants_json():
+        if saved is None:
+            return jsonify(saved=False)
+        return jsonify(saved=True, saved_at=saved.saved_at.isoformat(),
+                       note=_("Draft saved %(when)s", when=post_time(saved.saved_at).label))
+    flash(_("Your draft is saved: it is here when you come back, on any device.")
+          if saved is not None else _("There was nothing to keep: the draft is empty."),
+          "success")
+    return None
+
+
+def _draft_refused(error: InvalidInput):
+    return jsonify(errors={name: str(message) for name, message in error.errors.items()}), 400
+
+
+@bp.post("/g/<slug>/t/<int:thread_id>/draft")
+@login_required
+def save_reply_draft(slug: str, thread_id: int):
+    """Keep the reply being written (the "Save draft" button; drafts.js as one types)."""
+    group, thread = load_thread(slug, thread_id)
+    form = ReplyForm()
+    page = request.args.get("page", type=int) or services.page_of(thread.last_number)
+    try:
+        saved = services.save_draft(current_user, group, thread, body=form.body.data or "",
+                                    reply_to_id=_reply_to_id(form))
+    except InvalidInput as error:
+        if _wants_json():
+            return _draft_refused(error)
+        apply_errors(form, error)
+        reply_to = next(iter(services.thread_posts(thread, [_reply_to_id(form)])), None) \
+            if _reply_to_id(form) else None
+        view = services.read_thread(current_user, thread, page, mark=False)
+        return render_thread(group, view, form, reply_to, status=400)
+    return _draft_saved(saved) or redirect(url_for(
+        "discussions.thread", slug=slug, thread_id=thread.id, page=page, _anchor="reply"))
+
+
+@bp.post("/g/<slug>/t/<int:thread_id>/draft/discard")
+@login_required
+def discard_reply_draft(slug: str, thread_id: int):
+    group, thread = load_thread(slug, thread_id)
+    services.discard_draft(current_user, group, thread)
+    if _wants_json():
+        return jsonify(discarded=True)
+    flash(_("The draft is discarded."), "success")
+    page = request.args.get("page", type=int) or services.page_of(thread.last_number)
+    return redirect(url_for("discussions.thread", slug=slug, thread_id=thread.id, page=page,
+                            _anchor="reply"))
+
+
+@bp.post("/g/<slug>/t/new/draft")
+@login_required
+def save_thread_draft(slug: str):
+    """Keep the new thread being written: title, text, session and materials."""
+    group = load_group(slug)
+    form = _thread_form(group) if not _wants_json() else ThreadForm()
+    try:
+        saved = _save_thread_draft(group, form)
+    except InvalidInput as error:
+        if _wants_json():
+            return _draft_refused(error)
+        apply_errors(form, error)
+        return _render_new_thread(group, form)
+    return _draft_saved(saved) or redirect(url_for("discussions.new_thread", slug=slug))
+
+
+@bp.post("/g/<slug>/t/new/draft/discard")
+@login_required
+def discard_thread_draft(slug: str):
+    group = load_group(slug)
+    services.discard_draft(current_user, group)
+    if _wants_json():
+        return jsonify(discarded=True)
+    flash(_("The draft is discarded."), "success")
+    return redirect(url_for("discussions.new_thread", slug=slug))
 
 
 @bp.get("/g/<slug>/p/<int:post_id>/quote")
