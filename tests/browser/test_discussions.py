@@ -154,8 +154,9 @@ def unread_notifications(live_server, email: str) -> int:
 
 @pytest.fixture
 def threads_removed_afterwards(live_server):
-    """Delete the threads added during the test (posts, reactions, notifications cascade)."""
-    from forum.discussions.models import Thread
+    """Delete the threads added during the test (posts, reactions, notifications and drafts
+    of replies cascade) and the drafts of new threads."""
+    from forum.discussions.models import Draft, Thread
     from forum.extensions import db
 
     with live_server.app.app_context():
@@ -163,6 +164,7 @@ def threads_removed_afterwards(live_server):
     yield
     with live_server.app.app_context():
         db.session.execute(db.delete(Thread).where(Thread.id.not_in(before)))
+        db.session.execute(db.delete(Draft))  # the demo data has none
         db.session.commit()
         left = set(db.session.scalars(db.select(Thread.id))) - before
     assert not left, f"threads left behind: {left}"
@@ -515,6 +517,9 @@ def test_typed_text_survives_quote_reply_a_reload_and_asks_before_leaving(
         new_context, live_server, busy_thread, viewport):
     page = new_context(viewport=viewport).new_page()
     sign_in(page, live_server, MEMBER_EMAIL)
+    # The server cannot be reached for drafts here (as offline): this browser keeps the text,
+    # and leaving asks first because the server has not got it.
+    page.route(re.compile(r"/draft$"), lambda route: route.abort())
     page.goto(busy_thread.path + "?page=1")
     page.evaluate("window.notReloaded = true")
     box = textbox(page, live_server, "Your reply")
@@ -557,6 +562,108 @@ def test_typed_text_survives_quote_reply_a_reload_and_asks_before_leaving(
     page.once("dialog", lambda dialog: dialog.accept())
     page.reload()
     expect(textbox(page, live_server, "Your reply")).to_have_value(typed)
+
+
+def _leaving_asks(page, live_server) -> bool:
+    """Whether following the header's "My groups" link asks before leaving (the dialog is
+    dismissed: the page stays)."""
+    dialogs = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.dismiss()))
+    page.get_by_role("link", name=live_server.text(page, "My groups")).first.click(
+        no_wait_after=True)
+    for _attempt in range(30):
+        if dialogs:
+            break
+        page.wait_for_timeout(100)
+    return dialogs == ["beforeunload"]
+
+
+@pytest.mark.parametrize("viewport", [{"width": 390, "height": 844},
+                                      {"width": 1366, "height": 800}])
+def test_a_reply_draft_is_saved_on_the_server_and_follows_to_another_device(
+        new_context, live_server, busy_thread, viewport):
+    page = new_context(viewport=viewport).new_page()
+    sign_in(page, live_server, MEMBER_EMAIL)
+    page.goto(busy_thread.path + "?page=1")
+    page.evaluate("window.notReloaded = true")
+    box = textbox(page, live_server, "Your reply")
+    status = page.locator("#draft-status")
+    expect(status).to_be_hidden()
+    box.fill("Szkic z laptopa: **ważne**.")
+    # Quote keeps the text and inserts the quote without a reload; a moment after typing
+    # stops, the server has the draft and says so.
+    second = posts(page).nth(1)
+    author = second.locator(".post-author").inner_text()
+    with page.expect_response(re.compile(r"/draft$")) as saved:
+        second.get_by_role("button", name=re.compile(
+            "^" + re.escape(live_server.text(page, "Quote")) + " — ")).click()
+    assert saved.value.ok
+    typed = box.input_value()
+    assert typed.startswith("Szkic z laptopa: **ważne**.\n\n" + f"[{author}]"), typed
+    expect(status).to_be_visible()
+    expect(status.locator("[data-draft-note]")).to_have_text(re.compile(
+        "^" + re.escape(live_server.text(page, "Draft saved %(when)s", when="").strip())
+        + r"\s*\S"))
+    assert page.evaluate("window.notReloaded") is True
+    assert_accessible(page)
+    # Saved on the server: leaving does not ask.
+    assert not _leaving_asks(page, live_server)
+    expect(page).to_have_url(f"{live_server.url}/")
+
+    # Another device (nothing kept in its browser): the draft is in the editor, with the
+    # reply's target and the note.
+    phone = new_context(viewport=viewport).new_page()
+    sign_in(phone, live_server, MEMBER_EMAIL)
+    phone.goto(busy_thread.path + "?page=1")
+    phone_box = textbox(phone, live_server, "Your reply")
+    expect(phone_box).to_have_value(typed)
+    expect(phone.locator("#reply-target")).to_contain_text(
+        live_server.text(phone, "In reply to %(name)s", name=author))
+    expect(phone.locator("#draft-status")).to_be_visible()
+    assert_accessible(phone)
+
+    # "Discard draft" asks first, then empties the editor in place; a reload finds nothing.
+    phone.evaluate("window.notReloaded = true")
+    phone.locator("#draft-status summary").click()
+    with phone.expect_response(re.compile(r"/draft/discard")):
+        button(phone, live_server, "Yes, discard the draft").click()
+    expect(phone_box).to_have_value("")
+    expect(phone.locator("#draft-status [data-draft-note]")).to_have_text(
+        live_server.text(phone, "The draft is discarded."))
+    expect(phone.locator("#reply-target")).to_be_hidden()
+    assert phone.evaluate("window.notReloaded") is True
+    assert_accessible(phone)
+    phone.reload()
+    expect(textbox(phone, live_server, "Your reply")).to_have_value("")
+    expect(phone.locator("#draft-status")).to_be_hidden()
+    # The first device's copy reached the server and is gone from it: not put back either.
+    page.goto(busy_thread.path + "?page=1")
+    expect(textbox(page, live_server, "Your reply")).to_have_value("")
+
+
+def test_a_new_thread_draft_follows_to_another_device_and_goes_when_sent(
+        new_context, live_server, threads_removed_afterwards):
+    page = new_context(viewport={"width": 1366, "height": 800}).new_page()
+    sign_in(page, live_server, MEMBER_EMAIL)
+    page.goto(f"/g/{GROUP}/t/new")
+    textbox(page, live_server, "Title").fill("Szkic wątku")
+    with page.expect_response(re.compile(r"/t/new/draft$")):
+        textbox(page, live_server, "First post").fill("Treść *szkicu*")
+    expect(page.locator("#draft-status")).to_be_visible()
+
+    phone = new_context(viewport={"width": 390, "height": 844}).new_page()
+    sign_in(phone, live_server, MEMBER_EMAIL)
+    phone.goto(f"/g/{GROUP}/t/new")
+    expect(textbox(phone, live_server, "Title")).to_have_value("Szkic wątku")
+    expect(textbox(phone, live_server, "First post")).to_have_value("Treść *szkicu*")
+    expect(phone.locator("#draft-status")).to_be_visible()
+    assert_accessible(phone)
+    submit(phone, button(phone, live_server, "Start the thread"))
+    expect(heading(phone)).to_have_text("Szkic wątku")
+    # Sent: the draft is gone everywhere.
+    page.reload()
+    expect(textbox(page, live_server, "Title")).to_have_value("")
+    expect(textbox(page, live_server, "First post")).to_have_value("")
 
 
 def test_open_mention_list_passes_axe(page, live_server, busy_thread):
