@@ -158,8 +158,6 @@ class PostRow:
     first_unread: bool
     reactions: tuple[ReactionButton, ...]
     react_url: str
-    reply_url: str
-    quote_url: str
     link_url: str  # the post's own permalink route (for "in reply to")
     edit_url: str
     delete_url: str
@@ -189,10 +187,6 @@ def _piece_key(scope: tuple, row: PostRow) -> tuple:
 def post_rows(actor, group, view, rules: ReaderRules) -> list[PostRow]:
     slug, thread = group.slug, view.thread
     react = UrlPattern("discussions.react", "post_id", slug=slug)
-    reply = UrlPattern("discussions.thread", "reply_to", "#reply", slug=slug,
-                       thread_id=thread.id, page=view.page)
-    quote = UrlPattern("discussions.thread", "quote", "#reply", slug=slug, thread_id=thread.id,
-                       page=view.page)
     link = UrlPattern("discussions.post_link", "post_id", slug=slug)
     edit = UrlPattern("discussions.edit_post", "post_id", slug=slug)
     delete = UrlPattern("discussions.delete_post", "post_id", slug=slug)
@@ -220,7 +214,7 @@ def post_rows(actor, group, view, rules: ReaderRules) -> list[PostRow]:
                                            (post_id, kind) in mine,
                                            tuple(sorted(names.get(kind, ()))))
                             for kind, label in labels),
-            react_url=react(post_id), reply_url=reply(post_id), quote_url=quote(post_id),
+            react_url=react(post_id),
             link_url=link(replied.id) if replied else "", edit_url=edit(post_id),
             delete_url=delete(post_id), history_url=history(post_id),
             report_url=report(post_id), hide_url=hide(post_id)))

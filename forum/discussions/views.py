@@ -171,9 +171,9 @@ def reply(slug: str, thread_id: int):
     # A reply sent to a merged thread goes to the target.
     thread = curation.resolve_merged(current_user, thread) or thread
     form = ReplyForm()
-    reply_to = None
-    if form.reply_to_id.data and form.reply_to_id.data.isdigit():
-        reply_to = next(iter(services.thread_posts(thread, [int(form.reply_to_id.data)])), None)
+    reply_to_id = _reply_to_id(form)
+    reply_to = next(iter(services.thread_posts(thread, [reply_to_id])), None) \
+        if reply_to_id else None
     last_page = services.page_of(thread.last_number)
     # "Quote" and "Reply" on a post are buttons of this form (without JavaScript): the page
     # comes back with what was typed kept, the quote added below it and the reply's target set.
@@ -199,8 +199,7 @@ def reply(slug: str, thread_id: int):
                                  draft=_keep_reply(group, thread, form))
         try:
             post = services.reply(current_user, thread, form.body.data or "",
-                                  reply_to_id=int(form.reply_to_id.data)
-                                  if (form.reply_to_id.data or "").isdigit() else None,
+                                  reply_to_id=reply_to_id,
                                   client_token=form.client_token.data or None)
         except InvalidInput as error:
             apply_errors(form, error)
