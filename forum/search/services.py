@@ -27,10 +27,10 @@ from markupsafe import Markup, escape
 from sqlalchemy import (
     Integer,
     String,
+    bindparam,
     case,
     column,
     func,
-    literal,
     literal_column,
     null,
     table,
@@ -196,9 +196,15 @@ class _Scope:
     author_id: int | None
 
 
-def _source(name: str, scope: _Scope, fts=None):
-    """(statement of the visible rows of table `name` in scope, its model, its label); on
-    SQLite starting from the FTS5 table `fts`, so that the match drives the query."""
+# The statements are built once per shape (tables, phase, number of words, filters used) and
+# run with bound parameters: building and compiling them again cost more than running them.
+
+
+def _source(name: str, shape: tuple[bool, bool, bool], fts=None):
+    """(statement of the visible rows of table `name`, its model); `shape`: whether it is
+    limited to groups (:group_ids), a session (:workshop_id), an author (:author_id). On
+    SQLite it starts from the FTS5 table `fts`, so that the match drives the query."""
+    by_group, by_workshop, by_author = shape
     model = {"post": Post, "chat_message": ChatMessage, "material": Material}[name]
     statement = db.select()
     statement = (statement.select_from(fts).join(model, model.id == fts.c.rowid)
@@ -207,26 +213,38 @@ def _source(name: str, scope: _Scope, fts=None):
         statement = (statement.join(Thread, Thread.id == Post.thread_id)
                      .where(Post.deleted_at.is_(None), Post.hidden_at.is_(None)))
         group_id, workshop_id, author_id = Thread.group_id, Thread.workshop_id, Post.author_id
-        label = literal(POST, String)
+        label = literal_column(f"'{POST}'", String)
     elif name == "chat_message":
         statement = statement.where(ChatMessage.removed_at.is_(None),
                                     ChatMessage.kind == MessageKind.MESSAGE)
         group_id, workshop_id = ChatMessage.group_id, ChatMessage.workshop_id
-        author_id, label = ChatMessage.author_id, literal(CHAT, String)
+        author_id, label = ChatMessage.author_id, literal_column(f"'{CHAT}'", String)
     else:
         statement = statement.where(Material.deleted_at.is_(None))
         group_id, workshop_id = Material.group_id, Material.workshop_id
         author_id, label = Material.uploaded_by_id, Material.kind
-    if scope.group_ids is not None:
-        statement = statement.where(group_id.in_(scope.group_ids))
-    if scope.workshop_id is not None:
-        statement = statement.where(workshop_id == scope.workshop_id)
-    if scope.author_id is not None:
-        statement = statement.where(author_id == scope.author_id)
-    statement = statement.add_columns(literal(name, String).label("source"),
+    if by_group:
+        statement = statement.where(group_id.in_(bindparam("group_ids", expanding=True)))
+    if by_workshop:
+        statement = statement.where(workshop_id == bindparam("workshop_id"))
+    if by_author:
+        statement = statement.where(author_id == bindparam("author_id"))
+    statement = statement.add_columns(literal_column(f"'{name}'", String).label("source"),
                                       label.label("label"), model.id.label("id"),
                                       model.created_at.label("created_at"))
     return statement, model
+
+
+@lru_cache(maxsize=256)
+def _matches_statement(sqlite: bool, names: tuple[str, ...], ranked: bool, words: int,
+                       shape: tuple[bool, bool, bool]):
+    parts = []
+    for name in names:
+        fts = table(f"{name}_fts", column("rowid")) if sqlite else None
+        statement, model = _source(name, shape, fts)
+        statement = _index_query(statement, sqlite, name, model, words, ranked)
+        parts.append(db.select(statement.limit(MAX_MATCHES + 1).subquery()))
+    return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
 def _matches(terms, scope: _Scope, names: list[str], *, prefix: bool,
@@ -234,33 +252,47 @@ def _matches(terms, scope: _Scope, names: list[str], *, prefix: bool,
     """For each table: up to MAX_MATCHES + 1 rows (label, id, created_at, *score), newest
     first, in one statement."""
     sqlite = db.session.get_bind().dialect.name == "sqlite"
-    parts = []
-    for name in names:
-        fts = table(f"{name}_fts", column("rowid")) if sqlite else None
-        statement, model = _source(name, scope, fts)
-        statement = _index_query(statement, name, model, terms, prefix=prefix, ranked=ranked)
-        parts.append(db.select(statement.limit(MAX_MATCHES + 1).subquery()))
-    statement = parts[0] if len(parts) == 1 else union_all(*parts)
+    shape = (scope.group_ids is not None, scope.workshop_id is not None,
+             scope.author_id is not None)
+    statement = _matches_statement(sqlite, tuple(names), ranked, len(terms), shape)
+    params = {"match": _match_string(sqlite, terms, prefix)}
+    if shape[0]:
+        params["group_ids"] = scope.group_ids
+    if shape[1]:
+        params["workshop_id"] = scope.workshop_id
+    if shape[2]:
+        params["author_id"] = scope.author_id
+    if sqlite and not ranked:
+        params |= {f"form{n}": forms[0] for n, (_, forms) in enumerate(terms)}
     found: dict[str, list] = {name: [] for name in names}
-    for row in db.session.execute(statement):
+    for row in db.session.execute(statement, params):
         source, label, item_id, created_at, *score = row
         found[source].append((label, item_id, created_at, *score))
     return found
 
 
-def _index_query(statement, name: str, model, terms, *, prefix: bool, ranked: bool):
-    """`statement` restricted to rows matching every term, newest first, with columns of how
-    well each matches: lower is better; without `ranked`, on SQLite, what _ranked_here scores
-    it from (the length of the text and how often each term occurs in it)."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        # FTS5 query syntax: "word"* is a prefix, "word" a whole word; OR between the forms of
-        # a word, AND between words. Words are letters and digits only: nothing typed becomes
-        # an operator.
+def _match_string(sqlite: bool, terms, prefix: bool) -> str:
+    """The query in the index's syntax; words are letters and digits only, so nothing typed
+    becomes an operator (and the string is a bound parameter)."""
+    if sqlite:
+        # FTS5: "word"* is a prefix, "word" a whole word; OR between the forms of a word,
+        # AND between words.
         def alternatives(folded, forms):
             forms = forms if prefix else tuple(dict.fromkeys((folded, *forms)))
             return " OR ".join(f'"{form}"*' if prefix and len(form) >= MIN_PREFIX_CHARS
                                else f'"{form}"' for form in forms)
-        match = " AND ".join(f"({alternatives(*term)})" for term in terms)
+        return " AND ".join(f"({alternatives(*term)})" for term in terms)
+    # to_tsquery: word:* is a prefix, | between the forms of a word, & between words.
+    return " & ".join("(" + " | ".join(f"{form}:*" if len(form) >= MIN_PREFIX_CHARS else form
+                                       for form in forms) + ")" for _, forms in terms)
+
+
+def _index_query(statement, sqlite: bool, name: str, model, words: int, ranked: bool):
+    """`statement` restricted to rows matching :match, newest first, with columns of how well
+    each matches: lower is better; without `ranked`, on SQLite, what _ranked_here scores it
+    from (the length of the text and how often each word's first form :formN occurs)."""
+    match = bindparam("match", type_=String)
+    if sqlite:
         fts_name = f"{name}_fts"
         index = literal_column(fts_name)
         statement = (statement.where(index.op("MATCH")(match))
@@ -268,13 +300,10 @@ def _index_query(statement, name: str, model, terms, *, prefix: bool, ranked: bo
         if ranked:
             return statement.add_columns(func.bm25(index).label("score"))
         text = model.search_text
+        forms = [bindparam(f"form{n}", type_=String) for n in range(words)]
         return statement.add_columns(func.length(text).label("length"), *(
-            ((func.length(text) - func.length(func.replace(text, forms[0], "")))
-             / len(forms[0])).label(f"tf{n}") for n, (_, forms) in enumerate(terms)))
-    # to_tsquery syntax: word:* is a prefix, | between the forms of a word, & between words;
-    # the string is sent as a bound parameter.
-    match = " & ".join("(" + " | ".join(f"{form}:*" if len(form) >= MIN_PREFIX_CHARS else form
-                                        for form in forms) + ")" for _, forms in terms)
+            ((func.length(text) - func.length(func.replace(text, form, "")))
+             / func.length(form)).label(f"tf{n}") for n, form in enumerate(forms)))
     vector = literal_column(f"{name}.search_vector")  # to_tsvector('simple', search_text)
     tsquery = func.to_tsquery(literal_column("'simple'"), match)
     statement = statement.where(vector.bool_op("@@")(tsquery)).order_by(model.id.desc())
@@ -308,39 +337,35 @@ def _ranked_here(rows: list) -> list[tuple]:
 # --- the page's hits -----------------------------------------------------------------------
 
 
-def _hits(page: list[tuple[str, int]], terms) -> list[SearchHit]:
-    """The hits of one page, in its order: what each shows, read in one statement."""
-    if not page:
-        return []
-    ids: dict[str, list[int]] = {}
-    for row_kind, item_id in page:
-        ids.setdefault("material" if row_kind in (MATERIAL, PRACTICE) else row_kind,
-                       []).append(item_id)
+@lru_cache(maxsize=16)
+def _hits_statement(tables: tuple[str, ...]):
+    """What a page's hits show, for ids :post_ids, :chat_ids, :material_ids."""
     author = aliased(User)
     session = aliased(Workshop)
     no_int = null().cast(Integer)
     parts = []
-    if POST in ids:
+    if "post" in tables:
         parts.append(
-            db.select(literal(POST, String).label("kind"), Post.id, Group.slug, Group.name,
-                      Thread.title, func.substr(Post.body, 1, SNIPPET_SCAN_CHARS),
+            db.select(literal_column(f"'{POST}'", String).label("kind"), Post.id, Group.slug,
+                      Group.name, Thread.title, func.substr(Post.body, 1, SNIPPET_SCAN_CHARS),
                       Post.author_id, author.name, Post.created_at, session.number,
                       Thread.id, Post.number)
             .join(Thread, Thread.id == Post.thread_id).join(Group, Group.id == Thread.group_id)
             .outerjoin(author, author.id == Post.author_id)
             .outerjoin(session, session.id == Thread.workshop_id)
-            .where(Post.id.in_(ids[POST])))
-    if CHAT in ids:
+            .where(Post.id.in_(bindparam("post_ids", expanding=True))))
+    if "chat_message" in tables:
         parts.append(
-            db.select(literal(CHAT, String), ChatMessage.id, Group.slug, Group.name,
-                      literal("", String), func.substr(ChatMessage.body, 1, SNIPPET_SCAN_CHARS),
+            db.select(literal_column(f"'{CHAT}'", String), ChatMessage.id, Group.slug,
+                      Group.name, literal_column("''", String),
+                      func.substr(ChatMessage.body, 1, SNIPPET_SCAN_CHARS),
                       ChatMessage.author_id, author.name, ChatMessage.created_at,
                       session.number, no_int, no_int)
             .join(Group, Group.id == ChatMessage.group_id)
             .outerjoin(author, author.id == ChatMessage.author_id)
             .outerjoin(session, session.id == ChatMessage.workshop_id)
-            .where(ChatMessage.id.in_(ids[CHAT])))
-    if "material" in ids:
+            .where(ChatMessage.id.in_(bindparam("chat_ids", expanding=True))))
+    if "material" in tables:
         practice = [func.coalesce(getattr(GoodPractice, name), "")
                     for name in ("problem", "actions", "results", "costs")]
         text = Material.description
@@ -358,11 +383,28 @@ def _hits(page: list[tuple[str, int]], terms) -> list[SearchHit]:
             .outerjoin(GoodPractice, GoodPractice.material_id == Material.id)
             .outerjoin(MaterialVersion, (MaterialVersion.material_id == Material.id)
                        & (MaterialVersion.number == Material.version_count))
-            .where(Material.id.in_(ids["material"])))
-    statement = parts[0] if len(parts) == 1 else union_all(*parts)
+            .where(Material.id.in_(bindparam("material_ids", expanding=True))))
+    return parts[0] if len(parts) == 1 else union_all(*parts)
+
+
+_IDS_PARAM = {POST: "post_ids", CHAT: "chat_ids", MATERIAL: "material_ids",
+              PRACTICE: "material_ids"}
+_TABLE_OF = {POST: "post", CHAT: "chat_message", MATERIAL: "material", PRACTICE: "material"}
+
+
+def _hits(page: list[tuple[str, int]], terms) -> list[SearchHit]:
+    """The hits of one page, in its order: what each shows, read in one statement."""
+    if not page:
+        return []
+    params: dict[str, list[int]] = {}
+    for row_kind, item_id in page:
+        params.setdefault(_IDS_PARAM[row_kind], []).append(item_id)
+    tables = tuple(name for name in _TABLES if any(
+        _TABLE_OF[row_kind] == name for row_kind, _ in page))
     found = {}
     for (row_kind, item_id, slug, group_name, title, text, author_id, author_name, created_at,
-         workshop_number, thread_id, post_number) in db.session.execute(statement):
+         workshop_number, thread_id, post_number) in db.session.execute(
+            _hits_statement(tables), params):
         found[(row_kind, item_id)] = SearchHit(
             kind=row_kind, id=item_id, group_slug=slug, group_name=group_name,
             title=highlight_title(title or "", terms), snippet=highlight(text or "", terms),
@@ -371,26 +413,37 @@ def _hits(page: list[tuple[str, int]], terms) -> list[SearchHit]:
     return [found[key] for key in page if key in found]
 
 
+@lru_cache(maxsize=4)
+def _choices_statement(every_group: bool, with_group: bool):
+    visible = db.select(literal_column("'group'", String).label("what"),
+                        Group.slug.label("value"), Group.name.label("label"),
+                        literal_column("0", Integer).label("number"),
+                        literal_column("0", Integer).label("id"))
+    if not every_group:
+        visible = visible.where(Group.id.in_(bindparam("group_ids", expanding=True)))
+    if not with_group:
+        return visible
+    return union_all(
+        visible,
+        db.select(literal_column("'session'", String), literal_column("''", String),
+                  Workshop.theme, Workshop.number, Workshop.id)
+        .where(Workshop.group_id == bindparam("group_id")),
+        db.select(literal_column("'author'", String), literal_column("''", String), User.name,
+                  User.id, literal_column("0", Integer))
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.group_id == bindparam("group_id")))
+
+
 def filter_choices(actor, group: Group | None) -> FilterChoices:
     """The groups the actor may search, and with a group its sessions and members: one
     statement."""
-    visible = db.select(literal("group", String).label("what"), Group.slug.label("value"),
-                        Group.name.label("label"), literal(0, Integer).label("number"),
-                        literal(0, Integer).label("id"))
-    if not is_admin(actor):
-        visible = visible.where(Group.id.in_(sorted(roles_of(actor)) or [0]))
-    parts = [visible]
+    every_group = is_admin(actor)
+    params: dict = {} if every_group else {"group_ids": sorted(roles_of(actor)) or [0]}
     if group is not None:
-        parts.append(db.select(literal("session", String), literal("", String),
-                               Workshop.theme, Workshop.number, Workshop.id)
-                     .where(Workshop.group_id == group.id))
-        parts.append(db.select(literal("author", String), literal("", String), User.name,
-                               User.id, literal(0, Integer))
-                     .join(Membership, Membership.user_id == User.id)
-                     .where(Membership.group_id == group.id))
+        params["group_id"] = group.id
     groups, sessions, authors = [], [], []
-    for what, value, label, number, row_id in db.session.execute(union_all(*parts)
-                                                         if len(parts) > 1 else parts[0]):
+    for what, value, label, number, row_id in db.session.execute(
+            _choices_statement(every_group, group is not None), params):
         if what == "group":
             groups.append(Choice(value, label))
         elif what == "session":
