@@ -413,6 +413,12 @@ def _hits(page: list[tuple[str, int]], terms) -> list[SearchHit]:
     return [found[key] for key in page if key in found]
 
 
+@lru_cache(maxsize=20_000)
+def _collated(key, name: str):
+    """key(name), remembered: the same members' names are sorted on every search page."""
+    return key(name)
+
+
 @lru_cache(maxsize=4)
 def _choices_statement(every_group: bool, with_group: bool):
     visible = db.select(literal_column("'group'", String).label("what"),
@@ -451,8 +457,8 @@ def filter_choices(actor, group: Group | None) -> FilterChoices:
         else:
             authors.append(Choice(number, label))
     key = collation_key()
-    groups.sort(key=lambda choice: key(choice.label))
-    authors.sort(key=lambda choice: key(choice.label))
+    groups.sort(key=lambda choice: _collated(key, choice.label))
+    authors.sort(key=lambda choice: _collated(key, choice.label))
     sessions.sort(key=lambda choice: choice.value)
     return FilterChoices(groups, sessions, authors[:MAX_AUTHORS])
 
