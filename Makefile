@@ -33,6 +33,7 @@ endif
 
 run: setup
 	FORUM_ENV=$${FORUM_ENV:-development} $(BIN)/flask db upgrade
+	FORUM_ENV=$${FORUM_ENV:-development} $(BIN)/flask forum reindex-search --read-files
 	FORUM_ENV=$${FORUM_ENV:-development} FORUM_BASE_URL=$(DEMO_BASE_URL) $(BIN)/flask forum seed-demo
 	@echo ""
 	@echo "  Forum running at $(DEMO_BASE_URL)/  (Ctrl+C stops it)"

@@ -605,6 +605,7 @@ def _add_extras(conn, rng: random.Random, *, groups: int, users: int, posts: int
     from forum.materials.filetypes import DOCX, PDF, PPTX, XLSX
     from forum.materials.models import Material, MaterialKind, MaterialVersion
     from forum.notifications.models import Notification
+    from forum.text import fold
 
     members = {g: [m["user_id"] for m in memberships if m["group_id"] == g]
                for g in range(1, groups + 1)}
@@ -643,6 +644,7 @@ def _add_extras(conn, rng: random.Random, *, groups: int, users: int, posts: int
                 if kind == MaterialKind.TRAINING_FOR_REVIEW else None,
                 "deleted_at": None, "version_count": versions, "created_at": _aware(created),
                 "updated_at": _aware(times[-1])})
+            material_rows[-1]["search_text"] = fold(material_rows[-1]["title"])
     _insert(conn, Material.__table__, material_rows)
     _insert(conn, MaterialVersion.__table__, version_rows)
 
@@ -652,9 +654,10 @@ def _add_extras(conn, rng: random.Random, *, groups: int, users: int, posts: int
     chat_start = max(start, end - 60 * 86400)
     for g in range(1, groups + 1):
         for t in sorted(rng.uniform(chat_start, end) for _ in range(CHAT_MESSAGES_PER_GROUP)):
-            body, body_html, _folded = _body(rng, rare=False)
+            body, body_html, folded = _body(rng, rare=False)
             chat_rows.append({"group_id": g, "author_id": rng.choice(members[g]),
                               "kind": "message", "body": body, "body_html": body_html,
+                              "search_text": folded,
                               "workshop_id": None, "thread_id": None, "created_at": _aware(t),
                               "removed_at": None, "removed_by_id": None, "edited_at": None,
                               "moderation_note": ""})

@@ -45,6 +45,7 @@ from sqlalchemy.engine import URL
 
 from forum.extensions import db
 from forum.materials.backends import storage_for
+from forum.search import SEARCH_TABLE_PREFIXES
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -524,7 +525,8 @@ def _foreign_tables() -> list[str]:
     """Tables in the target that the forum's migrations do not make (never dropped)."""
     known = set(db.metadata.tables) | {"alembic_version"}
     return sorted(name for name in sa_inspect(db.engine).get_table_names()
-                  if name not in known and not name.startswith(("post_fts", "sqlite_")))
+                  if name not in known
+                  and not name.startswith((*SEARCH_TABLE_PREFIXES, "sqlite_")))
 
 
 def check_empty_target(storage) -> None:

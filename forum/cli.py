@@ -205,6 +205,20 @@ def erase_user(email, yes):
                f"{report.messages_removed} removed")
 
 
+@forum_cli.command("reindex-search")
+@click.option("--read-files", is_flag=True,
+              help="Also read the text of PDF, ODT and DOCX files uploaded without it.")
+@with_appcontext
+def reindex_search(read_files):
+    """Make the search text of every post, chat message and material again (after upgrading
+    to a release that changes it: README "Search")."""
+    from forum.search.index import reindex
+
+    done = reindex(read_files=read_files)
+    click.echo(f"search text made again: {done.posts} posts, {done.messages} chat messages, "
+               f"{done.materials} materials ({done.files_read} files read)")
+
+
 @forum_cli.command("seed-demo")
 @with_appcontext
 def seed_demo():

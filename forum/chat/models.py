@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.accounts.models import User
 from forum.extensions import db
 from forum.groups.models import Group
+from forum.searchtext import search_text as index_text
 from forum.timeutil import UTCDateTime, utcnow
 from forum.workshops.models import Workshop
 
@@ -52,6 +53,9 @@ class ChatMessage(db.Model):
     # A moderator's edit (e.g. personal data removed) and the public note shown with it.
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     moderation_note: Mapped[str] = mapped_column(String(500), default="")
+    # The folded text and its word forms (forum.searchtext), kept in step with `body` by the
+    # listeners below whoever changes it; read by search only.
+    search_text: Mapped[str] = mapped_column(Text, default="", deferred=True)
 
     group: Mapped[Group] = relationship()
     author: Mapped[User | None] = relationship(foreign_keys=[author_id], lazy="joined")
@@ -61,6 +65,14 @@ class ChatMessage(db.Model):
     @property
     def removed(self) -> bool:
         return self.removed_at is not None
+
+
+@event.listens_for(ChatMessage, "before_insert")
+@event.listens_for(ChatMessage, "before_update")
+def _index_body(mapper, connection, message: ChatMessage) -> None:
+    if db.inspect(message).attrs.body.history.has_changes():
+        message.search_text = (index_text(message.body or "")
+                               if message.kind in (None, MessageKind.MESSAGE) else "")
 
 
 class ChatMute(db.Model):

@@ -43,7 +43,8 @@ from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.groups.policy import can_moderate_group, can_see_hidden_post, can_view_group
 from forum.notifications import inbox
-from forum.text import fold, render_markdown
+from forum.searchtext import search_text as index_text
+from forum.text import render_markdown
 from forum.timeutil import utcnow
 from forum.workshops import services as workshop_services
 
@@ -90,7 +91,7 @@ def _lock(*threads: Thread) -> None:
 
 def _search_text(title: str, post: Post) -> str:
     """As services._new_post builds it: the first post carries the thread's title."""
-    return fold(f"{title}\n{post.body}" if post.number == 1 else post.body)
+    return index_text(title if post.number == 1 else "", post.body)
 
 
 # --- close, reopen, rename -------------------------------------------------------------------

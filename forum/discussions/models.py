@@ -84,8 +84,9 @@ class Post(db.Model):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
-    # Lower-case text without diacritics (thread title + body) for search.
-    search_text: Mapped[str] = mapped_column(Text, default="")
+    # Lower-case text without diacritics (thread title + body) and its word forms, for search
+    # (forum.searchtext.search_text).
+    search_text: Mapped[str] = mapped_column(Text, default="", deferred=True)
     reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("post.id", ondelete="SET NULL"))
     client_token: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -46,7 +46,8 @@ from forum.materials.models import Material
 from forum.notifications.inbox import watch_thread
 from forum.notifications.mentions import mention_links
 from forum.notifications.models import GroupWatch, ThreadWatch
-from forum.text import fold, render_markdown
+from forum.searchtext import search_text as index_text
+from forum.text import render_markdown
 from forum.timeutil import utcnow
 from forum.workshops.models import Workshop
 
@@ -482,7 +483,7 @@ def _new_post(actor, thread: Thread, body: str, *, reply_to: Post | None = None,
     db.session.refresh(thread)
     post = Post(thread=thread, number=number, author_id=actor.id, body=body,
                 body_html=_post_html(thread.group, body), reply_to=reply_to,
-                search_text=fold(f"{thread.title}\n{body}" if number == 1 else body),
+                search_text=index_text(thread.title if number == 1 else "", body),
                 client_token=client_token or None, created_at=now)
     db.session.add(post)
     db.session.flush()
@@ -595,7 +596,7 @@ def edit_post(actor, post: Post, body: str, *, redact: bool = False) -> Post:
     else:
         db.session.add(PostRevision(post_id=post.id, body=post.body, edited_by_id=actor.id))
     post.body, post.body_html = body, _post_html(group, body)
-    post.search_text = fold(f"{post.thread.title}\n{body}" if post.number == 1 else body)
+    post.search_text = index_text(post.thread.title if post.number == 1 else "", body)
     post.edited_at = utcnow()
     live.post_changed_after_commit(post)
     db.session.commit()

@@ -45,6 +45,9 @@ class Material(db.Model):
     version_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Title, description, a good practice's write-up and the current file's text, folded and
+    # with their word forms (forum.searchtext); set by materials.services, read by search.
+    search_text: Mapped[str] = mapped_column(Text, default="", deferred=True)
 
     group: Mapped[Group] = relationship()
     workshop: Mapped[Workshop | None] = relationship(lazy="joined")
@@ -77,6 +80,8 @@ class MaterialVersion(db.Model):
     note: Mapped[str] = mapped_column(String(500), default="")
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The text of a PDF, ODT or DOCX file, read when it was uploaded (materials.extract).
+    text: Mapped[str] = mapped_column(Text, default="", deferred=True)
 
     material: Mapped[Material] = relationship(back_populates="versions")
     uploaded_by: Mapped[User | None] = relationship(lazy="joined")

@@ -24,6 +24,7 @@ from forum.groups.policy import (
     can_view_group,
 )
 from forum.materials.backends import storage_for
+from forum.materials.extract import extract_text
 from forum.materials.filetypes import (
     IMAGES,
     RejectedFile,
@@ -32,6 +33,7 @@ from forum.materials.filetypes import (
     strip_image_metadata,
 )
 from forum.materials.models import GoodPractice, Material, MaterialKind, MaterialVersion
+from forum.searchtext import search_text
 from forum.text import render_markdown
 from forum.timeutil import utcnow
 from forum.workshops.models import Workshop
@@ -186,6 +188,18 @@ def _material_text(material: Material) -> str:
     return "\n\n".join(part for part in parts if part)
 
 
+def reindex_material(material: Material) -> None:
+    """What search finds a material by: its title, description, good-practice write-up and
+    the text of its current file."""
+    practice = material.good_practice
+    current = material.versions[0] if material.versions else None
+    material.search_text = search_text(
+        material.title, material.description,
+        *((getattr(practice, field) for field in ("problem", "actions", "results", "costs"))
+          if practice is not None else ()),
+        current.text if current is not None else "")
+
+
 def _apply_good_practice(material: Material, practice: GoodPracticeInput) -> None:
     record = material.good_practice or GoodPractice()
     for field in ("problem", "actions", "results", "costs"):
@@ -208,6 +222,7 @@ def _store(actor, material: Material, upload: Upload, note: str = "") -> Materia
             kind = sniff(pending.path, upload.filename)
             if kind in IMAGES:
                 strip_image_metadata(pending.path, kind)  # no GPS position or camera data
+            text = extract_text(pending.path, kind)  # "" when it cannot: never refuses
             stored = pending.commit()
     except RejectedFile as error:
         raise InvalidInput({"file": error.message}) from None
@@ -216,9 +231,10 @@ def _store(actor, material: Material, upload: Upload, note: str = "") -> Materia
         number=material.version_count, storage_key=stored.key, sha256=stored.sha256,
         size=stored.size, mime=kind.mime, type_label=kind.label,
         original_name=safe_download_name(upload.filename), note=note[:500],
-        uploaded_by_id=actor.id if actor is not None else None)
+        uploaded_by_id=actor.id if actor is not None else None, text=text)
     material.versions.insert(0, version)
     material.updated_at = utcnow()
+    reindex_material(material)
     return version
 
 
@@ -246,6 +262,7 @@ def share_material(actor, group: Group, data: MaterialInput, upload: Upload | No
         _apply_good_practice(material, practice)
     if upload is not None:
         _store(actor, material, upload)
+    reindex_material(material)
     db.session.add(material)
     record_audit(actor, "material.create", group=group, target=material.title,
                  subject=material)
@@ -282,6 +299,7 @@ def update_good_practice(actor, material: Material, data: MaterialInput,
     material.description_html = render_markdown(data.description)
     _apply_good_practice(material, practice)
     material.updated_at = utcnow()
+    reindex_material(material)
     record_audit(actor, "material.update", group=material.group, target=material.title,
                  before=before,
                  subject=material)

@@ -47,7 +47,8 @@ from forum.moderation.models import (
     ReportStatus,
 )
 from forum.notifications.inbox import notify
-from forum.text import fold, render_markdown
+from forum.searchtext import search_text as index_text
+from forum.text import render_markdown
 from forum.timeutil import utcnow
 
 TEXT_MAX = 1000  # what a reporter may write
@@ -382,7 +383,7 @@ def _edit_post(actor, post: Post, body: str, note: str, details: dict,
     else:
         db.session.add(PostRevision(post_id=post.id, body=before, edited_by_id=actor.id))
     post.body, post.body_html = body, render_markdown(body)
-    post.search_text = fold(f"{post.thread.title}\n{body}" if post.number == 1 else body)
+    post.search_text = index_text(post.thread.title if post.number == 1 else "", body)
     post.edited_at = utcnow()
     post.moderation_note = note
     record_audit(actor, "post.edit", group=post.thread.group, target=post.thread.title,

@@ -65,7 +65,8 @@ from forum.notifications.models import (
 )
 from forum.privacy.models import DataExport
 from forum.realtime import server as realtime
-from forum.text import fold, render_markdown
+from forum.searchtext import search_text as index_text
+from forum.text import render_markdown
 from forum.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -320,7 +321,7 @@ def _scrub_content(item, scrub: _Scrubber) -> None:
         return
     item.body, item.body_html = body, render_markdown(body)
     if isinstance(item, Post):
-        item.search_text = fold(f"{item.thread.title}\n{body}" if item.number == 1 else body)
+        item.search_text = index_text(item.thread.title if item.number == 1 else "", body)
 
 
 def _personal_rows(user: User, old_email: str, report: ErasureReport) -> None:

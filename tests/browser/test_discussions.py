@@ -403,10 +403,10 @@ def test_search_finds_polish_words_typed_without_diacritics(page, live_server,
     expect(page).to_have_url(re.compile(rf"/g/{GROUP}/search\?q=zolte$"))
     expect(heading(page)).to_have_text(
         live_server.text(page, "Search in %(group)s", group="Miasta"))
-    results = page.locator("ol.search-results > li")
+    results = page.locator("ol.search-hits > li")
     found = results.filter(has=page.get_by_role("link", name=TITLE, exact=True))
     expect(found).to_have_count(1)
-    expect(found.locator("mark")).to_have_text(["Żółte"])
+    expect(found.locator(".snippet mark")).to_have_text(["Żółte"])
     expect(found.get_by_role("link", name=TITLE)).to_have_attribute(
         "href", re.compile(rf"/g/{GROUP}/p/{members_thread.first_post_id}$"))
 
@@ -414,10 +414,10 @@ def test_search_finds_polish_words_typed_without_diacritics(page, live_server,
                      exact=True).click()
     expect(page).to_have_url(f"{live_server.url}/search?q=zolte")
     expect(heading(page)).to_have_text(live_server.text(page, "Search in all my groups"))
-    found = page.locator("ol.search-results > li").filter(
+    found = page.locator("ol.search-hits > li").filter(
         has=page.get_by_role("link", name=TITLE, exact=True))
     expect(found).to_have_count(1)
-    expect(found.locator("mark")).to_have_text(["Żółte"])
+    expect(found.locator(".snippet mark")).to_have_text(["Żółte"])
     expect(found.locator(".meta")).to_contain_text("Miasta")
 
     # The result leads to the post.

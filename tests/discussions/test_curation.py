@@ -131,7 +131,7 @@ def test_rename_validates_keeps_the_old_title_and_moves_the_search(people, group
     assert (entry.before, entry.reason, entry.subject_id) == (
         "Stołówki szkolne", "jaśniej", thread.id)
     found = search.search(people["member"], "zywienie", group=group)
-    assert [h.post.thread_id for h in found.hits] == [thread.id]
+    assert [h.thread_id for h in found.hits] == [thread.id]
     assert search.search(people["member"], "stolowki", group=group).hits == []
     curation.rename_thread(people["moderator"], thread, "Żywienie w szkołach")  # unchanged
     assert len(_audit("thread.rename")) == 1
@@ -216,9 +216,9 @@ def test_merge_keeps_links_search_reports_chat_notifications_and_materials(peopl
     assert notice.thread_id == b.id
     assert b.conclusion_post_id == p["a2"].id and a.conclusion_post_id is None
     hits = search.search(people["member"], "odpowiedz", group=group).hits
-    assert [(h.post.id, h.thread.id) for h in hits] == [(reply.id, b.id)]
+    assert [(h.id, h.thread_id) for h in hits] == [(reply.id, b.id)]
     # The merged thread's title is carried by its new first post (a1, the oldest) only.
-    assert [h.post.id for h in search.search(people["member"], "watek b", group=group).hits] \
+    assert [h.id for h in search.search(people["member"], "watek b", group=group).hits] \
         == [p["a1"].id]
     assert search.search(people["member"], "watek a", group=group).hits == []
 
@@ -329,8 +329,8 @@ def test_split_moves_posts_in_time_order_and_keeps_everything_right(people, grou
     assert db.session.get(ThreadWatch, (observer.id, new.id)).level == "muted"
     assert db.session.get(ThreadWatch, (people["member"].id, new.id)).level == "watching"
     hits = search.search(people["member"], "basen", group=group).hits
-    assert {h.thread.id for h in hits} == {new.id}
-    assert [h.post.id for h in search.search(people["member"], "basen t2", group=group).hits] \
+    assert {h.thread_id for h in hits} == {new.id}
+    assert [h.id for h in search.search(people["member"], "basen t2", group=group).hits] \
         == [t2.id]  # the new first post carries the new title
     [entry] = _audit("thread.split")
     assert (entry.subject_id, entry.reason, entry.details["new_thread_id"]) == (
