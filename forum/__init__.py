@@ -66,6 +66,7 @@ def register_extensions(app: Flask) -> None:
         timezone_selector=i18n.select_timezone,
         default_translation_directories=str(ROOT / "forum" / "translations"),
     )
+    i18n.install_template_gettext(app)
     login_manager.init_app(app)
     from forum.realtime import server as realtime
 

@@ -26,7 +26,7 @@ from forum.fragments import fragments
 from forum.groups import policy
 from forum.groups.access import load_group
 from forum.groups.models import Membership, Role
-from forum.links import UrlPattern
+from forum.links import UrlPattern, page_numbers, template_url_for
 from forum.notifications.inbox import UNREAD_COUNT_KEY, unread_notification_count
 from forum.notifications.models import Notification
 
@@ -214,6 +214,8 @@ def init_app(app: Flask) -> None:
     app.add_template_global(i18n.date_range, "date_range")
     app.add_template_global(UrlPattern, "url_pattern")
     app.add_template_global(fragments, "fragments")
+    app.add_template_global(page_numbers, "page_numbers")
+    app.add_template_global(template_url_for, "url_for")  # kept addresses (forum.links)
 
     @app.context_processor
     def template_helpers():
