@@ -64,6 +64,26 @@ def request_catalogue():
     return catalogue
 
 
+_LOCALE_NAMES: dict = {}
+
+
+def request_locale_name() -> str:
+    """str(get_locale()) without its lookups when the request has settled its locale (rows
+    that format a number or a size in the reader's language ask for it once per row)."""
+    from flask.globals import _cv_app
+    from flask_babel import get_locale
+
+    app_context = _cv_app.get(None)
+    locale = (getattr(app_context.g.__dict__.get("_flask_babel"), "babel_locale", None)
+              if app_context is not None else None)
+    if locale is None:
+        return str(get_locale())
+    name = _LOCALE_NAMES.get(locale)
+    if name is None:
+        name = _LOCALE_NAMES[locale] = str(locale)
+    return name
+
+
 def install_template_gettext(app) -> None:
     """The templates' `_`, `ngettext`, `pgettext` and `npgettext` through `request_catalogue`
     (Jinja's newstyle gettext as Flask-Babel installs it: same results, same escaping)."""
@@ -224,6 +244,11 @@ class PageText:
                 self._translations.ungettext(singular, plural, num))
         variables.setdefault("num", num)
         return translated % variables
+
+    def labels(self, mapping: dict) -> dict:
+        """A mapping of lazily translated labels (a list's kinds) translated once for the page,
+        not once per row."""
+        return {key: str(label) for key, label in mapping.items()}
 
     def _pattern(self, kind: str, format: str):
         key = ("pattern", kind, format)

@@ -68,7 +68,7 @@ ERROR_TEXTS = {
 
 def format_size(size: int) -> str:
     """A file size in the reader's language: "744 B", "1,2 kB", "3.4 MB"."""
-    return _format_size(size, str(get_locale()))
+    return _format_size(size, i18n.request_locale_name())
 
 
 @lru_cache(maxsize=4096)

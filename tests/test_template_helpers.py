@@ -94,3 +94,14 @@ def test_a_refreshed_locale_is_followed(app):
         refresh()
         after = render_template_string("{{ _('Reply') }}")
     assert before != "Reply" and after == "Reply"
+
+
+def test_sizes_follow_the_locale_in_force(app):
+    from forum.web import format_size
+
+    with app.test_request_context("/", headers={"Accept-Language": "pl"}):
+        polish = format_size(1_234_567)
+        with force_locale("en"):
+            english = format_size(1_234_567)
+        assert format_size(1_234_567) == polish
+    assert polish.startswith("1,2") and english.startswith("1.2")
