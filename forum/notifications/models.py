@@ -108,6 +108,9 @@ class Notification(db.Model):
 
     __table_args__ = (
         Index("ix_notification_user_unread", "user_id", "read_at", "id"),
+        # The inbox: a person's newest notices first, read in index order (without it every
+        # notice the person ever had is sorted on each visit).
+        Index("ix_notification_user_newest", "user_id", "id"),
         # The e-mail batcher's scan: notices not yet considered for e-mail.
         Index("ix_notification_unmailed", "emailed_at", "user_id", "id"),
     )
