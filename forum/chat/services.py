@@ -38,7 +38,7 @@ from forum.notifications.inbox import forget_unread_count, notify
 from forum.notifications.mentions import mentioned_user_ids
 from forum.notifications.models import Notification
 from forum.realtime import server as realtime
-from forum.text import render_markdown
+from forum.text import AVATAR_COLOURS, initials, render_markdown
 from forum.timeutil import utcnow
 from forum.workshops.models import Workshop
 
@@ -112,6 +112,14 @@ def person(user: User | None) -> dict | None:
             "organisation": user.organisation.name if user.organisation else None}
 
 
+def _author(user: User | None) -> dict | None:
+    """A message's author: `person` and the avatar, as the page shows it (initials on one of
+    the avatar colours, forum/chat/layout.py)."""
+    if user is None:
+        return None
+    return {**person(user), "initials": initials(user.name), "colour": user.id % AVATAR_COLOURS}
+
+
 def thread_path(group: Group, thread_id: int) -> str:
     return f"/g/{group.slug}/t/{thread_id}"
 
@@ -122,7 +130,7 @@ def message_payload(message: ChatMessage, group: Group) -> dict:
         "id": message.id,
         "group": group.slug,
         "kind": message.kind,
-        "author": person(message.author),
+        "author": _author(message.author),
         "body_html": "" if message.removed else message.body_html,
         "created_at": iso(message.created_at),
         "client_id": message.client_id,

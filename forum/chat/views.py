@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from flask import (
     Blueprint,
@@ -16,12 +17,12 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_datetime, get_timezone
+from flask_babel import format_datetime, get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from forum.accounts.forms import EmptyForm
-from forum.chat import services
+from forum.chat import layout, services
 from forum.chat.forms import MUTE_OPTIONS, MessageForm, MuteForm, PromoteForm, SlowModeForm
 from forum.chat.models import MessageKind
 from forum.errors import InvalidInput
@@ -46,6 +47,7 @@ def _wants_json() -> bool:
 def _render(group, *, before_id: int | None = None, form: MessageForm | None = None,
             promote_form: PromoteForm | None = None):
     page = services.history(current_user, group, before_id=before_id)
+    promoting = promote_form is not None  # a refused thread: its selection shown again
     if form is None:
         form = MessageForm(formdata=None)
         form.client_id.data = _new_client_id()
@@ -55,6 +57,11 @@ def _render(group, *, before_id: int | None = None, form: MessageForm | None = N
     moderator = can_moderate_group(current_user, group)
     slow_form = SlowModeForm(formdata=None)
     slow_form.seconds.data, live = services.page_settings(group)
+    # "Select messages" for a thread: check boxes only while selecting (?select=on; a message's
+    # "Select for a thread" also ticks it: &tick=<id>), and again after a refused thread.
+    selecting = promoting or request.args.get("select") == "on"
+    selected = set(promote_form.message_ids.data or ()) if promoting else \
+        {request.args.get("tick", type=int)} - {None}
     return render_template(
         "chat/index.html", group=group, page=page, before_id=before_id, form=form,
         promote_form=promote_form, slow_form=slow_form,
@@ -63,7 +70,8 @@ def _render(group, *, before_id: int | None = None, form: MessageForm | None = N
         mutes=services.list_mutes(current_user, group) if moderator else [],
         mentions=services.mentions_in(current_user, group, page.messages),
         max_length=current_app.config["FORUM_CHAT_MAX_LENGTH"],
-        live=live, notice_kind=MessageKind.THREAD_NOTICE,
+        live=live, notice_kind=MessageKind.THREAD_NOTICE, selecting=selecting,
+        selected=selected,
     ), 400 if form.errors or promote_form.errors else 200
 
 
@@ -223,6 +231,14 @@ def chat_helpers():
     def chat_time_zone() -> str:
         return str(get_timezone())
 
+    def chat_rows(messages, dividers: bool = True):
+        """The messages with day dividers and groups (forum/chat/layout.py), in the reader's
+        time zone and language."""
+        zone = get_timezone()
+        return layout.rows(messages, zone, get_locale(), datetime.now(zone).date(),
+                           dividers=dividers)
+
     return {"chat_transcript": chat_transcript, "new_chat_client_id": _new_client_id,
             "chat_mute_choices": chat_mute_choices, "chat_notice_kind": MessageKind.THREAD_NOTICE,
-            "chat_my_handle": chat_my_handle, "chat_time_zone": chat_time_zone}
+            "chat_my_handle": chat_my_handle, "chat_time_zone": chat_time_zone,
+            "chat_rows": chat_rows}
