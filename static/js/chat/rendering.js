@@ -590,7 +590,6 @@ export function createChatView(options) {
     if (promoteForm) { promoteForm.hidden = !on; }
     if (selectToggle) {
       selectToggle.textContent = selectToggle.getAttribute(on ? "data-off" : "data-on");
-      selectToggle.setAttribute("aria-pressed", on ? "true" : "false");
     }
   }
 
