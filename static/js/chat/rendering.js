@@ -26,6 +26,7 @@ export function createChatView(options) {
   var hasOlder = options.hasOlder;
   var historyUrl = options.historyUrl;
   var textarea = options.composer;
+  var editWindowMs = (options.editMinutes || 0) * 60 * 1000;
 
   var list = root.querySelector("[data-chat-list]");
   var statusLine = root.querySelector("[data-chat-status]");
@@ -166,7 +167,8 @@ export function createChatView(options) {
     var body = li.querySelector(".chat-body");
     var mentionsMe = false;
     if (message.removed) {
-      body.replaceWith(placeholder("chat-placeholder", strings.removed));
+      body.replaceWith(placeholder("chat-placeholder",
+        message.removed_by_author ? strings.removed_by_author : strings.removed));
       li.classList.add("is-removed");
     } else if (message.kind === "thread_notice") {
       var notice = placeholder("chat-notice", fill(strings.notice, { name: name }) + " ");
@@ -190,6 +192,10 @@ export function createChatView(options) {
       } else {
         note.remove();
       }
+    }
+    var edited = li.querySelector(".chat-edited");
+    if (edited) {
+      if (message.edited && !message.removed) { edited.hidden = false; } else { edited.remove(); }
     }
     var mention = li.querySelector(".chat-mention");
     if (mentionsMe) { li.classList.add("mentions-me"); } else if (mention) { mention.remove(); }
@@ -221,6 +227,22 @@ export function createChatView(options) {
       tick.setAttribute("href", tick.getAttribute("href")
         .replace(/tick=0$/, "tick=" + message.id) + "#message-" + message.id);
     }
+    var mine = message.author && message.author.id === me;
+    Array.prototype.forEach.call(menu.querySelectorAll(".chat-own-action"), function (item) {
+      if (!mine || message.moderation_note || !mayStillChange(message.created_at)) {
+        item.remove();
+        return;
+      }
+      var edit = item.matches("[data-chat-edit]") ? item : null;
+      if (edit) {
+        edit.setAttribute("href", edit.getAttribute("href")
+          .replace(/\/0\/edit$/, "/" + message.id + "/edit"));
+      } else {
+        var form = item.querySelector("form");
+        form.setAttribute("action", form.getAttribute("action")
+          .replace(/\/0\/delete$/, "/" + message.id + "/delete"));
+      }
+    });
     var report = menu.querySelector(".chat-report");
     if (report) {
       if (message.author && message.author.id === me) {
@@ -250,6 +272,21 @@ export function createChatView(options) {
     }
     if (!menu.querySelector(".chat-menu-panel > *")) { menu.remove(); }
     return li;
+  }
+
+  // One's own messages may be edited or deleted for a while (forum/chat/services.py:
+  // OWN_CHANGE_WINDOW; the server decides, this only hides what no longer applies).
+  function mayStillChange(createdAt) {
+    return Date.now() - Date.parse(createdAt) <= editWindowMs;
+  }
+
+  function expireOwnActions() {
+    Array.prototype.forEach.call(list.querySelectorAll(".chat-own-action"), function (item) {
+      var li = item.closest(".chat-message");
+      if (li && !mayStillChange(li.getAttribute("data-at")) && !li.querySelector(".chat-menu[open]")) {
+        item.remove();
+      }
+    });
   }
 
   // --- day dividers and groups (the rules of forum/chat/layout.py) -------------------------------
@@ -383,13 +420,17 @@ export function createChatView(options) {
     if (atBottom || mine) { scrollToBottom(); }
   }
 
-  function markRemoved(id) {
+  function markRemoved(id, byAuthor) {
     var li = document.getElementById("message-" + id);
     if (!li || li.classList.contains("is-removed")) { return; }
     li.classList.add("is-removed");
     var body = li.querySelector(".chat-body, .chat-notice");
-    if (body) { body.replaceWith(placeholder("chat-placeholder", strings.removed)); }
-    [".chat-select", ".chat-select + label", ".chat-menu", ".chat-note"
+    if (body) {
+      body.replaceWith(placeholder("chat-placeholder",
+        byAuthor ? strings.removed_by_author : strings.removed));
+    }
+    [".chat-select", ".chat-select + label", ".chat-menu", ".chat-note", ".chat-edited",
+      ".chat-edit-form"
     ].forEach(function (selector) {
       var node = li.querySelector(selector);
       if (node) { node.remove(); }
@@ -407,6 +448,19 @@ export function createChatView(options) {
     if (!li || li.classList.contains("is-removed")) { return; }
     var body = li.querySelector(".chat-body");
     if (body) { body.innerHTML = data.body_html; } // sanitised on the server (forum.text)
+    if (!data.moderation_note) { // the author corrected it: "(edited)"
+      var mark = li.querySelector(".chat-edited");
+      if (!mark && body) {
+        mark = placeholder("meta chat-edited", "(" + strings.edited + ")");
+        body.after(mark);
+      }
+      if (mark) { mark.hidden = false; }
+      return;
+    }
+    // A moderator's edit ends the author's own changes.
+    Array.prototype.forEach.call(li.querySelectorAll(".chat-own-action"), function (item) {
+      item.remove();
+    });
     var note = li.querySelector(".chat-note");
     if (!note) {
       note = placeholder("moderation-note chat-note", "");
@@ -532,7 +586,7 @@ export function createChatView(options) {
   // --- moderators: remove without leaving the page -----------------------------------------------
 
   list.addEventListener("submit", function (event) {
-    var removeForm = event.target.closest("[data-chat-remove]");
+    var removeForm = event.target.closest("[data-chat-remove], [data-chat-delete] form");
     if (!removeForm) { return; }
     event.preventDefault();
     fetch(removeForm.action, {
@@ -551,7 +605,10 @@ export function createChatView(options) {
   relayout();
   // After midnight "Today" turns into "Yesterday" (and a new day's message gets its divider
   // when it comes).
-  setInterval(relayout, 60 * 1000);
+  setInterval(function () {
+    relayout();
+    expireOwnActions();
+  }, 30 * 1000);
   if (!location.hash) { scrollToBottom(); }
 
   // --- the actions menu of each message ----------------------------------------------------------
@@ -563,11 +620,13 @@ export function createChatView(options) {
     });
   }
   list.addEventListener("toggle", function (event) {
-    var menu = event.target;
-    if (!menu.classList || !menu.classList.contains("chat-menu") || !menu.open) { return; }
-    closeMenus(menu);
-    var panel = menu.querySelector(".chat-menu-panel");
-    if (panel && panel.scrollIntoView) { panel.scrollIntoView({ block: "nearest" }); }
+    var opened = event.target;
+    if (!opened.open || !opened.lastElementChild) { return; }
+    if (opened.classList.contains("chat-menu")) { closeMenus(opened); }
+    // The menu's panel, or the "Delete?" question inside it.
+    if (opened.lastElementChild.scrollIntoView) {
+      opened.lastElementChild.scrollIntoView({ block: "nearest" });
+    }
   }, true);
   document.addEventListener("click", function (event) {
     if (!event.target.closest || !event.target.closest(".chat-menu")) { closeMenus(null); }
@@ -578,6 +637,97 @@ export function createChatView(options) {
       menu.open = false;
       menu.querySelector("summary").focus();
     }
+  });
+
+  // --- editing one's own message in place -------------------------------------------------------
+  // Without JavaScript "Edit" opens a page with the form; here the text turns into a small form
+  // (Enter saves, Escape cancels). The new text comes back to everyone as `message_edited`.
+  function csrfToken() {
+    var input = document.querySelector("[data-chat] input[name=csrf_token], input[name=csrf_token]");
+    return input ? input.value : "";
+  }
+
+  function startEdit(li, link) {
+    var body = li.querySelector(".chat-body");
+    if (!body || li.querySelector(".chat-edit-form")) { return; }
+    var menu = link.closest(".chat-menu");
+    if (menu) { menu.open = false; }
+    fetch(link.href, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) { return response.json(); })
+      .then(function (data) {
+        if (!data.ok) { setStatus(strings.error); return; }
+        var form = document.createElement("form");
+        form.className = "chat-edit-form";
+        form.method = "post";
+        form.action = link.href;
+        var id = "edit-" + li.getAttribute("data-id");
+        var label = document.createElement("label");
+        label.className = "visually-hidden";
+        label.htmlFor = id;
+        label.textContent = strings.message;
+        var area = document.createElement("textarea");
+        area.id = id;
+        area.name = "body";
+        area.rows = 2;
+        area.value = data.body;
+        var save = document.createElement("button");
+        save.type = "submit";
+        save.className = "button small";
+        save.textContent = strings.save;
+        var cancel = document.createElement("button");
+        cancel.type = "button";
+        cancel.className = "link-button";
+        cancel.textContent = strings.cancel;
+        var problem = document.createElement("p");
+        problem.className = "field-error";
+        problem.hidden = true;
+        function close() {
+          form.remove();
+          body.hidden = false;
+          var button = li.querySelector(".chat-menu > summary");
+          if (button) { button.focus(); }
+        }
+        cancel.addEventListener("click", close);
+        area.addEventListener("keydown", function (event) {
+          if (event.key === "Escape") { event.preventDefault(); close(); }
+          if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+            event.preventDefault();
+            form.requestSubmit();
+          }
+        });
+        form.addEventListener("submit", function (event) {
+          event.preventDefault();
+          event.stopPropagation();
+          var fields = new FormData();
+          fields.append("csrf_token", csrfToken());
+          fields.append("body", area.value);
+          fetch(form.action, {
+            method: "POST", body: fields, credentials: "same-origin",
+            headers: { Accept: "application/json" }
+          }).then(function (response) {
+            return response.json().then(function (answer) {
+              if (!answer.ok) { throw new Error(answer.message || strings.error); }
+              close();
+            });
+          }).catch(function (error) {
+            problem.textContent = error.message || strings.error;
+            problem.hidden = false;
+          });
+        });
+        form.append(label, area, problem, save, " ", cancel);
+        body.hidden = true;
+        body.after(form);
+        form.scrollIntoView({ block: "nearest" });
+        area.focus();
+      })
+      .catch(function () { setStatus(strings.error); });
+  }
+
+  list.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-chat-edit]");
+    if (!link) { return; }
+    event.preventDefault();
+    startEdit(link.closest(".chat-message"), link);
   });
 
   // --- "Select messages" (for a thread) in place ------------------------------------------------
