@@ -190,3 +190,50 @@ def test_live_messages_are_grouped_and_divided_as_the_page_is(browser, chat_site
     finally:
         for context in contexts:
             context.close()
+
+
+def test_an_author_edits_and_deletes_a_message_and_the_other_sees_it_live(browser, chat_site):
+    url, people = chat_site
+    slug = people["group"]
+    viewport = {"width": 1366, "height": 800}
+    contexts = []
+    try:
+        anna_context, anna = _open(browser, url, people["member"]["email"], slug, viewport)
+        contexts.append(anna_context)
+        marta_context, marta = _open(browser, url, people["moderator"]["email"], slug, viewport)
+        contexts.append(marta_context)
+        _say(anna, "Literówka w wiadomośći")
+        mine = anna.locator("[data-chat-list] > li.chat-message").filter(
+            has_text="Literówka w wiadomośći")
+        message_id = mine.get_attribute("data-id")
+        mine = anna.locator(f"#message-{message_id}")
+        theirs = marta.locator(f"#message-{message_id}")
+        expect(theirs).to_contain_text("Literówka")
+        # Marta's menu on Anna's message has no Edit or Delete.
+        theirs.locator(".chat-menu > summary").click()
+        expect(theirs.get_by_role("link", name="Edit")).to_have_count(0)
+        marta.keyboard.press("Escape")
+
+        mine.locator(".chat-menu > summary").click()
+        mine.get_by_role("link", name="Edit").click()
+        box = mine.get_by_role("textbox", name="Message")
+        expect(box).to_be_focused()
+        expect(box).to_have_value("Literówka w wiadomośći")
+        _shot(anna, "chat-edit-in-place")
+        assert_accessible(anna)
+        box.fill("Poprawiona **wiadomość**")
+        box.press("Enter")
+        expect(theirs.locator(".chat-body strong")).to_have_text("wiadomość")
+        expect(theirs.locator(".chat-edited")).to_be_visible()
+        expect(mine.locator(".chat-body")).to_have_text("Poprawiona wiadomość")
+        expect(mine.locator("form.chat-edit-form")).to_have_count(0)
+
+        mine.locator(".chat-menu > summary").click()
+        mine.locator(".confirm > summary").click()
+        mine.get_by_role("button", name="Yes, delete the message").click()
+        expect(theirs).to_contain_text("Deleted by its author.")
+        expect(mine).to_contain_text("Deleted by its author.")
+        expect(theirs.locator(".chat-menu")).to_have_count(0)
+    finally:
+        for context in contexts:
+            context.close()
