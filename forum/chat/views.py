@@ -158,7 +158,7 @@ def edit_own(slug: str, message_id: int):
     late = not services.may_change_own(current_user, message)
     return render_template("chat/edit.html", group=group, message=message, form=form,
                            late=late, max_length=current_app.config["FORUM_CHAT_MAX_LENGTH"],
-                           ), 400 if form.errors or late else 200
+                           ), 400 if form.errors else 200
 
 
 @bp.post("/g/<slug>/chat/messages/<int:message_id>/delete")

@@ -95,8 +95,10 @@ def test_too_late_is_said_on_the_edit_page(app, personas, login_as, chat_client)
         _age(message_id, 30)
     client = login_as(personas.member)
     page = client.get(f"/g/{slug}/chat/messages/{message_id}/edit")
-    assert page.status_code == 400
+    assert page.status_code == 200  # a page that says why, with the way back
     assert "only for 15 minutes" in page.get_data(as_text=True)
+    assert "Back to the chat" in page.get_data(as_text=True)
+    assert "<textarea" not in page.get_data(as_text=True)
     assert f"/chat/messages/{message_id}/edit" not in client.get(
         f"/g/{slug}/chat").get_data(as_text=True)
     refused = client.post(f"/g/{slug}/chat/messages/{message_id}/edit",
