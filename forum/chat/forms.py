@@ -62,3 +62,9 @@ class PromoteForm(FlaskForm):
     title = StringField(_l("Title of the new thread"), validators=[Length(max=200)])
     message_ids = SelectMultipleField(coerce=int, validate_choice=False)
     client_token = HiddenField()
+
+
+class EditMessageForm(FlaskForm):
+    """The author corrects a recent message (the page without JavaScript)."""
+
+    body = TextAreaField(_l("Message"), render_kw={"rows": 4})

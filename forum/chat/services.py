@@ -38,7 +38,7 @@ from forum.notifications.inbox import forget_unread_count, notify
 from forum.notifications.mentions import mentioned_user_ids
 from forum.notifications.models import Notification
 from forum.realtime import server as realtime
-from forum.text import render_markdown
+from forum.text import AVATAR_COLOURS, initials, render_markdown
 from forum.timeutil import utcnow
 from forum.workshops.models import Workshop
 
@@ -49,6 +49,8 @@ MUTE_MAX_MINUTES = 7 * 24 * 60
 SLOW_MODE_MAX_SECONDS = 3600
 MUTE_CHOICES = (5, 15, 60, 24 * 60)  # minutes, offered in the forms
 SLOW_MODE_CHOICES = (0, 10, 30, 60, 300)  # seconds
+# Authors may edit or delete their own messages for this long after sending them.
+OWN_CHANGE_WINDOW = timedelta(minutes=15)
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
@@ -112,6 +114,14 @@ def person(user: User | None) -> dict | None:
             "organisation": user.organisation.name if user.organisation else None}
 
 
+def _author(user: User | None) -> dict | None:
+    """A message's author: `person` and the avatar, as the page shows it (initials on one of
+    the avatar colours, forum/chat/layout.py)."""
+    if user is None:
+        return None
+    return {**person(user), "initials": initials(user.name), "colour": user.id % AVATAR_COLOURS}
+
+
 def thread_path(group: Group, thread_id: int) -> str:
     return f"/g/{group.slug}/t/{thread_id}"
 
@@ -122,7 +132,7 @@ def message_payload(message: ChatMessage, group: Group) -> dict:
         "id": message.id,
         "group": group.slug,
         "kind": message.kind,
-        "author": person(message.author),
+        "author": _author(message.author),
         "body_html": "" if message.removed else message.body_html,
         "created_at": iso(message.created_at),
         "client_id": message.client_id,
@@ -130,6 +140,9 @@ def message_payload(message: ChatMessage, group: Group) -> dict:
         "removed": message.removed,
         # A moderator's edit: the public note shown with the message ("" when not edited).
         "moderation_note": "" if message.removed else message.moderation_note,
+        # The author changed the text (shown as "edited"), or deleted the message.
+        "edited": edited_by_author(message),
+        "removed_by_author": removed_by_author(message),
     }
     if message.kind == MessageKind.THREAD_NOTICE:
         payload["thread"] = ({"id": message.thread_id, "title": message.thread.title,
@@ -338,6 +351,73 @@ def _send(actor, group: Group, body, client_id) -> tuple[ChatMessage, dict | Non
         return existing, None
     observability.chat_message_created()
     return message, payload
+
+
+# --- one's own messages: edit and delete for a while ------------------------------------------
+
+
+def edited_by_author(message: ChatMessage) -> bool:
+    return (not message.removed and message.edited_at is not None
+            and not message.moderation_note)
+
+
+def removed_by_author(message: ChatMessage) -> bool:
+    return message.removed and message.removed_by_id is not None \
+        and message.removed_by_id == message.author_id
+
+
+def may_change_own(actor, message: ChatMessage, now: datetime | None = None) -> bool:
+    """Whether the actor may still edit or delete this message: their own, a plain message
+    not removed, sent less than OWN_CHANGE_WINDOW ago (the caller knows the actor may write
+    in the group)."""
+    return (message.author_id is not None and message.author_id == getattr(actor, "id", None)
+            and message.kind == MessageKind.MESSAGE and not message.removed
+            and not message.moderation_note
+            and (now or utcnow()) - message.created_at <= OWN_CHANGE_WINDOW)
+
+
+def _own_for_change(actor, group: Group, message_id: int, now: datetime) -> ChatMessage:
+    message = get_message_for(actor, group, message_id)  # NotFound for outsiders
+    if not can_participate(actor, group) or message.author_id != actor.id:
+        raise PermissionDenied()
+    if not may_change_own(actor, message, now):
+        raise ChatError("too_late", _l(
+            "Messages can be changed only for %(minutes)d minutes after they were sent.",
+            minutes=int(OWN_CHANGE_WINDOW.total_seconds() // 60)))
+    return message
+
+
+def edit_own_message(actor, group: Group, message_id: int, body) -> ChatMessage:
+    """The author corrects a recent message; everyone's view changes (`message_edited`)."""
+    now = utcnow()
+    message = _own_for_change(actor, group, message_id, now)
+    if not isinstance(body, str) or not body.strip():
+        raise ChatError("empty", _l("Write something first."))
+    body = body.strip()
+    limit = current_app.config["FORUM_CHAT_MAX_LENGTH"]
+    if len(body) > limit:
+        raise ChatError("too_long", too_long(limit), limit=limit)
+    if body != message.body:
+        message.body, message.body_html, message.edited_at = body, render_markdown(body), now
+        publish_to_group_after_commit(group.id, "message_edited", {
+            "id": message.id, "group": group.slug, "body_html": message.body_html,
+            "moderation_note": "", "edited_at": iso(now), "edited": True})
+        db.session.commit()
+    return message
+
+
+def delete_own_message(actor, group: Group, message_id: int) -> ChatMessage:
+    """The author deletes a recent message: "Deleted by its author" for everyone, at once."""
+    now = utcnow()
+    message = _own_for_change(actor, group, message_id, now)
+    message.removed_at, message.removed_by_id = now, actor.id
+    db.session.execute(db.delete(Notification).where(
+        Notification.kind == MENTION, Notification.chat_message_id == message.id)
+        .execution_options(synchronize_session=False))
+    publish_to_group_after_commit(group.id, "message_removed", {
+        "id": message.id, "group": group.slug, "by_author": True})
+    db.session.commit()
+    return message
 
 
 # --- moderation ------------------------------------------------------------------------------

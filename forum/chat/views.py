@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from flask import (
     Blueprint,
@@ -16,13 +17,20 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_datetime, get_timezone
+from flask_babel import format_datetime, get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from forum.accounts.forms import EmptyForm
-from forum.chat import services
-from forum.chat.forms import MUTE_OPTIONS, MessageForm, MuteForm, PromoteForm, SlowModeForm
+from forum.chat import layout, services
+from forum.chat.forms import (
+    MUTE_OPTIONS,
+    EditMessageForm,
+    MessageForm,
+    MuteForm,
+    PromoteForm,
+    SlowModeForm,
+)
 from forum.chat.models import MessageKind
 from forum.errors import InvalidInput
 from forum.forms import apply_errors
@@ -46,6 +54,7 @@ def _wants_json() -> bool:
 def _render(group, *, before_id: int | None = None, form: MessageForm | None = None,
             promote_form: PromoteForm | None = None):
     page = services.history(current_user, group, before_id=before_id)
+    promoting = promote_form is not None  # a refused thread: its selection shown again
     if form is None:
         form = MessageForm(formdata=None)
         form.client_id.data = _new_client_id()
@@ -55,6 +64,11 @@ def _render(group, *, before_id: int | None = None, form: MessageForm | None = N
     moderator = can_moderate_group(current_user, group)
     slow_form = SlowModeForm(formdata=None)
     slow_form.seconds.data, live = services.page_settings(group)
+    # "Select messages" for a thread: check boxes only while selecting (?select=on; a message's
+    # "Select for a thread" also ticks it: &tick=<id>), and again after a refused thread.
+    selecting = promoting or request.args.get("select") == "on"
+    selected = set(promote_form.message_ids.data or ()) if promoting else \
+        {request.args.get("tick", type=int)} - {None}
     return render_template(
         "chat/index.html", group=group, page=page, before_id=before_id, form=form,
         promote_form=promote_form, slow_form=slow_form,
@@ -63,7 +77,8 @@ def _render(group, *, before_id: int | None = None, form: MessageForm | None = N
         mutes=services.list_mutes(current_user, group) if moderator else [],
         mentions=services.mentions_in(current_user, group, page.messages),
         max_length=current_app.config["FORUM_CHAT_MAX_LENGTH"],
-        live=live, notice_kind=MessageKind.THREAD_NOTICE,
+        live=live, notice_kind=MessageKind.THREAD_NOTICE, selecting=selecting,
+        selected=selected,
     ), 400 if form.errors or promote_form.errors else 200
 
 
@@ -108,6 +123,56 @@ def send(slug: str):
     elif not form.errors:
         form.form_errors.append(_("The form had expired. Please send it again."))
     return _render(group, form=form)
+
+
+@bp.route("/g/<slug>/chat/messages/<int:message_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_own(slug: str, message_id: int):
+    """The author corrects a recent message: a page without JavaScript, JSON for chat.js."""
+    group = load_group(slug)
+    message = services.get_message_for(current_user, group, message_id)
+    if not can_participate(current_user, group) or message.author_id != current_user.id:
+        abort(403)
+    form = EditMessageForm(formdata=None if request.method == "GET" else request.form)
+    if request.method == "GET":
+        if _wants_json():  # chat.js edits in place and starts from the text as written
+            return jsonify({"ok": services.may_change_own(current_user, message),
+                            "body": message.body})
+        form.body.data = message.body
+    elif form.validate_on_submit():
+        try:
+            services.edit_own_message(current_user, group, message_id, form.body.data or "")
+        except InvalidInput as error:
+            if _wants_json():
+                return jsonify({"ok": False, "message": " ".join(
+                    str(m) for m in error.errors.values())}), 400
+            apply_errors(form, error)
+        else:
+            if _wants_json():
+                return jsonify({"ok": True})
+            return redirect(url_for("chat.index", slug=slug, _anchor=f"message-{message_id}"))
+    elif not form.errors:
+        form.form_errors.append(_("The form had expired. Please send it again."))
+    if _wants_json():
+        return jsonify({"ok": False, "message": _("Something went wrong. Try again.")}), 400
+    late = not services.may_change_own(current_user, message)
+    return render_template("chat/edit.html", group=group, message=message, form=form,
+                           late=late, max_length=current_app.config["FORUM_CHAT_MAX_LENGTH"],
+                           ), 400 if form.errors else 200
+
+
+@bp.post("/g/<slug>/chat/messages/<int:message_id>/delete")
+@login_required
+def delete_own(slug: str, message_id: int):
+    """The author deletes a recent message."""
+    group = load_group(slug)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        services.delete_own_message(current_user, group, message_id)
+    except InvalidInput as error:
+        return _moderation_failed(group, " ".join(str(m) for m in error.errors.values()))
+    return _moderation_done(group, _("Your message was deleted."), f"message-{message_id}")
 
 
 def _moderation_done(group, message: str, anchor: str | None = None):
@@ -223,6 +288,19 @@ def chat_helpers():
     def chat_time_zone() -> str:
         return str(get_timezone())
 
+    def chat_may_change(message) -> bool:
+        """The reader may still edit or delete this message of theirs (a short while)."""
+        return services.may_change_own(current_user, message)
+
+    def chat_rows(messages, dividers: bool = True):
+        """The messages with day dividers and groups (forum/chat/layout.py), in the reader's
+        time zone and language."""
+        zone = get_timezone()
+        return layout.rows(messages, zone, get_locale(), datetime.now(zone).date(),
+                           dividers=dividers)
+
     return {"chat_transcript": chat_transcript, "new_chat_client_id": _new_client_id,
             "chat_mute_choices": chat_mute_choices, "chat_notice_kind": MessageKind.THREAD_NOTICE,
-            "chat_my_handle": chat_my_handle, "chat_time_zone": chat_time_zone}
+            "chat_my_handle": chat_my_handle, "chat_time_zone": chat_time_zone,
+            "chat_rows": chat_rows, "chat_may_change": chat_may_change,
+            "own_change_minutes": int(services.OWN_CHANGE_WINDOW.total_seconds() // 60)}

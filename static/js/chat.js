@@ -74,6 +74,7 @@ function start() {
     myHandle: (root.getAttribute("data-handle") || "").toLowerCase(),
     locale: locale,
     timeZone: root.getAttribute("data-time-zone") || undefined,
+    editMinutes: Number(root.getAttribute("data-edit-minutes") || 0),
     hasOlder: root.getAttribute("data-has-older") === "true",
     historyUrl: root.getAttribute("data-history-url"),
     composer: textarea,
@@ -144,7 +145,7 @@ function start() {
 
   connection.on("message_created", function (message) { view.add(message, false); });
   connection.on("message_removed", function (data) {
-    if (data.group === group) { view.markRemoved(data.id); }
+    if (data.group === group) { view.markRemoved(data.id, data.by_author); }
   });
   connection.on("message_edited", function (data) {
     if (data.group === group) { view.markEdited(data); }

@@ -164,9 +164,11 @@ def test_a_reported_chat_message_edited_at_the_desk_changes_live(browser, chat_s
             has_text="600 100 200")
         expect(message).to_have_count(1)
         message_id = message.get_attribute("data-id")
-        # The message the script added has its own Report link; the author's copy has none.
+        # The message the script added has its own Report link (in its actions menu); the
+        # author's copy has none.
         mine = member.locator(f"#message-{message_id}")
         expect(mine.locator(".chat-report")).to_have_count(0)
+        message.locator(".chat-menu > summary").click()
         with moderator.expect_navigation():
             message.get_by_role("link", name=re.compile("^Report")).click()
         expect(moderator).to_have_url(f"{url}/g/{slug}/chat/messages/{message_id}/report")

@@ -151,7 +151,8 @@ def test_send_acknowledges_and_broadcasts_to_the_room_after_commit(app, personas
     assert ack["ok"]
     message = ack["message"]
     assert message["author"] == {"id": personas.member.id, "name": "Jan Kowalski",
-                                 "organisation": "Miasto Lublin"}
+                                 "organisation": "Miasto Lublin", "initials": "JK",
+                                 "colour": personas.member.id % 8}
     assert "<strong>wszystkich</strong>" in message["body_html"]
     assert "<script>" not in message["body_html"]
     assert message["created_at"].endswith("Z") and message["workshop"] is None

@@ -1,0 +1,128 @@
+"""Authors edit and delete their own chat messages for a while (OWN_CHANGE_WINDOW): the
+service's rules, the page without JavaScript, and everyone's view changing over the socket."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from forum.chat import services as chat
+from forum.chat.models import ChatMessage
+from forum.errors import InvalidInput, NotFound, PermissionDenied
+from forum.extensions import db
+
+
+def _age(message_id: int, minutes: int) -> None:
+    message = db.session.get(ChatMessage, message_id)
+    message.created_at = message.created_at - timedelta(minutes=minutes)
+    db.session.commit()
+
+
+def test_the_author_edits_a_recent_message_and_everyone_sees_edited(people):
+    message = chat.send_message(people["member"], people["g1"], "literówka", "own-1")
+    edited = chat.edit_own_message(people["member"], people["g1"], message.id, " **poprawione** ")
+    assert edited.body == "**poprawione**" and "<strong>poprawione</strong>" in edited.body_html
+    payload = chat.message_payload(edited, people["g1"])
+    assert payload["edited"] is True and payload["moderation_note"] == ""
+    with pytest.raises(InvalidInput):
+        chat.edit_own_message(people["member"], people["g1"], message.id, "   ")
+
+
+def test_only_the_author_and_only_for_a_while(people):
+    message = chat.send_message(people["member"], people["g1"], "moja", "own-2")
+    with pytest.raises(PermissionDenied):  # a moderator edits at the desk, not here
+        chat.edit_own_message(people["moderator"], people["g1"], message.id, "cudza")
+    with pytest.raises(PermissionDenied):
+        chat.delete_own_message(people["moderator"], people["g1"], message.id)
+    with pytest.raises(NotFound):
+        chat.edit_own_message(people["outsider"], people["g1"], message.id, "x")
+    _age(message.id, 16)
+    with pytest.raises(InvalidInput) as refused:
+        chat.edit_own_message(people["member"], people["g1"], message.id, "za późno")
+    assert refused.value.code == "too_late"
+    with pytest.raises(InvalidInput):
+        chat.delete_own_message(people["member"], people["g1"], message.id)
+    assert db.session.get(ChatMessage, message.id).body == "moja"
+
+
+def test_the_author_deletes_a_recent_message(people):
+    message = chat.send_message(people["member"], people["g1"], "pomyłka", "own-3")
+    chat.delete_own_message(people["member"], people["g1"], message.id)
+    payload = chat.message_payload(db.session.get(ChatMessage, message.id), people["g1"])
+    assert payload["removed"] is True and payload["removed_by_author"] is True
+    assert payload["body_html"] == ""
+    with pytest.raises(InvalidInput):  # gone: nothing more to change
+        chat.edit_own_message(people["member"], people["g1"], message.id, "x")
+
+
+def test_without_javascript_edit_page_and_delete_form(app, personas, login_as, chat_client):
+    slug = personas.g1.slug
+    client = login_as(personas.member)
+    sender = chat_client(personas.member)
+    message_id = sender.send(slug, "Bez skryptu", "own-4")["message"]["id"]
+    page = client.get(f"/g/{slug}/chat").get_data(as_text=True)
+    item = re.search(rf'id="message-{message_id}".*?</li>', page, re.S).group(0)
+    assert f"/chat/messages/{message_id}/edit" in item
+    assert f"/chat/messages/{message_id}/delete" in item and "Delete this message?" in item
+    # Others see neither.
+    other = login_as(personas.moderator).get(f"/g/{slug}/chat").get_data(as_text=True)
+    assert f"/chat/messages/{message_id}/edit" not in other
+    assert login_as(personas.moderator).get(
+        f"/g/{slug}/chat/messages/{message_id}/edit").status_code == 403
+
+    client = login_as(personas.member)
+    form = client.get(f"/g/{slug}/chat/messages/{message_id}/edit").get_data(as_text=True)
+    assert "Bez skryptu</textarea>" in form
+    saved = client.post(f"/g/{slug}/chat/messages/{message_id}/edit",
+                        data={"body": "Bez skryptu, poprawione"})
+    assert saved.status_code == 302 and saved.location.endswith(f"#message-{message_id}")
+    page = client.get(f"/g/{slug}/chat").get_data(as_text=True)
+    item = re.search(rf'id="message-{message_id}".*?</li>', page, re.S).group(0)
+    assert "Bez skryptu, poprawione" in item and "(edited)" in item
+
+    deleted = client.post(f"/g/{slug}/chat/messages/{message_id}/delete")
+    assert deleted.status_code == 302
+    page = client.get(f"/g/{slug}/chat").get_data(as_text=True)
+    assert "Deleted by its author." in page and "Bez skryptu, poprawione" not in page
+
+
+def test_too_late_is_said_on_the_edit_page(app, personas, login_as, chat_client):
+    slug = personas.g1.slug
+    message_id = chat_client(personas.member).send(slug, "stara", "own-5")["message"]["id"]
+    with app.app_context():
+        _age(message_id, 30)
+    client = login_as(personas.member)
+    page = client.get(f"/g/{slug}/chat/messages/{message_id}/edit")
+    assert page.status_code == 200  # a page that says why, with the way back
+    assert "only for 15 minutes" in page.get_data(as_text=True)
+    assert "Back to the chat" in page.get_data(as_text=True)
+    assert "<textarea" not in page.get_data(as_text=True)
+    assert f"/chat/messages/{message_id}/edit" not in client.get(
+        f"/g/{slug}/chat").get_data(as_text=True)
+    refused = client.post(f"/g/{slug}/chat/messages/{message_id}/edit",
+                          data={"body": "nowa"}, headers={"Accept": "application/json"})
+    assert refused.status_code == 400 and "15 minutes" in refused.get_json()["message"]
+
+
+def test_everyone_sees_the_edit_and_the_deletion_live(personas, chat_client):
+    slug = personas.g1.slug
+    author, reader = chat_client(personas.member), chat_client(personas.moderator)
+    author.join(slug)
+    reader.join(slug)
+    message_id = author.send(slug, "na żywo", "own-6")["message"]["id"]
+    reader.events()
+    answer = author.http.post(f"/g/{slug}/chat/messages/{message_id}/edit",
+                              data={"body": "na żywo, poprawione"},
+                              headers={"Accept": "application/json"})
+    assert answer.get_json() == {"ok": True}
+    [edit] = reader.events("message_edited")
+    assert edit["id"] == message_id and edit["edited"] is True and edit["moderation_note"] == ""
+    assert "poprawione" in edit["body_html"]
+    author.http.post(f"/g/{slug}/chat/messages/{message_id}/delete",
+                     headers={"Accept": "application/json"})
+    assert reader.events("message_removed") == [
+        {"id": message_id, "group": slug, "by_author": True}]
+    replay = reader.join(slug)["messages"]
+    assert replay[-1]["removed_by_author"] is True and replay[-1]["body_html"] == ""
