@@ -127,6 +127,17 @@ def test_an_edited_chat_message_is_found_by_its_new_text(people):
     assert _found(search(people["member"], "rowerach")) == [(CHAT, message.id)]
 
 
+def test_the_authors_own_edit_and_delete_reach_the_search(people):
+    """Edit and delete of one's own chat message (within its window) through the chat's
+    services: the new text is found, the old one and a deleted message are not."""
+    edited = _message(people, "Pierwsza wersja o latarniach.")
+    chat.edit_own_message(people["member"], people["g1"], edited.id, "Poprawione: o ławkach.")
+    deleted = _message(people, "Ogłoszenie o latarniach do skasowania.")
+    chat.delete_own_message(people["member"], people["g1"], deleted.id)
+    assert search(people["member"], "latarniach").hits == []
+    assert _found(search(people["member"], "ławkach")) == [(CHAT, edited.id)]
+
+
 # --- filters -------------------------------------------------------------------------------------
 
 
