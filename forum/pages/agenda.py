@@ -10,14 +10,16 @@ thread it was merged into, and an item left on a merged thread leads to the surv
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from sqlalchemy import func
+from sqlalchemy import Integer, String, bindparam, cast, func, literal, null, union_all
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from forum.audit.services import record_audit
 from forum.discussions.models import Post, Thread
@@ -25,7 +27,7 @@ from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.groups.models import Group
 from forum.groups.policy import can_plan_agenda, can_view_group
-from forum.timeutil import utcnow
+from forum.timeutil import UTCDateTime, utcnow
 from forum.workshops.models import AgendaItem, Workshop, WorkshopState
 from forum.workshops.services import group_today
 
@@ -343,3 +345,130 @@ def move_agenda_item(actor, workshop: Workshop, item_id: int, direction: str) ->
     for position, each in enumerate(items, start=1):
         each.position = position
     db.session.commit()
+
+
+# --- the session page's agenda in one statement ----------------------------------------------
+# The session page shows the agenda items with their threads' counts and conclusions and, on
+# the next (or live) session, the threads brought to it: one UNION ALL statement where
+# agenda_items and proposed_threads take three queries each (PostgreSQL round trips, issue
+# 13). The rows are plain values (ItemBrief, ThreadBrief) with the attributes the templates
+# read; an item left on a merged thread sends the agenda through agenda_items, which follows
+# the merge.
+
+
+class SessionRef(NamedTuple):
+    number: int
+
+
+class ThreadBrief(NamedTuple):
+    id: int
+    title: str
+    closed_at: datetime | None
+    workshop: SessionRef | None
+
+
+class ItemBrief(NamedTuple):
+    id: int
+    title: str
+
+
+@functools.cache
+def _session_agenda_statement(proposals: str):
+    """`proposals`: "none" (the agenda only), "live" (and every thread brought to the
+    session), "upcoming" (and those threads if no other upcoming session comes first)."""
+    conclusion, session = aliased(Post), aliased(Workshop)
+    visible_posts = (db.select(func.count()).select_from(Post)
+                     .where(Post.thread_id == Thread.id, Post.deleted_at.is_(None),
+                            Post.hidden_at.is_(None)).scalar_subquery())
+    thread_columns = (Thread.id.label("thread_id"), Thread.title.label("thread_title"),
+                      Thread.closed_at, Thread.close_summary_html, Thread.merged_into_id,
+                      session.number.label("session_number"),
+                      conclusion.id.label("conclusion_id"),
+                      conclusion.thread_id.label("conclusion_thread_id"),
+                      conclusion.deleted_at.label("conclusion_deleted_at"),
+                      conclusion.hidden_at.label("conclusion_hidden_at"),
+                      conclusion.body_html.label("conclusion_html"),
+                      visible_posts.label("post_count"))
+
+    def joined(statement):
+        return (statement.outerjoin(session, session.id == Thread.workshop_id)
+                .outerjoin(conclusion, conclusion.id == Thread.conclusion_post_id))
+
+    items = joined(
+        db.select(literal(0).label("part"), AgendaItem.id.label("item_id"),
+                  AgendaItem.title.label("item_title"), AgendaItem.position.label("position"),
+                  cast(null(), UTCDateTime()).label("marked_at"), *thread_columns)
+        .select_from(AgendaItem).outerjoin(Thread, Thread.id == AgendaItem.thread_id)
+    ).where(AgendaItem.workshop_id == bindparam("workshop_id"))
+    if proposals == "none":
+        return items.order_by(AgendaItem.position, AgendaItem.id)
+    brought = joined(
+        db.select(literal(1), cast(null(), Integer), cast(null(), String), cast(null(), Integer),
+                  Thread.agenda_marked_at, *thread_columns).select_from(Thread)
+    ).where(Thread.group_id == bindparam("group_id"), Thread.agenda_marked_at.is_not(None),
+            Thread.merged_into_id.is_(None))
+    parts = [items, brought]
+    if proposals == "upcoming":  # next_workshop's rule: no upcoming session before this one
+        other = aliased(Workshop)
+        is_next = ~db.select(other.id).where(
+            other.group_id == bindparam("group_id"), other.cancelled_at.is_(None),
+            other.day1 > bindparam("today"),
+            (other.day1 < bindparam("day1"))
+            | ((other.day1 == bindparam("day1")) & (other.number < bindparam("number")))
+        ).exists()
+        # Part 2: one row of NULLs when this is the next session, so that the page knows it
+        # takes proposals even when none were brought yet.
+        marker = db.select(literal(2), *(cast(null(), column.type)
+                                         for column in list(items.selected_columns)[1:]))
+        parts = [items, brought.where(is_next), marker.where(is_next)]
+    combined = union_all(*parts).subquery()
+    return (db.select(combined)
+            .order_by(combined.c.part, combined.c.position, combined.c.marked_at,
+                      combined.c.item_id, combined.c.thread_id))
+
+
+def _brief_summary(row) -> ThreadSummary:
+    """summarise() of a row: the conclusion post if it is visible and still in the thread,
+    else the closing summary."""
+    thread = ThreadBrief(row.thread_id, row.thread_title, row.closed_at,
+                         SessionRef(row.session_number) if row.session_number is not None
+                         else None)
+    if (row.conclusion_id is not None and row.conclusion_deleted_at is None
+            and row.conclusion_hidden_at is None and row.conclusion_thread_id == row.thread_id):
+        return ThreadSummary(thread, row.post_count, excerpt(row.conclusion_html), "post",
+                             row.conclusion_id)
+    if row.closed_at is not None and row.close_summary_html:
+        return ThreadSummary(thread, row.post_count, excerpt(row.close_summary_html),
+                             "summary")
+    return ThreadSummary(thread, row.post_count, "", None)
+
+
+def session_agenda(actor, workshop: Workshop, now: datetime | None = None
+                   ) -> tuple[list[AgendaEntry], list[ThreadSummary] | None]:
+    """The session's agenda entries, and the threads brought to it when the session takes
+    them (takes_proposals; None when it does not): what agenda_items and proposed_threads
+    give, in one statement."""
+    group = workshop.group
+    if not can_view_group(actor, group):
+        raise NotFound()
+    today = group_today(group, now)
+    state = workshop.state_on(today)
+    kind = {WorkshopState.LIVE: "live", WorkshopState.UPCOMING: "upcoming"}.get(state, "none")
+    rows = db.session.execute(_session_agenda_statement(kind), {
+        "workshop_id": workshop.id, "group_id": group.id, "today": today,
+        "day1": workshop.day1, "number": workshop.number}).all()
+    items = [row for row in rows if row.part == 0]
+    if any(row.merged_into_id is not None for row in items):
+        entries = agenda_items(actor, workshop)  # rare: follow the merges
+    else:
+        entries = []
+        for row in items:
+            item = ItemBrief(row.item_id, row.item_title)
+            if row.thread_id is None:  # the thread was deleted
+                entries.append(AgendaEntry(item, None, None))
+            else:
+                summary = _brief_summary(row)
+                entries.append(AgendaEntry(item, summary.thread, summary))
+    takes = kind == "live" or any(row.part == 2 for row in rows)
+    proposals = [_brief_summary(row) for row in rows if row.part == 1] if takes else None
+    return entries, proposals

@@ -82,13 +82,13 @@ def _render_detail(group, workshop, *, agenda_error=None, chosen_ids=None, statu
     state = workshop.state_on(services.group_today(group))
     materials = material_services.list_materials(current_user, group, workshop=workshop)
     threads = discussions.list_threads(current_user, group, workshop=workshop)
-    proposals = (agenda.proposed_threads(current_user, group)
-                 if agenda.takes_proposals(workshop) else None)
+    # The agenda and the threads brought to the session: one statement (session_agenda).
+    agenda_entries, proposals = agenda.session_agenda(current_user, workshop)
     return render_template("workshops/detail.html", group=group, workshop=workshop,
                            state=state, materials=materials, action_form=EmptyForm(),
                            page=threads, material=None, unread=False,
                            material_kinds=material_services.MATERIAL_KINDS,
-                           agenda_entries=agenda.agenda_items(current_user, workshop),
+                           agenda_entries=agenda_entries,
                            proposals=proposals, agenda_error=agenda_error,
                            chosen_ids=chosen_ids), status
 

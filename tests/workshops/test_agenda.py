@@ -517,3 +517,91 @@ def test_session_page_queries_do_not_grow_with_agenda_and_proposals(app, persona
         body = client.get(url).get_data(as_text=True)
     assert "W 6.5" in body and "W 6.0" in body
     assert len(large) == len(small), "\n".join(large)
+
+
+# --- the session page's one statement ----------------------------------------------------------
+
+
+def _entry_values(entry):
+    summary = entry.summary
+    return (entry.item.id, entry.item.title, entry.thread.id if entry.thread else None,
+            entry.thread.title if entry.thread else None, _summary_values(summary))
+
+
+def _summary_values(summary):
+    if summary is None:
+        return None
+    thread = summary.thread
+    return (thread.id, thread.title, thread.closed_at,
+            thread.workshop.number if thread.workshop else None, summary.post_count,
+            summary.conclusion, summary.conclusion_kind, summary.conclusion_post_id)
+
+
+def _both_ways(people, session):
+    """session_agenda against agenda_items and proposed_threads (+ takes_proposals)."""
+    db.session.expire_all()
+    entries, proposals = agenda.session_agenda(people["member"], session)
+    expected_proposals = (agenda.proposed_threads(people["member"], session.group)
+                          if agenda.takes_proposals(session) else None)
+    assert [_entry_values(e) for e in entries] == [
+        _entry_values(e) for e in agenda.agenda_items(people["member"], session)]
+    if expected_proposals is None:
+        assert proposals is None
+    else:
+        assert [_summary_values(s) for s in proposals] == [
+            _summary_values(s) for s in expected_proposals]
+    return entries, proposals
+
+
+def test_the_session_page_statement_gives_what_the_two_lists_give(people, group):
+    concluded = _session(people, group, 1, -30)
+    live = _session(people, group, 2, 0)
+    later = _session(people, group, 4, 40)
+    sooner = _session(people, group, 3, 12)
+    cancelled = _session(people, group, 5, 5)
+    workshops.set_cancelled(people["moderator"], cancelled, True)
+    for session in (concluded, live, sooner, later, cancelled):  # nothing anywhere yet
+        _both_ways(people, session)
+
+    # Agenda items of every kind on the next session: a thread with a conclusion post, a
+    # closed one with a summary, a deleted one, one of another session, a plain one.
+    with_conclusion, closed, deleted, other_session, plain = (
+        _thread(people, group, title) for title in ("Wniosek", "Zamknięty", "Usunięty",
+                                                    "Inna sesja", "Zwykły"))
+    post = discussions.reply(people["moderator"], with_conclusion, "Wniosek: **tak**.")
+    with_conclusion.conclusion_post_id = post.id
+    closed.closed_at, closed.close_summary_html = utcnow(), "<p>Podsumowanie</p>"
+    other_session.workshop_id = concluded.id
+    db.session.commit()
+    for thread in (with_conclusion, closed, deleted, other_session, plain):
+        agenda.mark_for_next_workshop(people["moderator"], thread)
+    agenda.add_to_agenda(people["moderator"], sooner,
+                         [t.id for t in (with_conclusion, closed, deleted, other_session)])
+    db.session.delete(deleted)
+    db.session.commit()
+    hidden_conclusion = _thread(people, group, "Ukryty wniosek")
+    secret = discussions.reply(people["member"], hidden_conclusion, "Tajne")
+    hidden_conclusion.conclusion_post_id = secret.id
+    db.session.commit()
+    discussions.hide_post(people["moderator"], secret, "dane osobowe")
+    for thread in (hidden_conclusion, _thread(people, group, "Drugi zwykły")):
+        agenda.mark_for_next_workshop(people["moderator"], thread)
+
+    entries, proposals = _both_ways(people, sooner)
+    assert [e.item.title for e in entries] == ["Wniosek", "Zamknięty", "Usunięty",
+                                               "Inna sesja"]
+    assert entries[2].thread is None and entries[2].summary is None
+    assert [s.thread.title for s in proposals] == ["Zwykły", "Ukryty wniosek", "Drugi zwykły"]
+    for session in (concluded, live, later, cancelled):
+        _both_ways(people, session)
+    assert agenda.session_agenda(people["member"], later)[1] is None  # not the next one
+    assert agenda.session_agenda(people["member"], live)[1] is not None  # live takes them
+
+    # An item left on a merged thread leads to the survivor, as agenda_items does.
+    survivor = _thread(people, group, "Ocalały")
+    with_conclusion.merged_into_id = survivor.id
+    db.session.commit()
+    entries, _ = _both_ways(people, sooner)
+    assert entries[0].thread.id == survivor.id
+    with pytest.raises(NotFound):
+        agenda.session_agenda(people["outsider"], sooner)
