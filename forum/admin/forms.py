@@ -1,7 +1,16 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from forum.groups.services import MAX_CHAT_EDIT_MINUTES
 
 _required = DataRequired(message=_l("This field is required."))
 
@@ -31,6 +40,12 @@ class GroupForm(FlaskForm):
     time_zone = SelectField(_l("Time zone"), validate_choice=False)
     members_can_upload = BooleanField(_l("Members may share materials (not only moderators)"),
                                       default=True)
+    chat_edit_minutes = IntegerField(
+        _l("Authors may edit or delete their chat messages for (minutes)"), default=15,
+        validators=[Optional(), NumberRange(min=0, max=MAX_CHAT_EDIT_MINUTES)],
+        description=_l("0: messages cannot be changed once they are sent. At most a day; "
+                       "left empty, the setting stays as it is."),
+        render_kw={"inputmode": "numeric", "min": 0, "max": MAX_CHAT_EDIT_MINUTES})
     erased_posts = RadioField(_l("When a member's account is erased, their posts and chat "
                                  "messages in this group are"), default="anonymise",
                               validate_choice=False)

@@ -231,7 +231,8 @@ def group(group_id: int):
                                 description=form.description.data or "", kind=form.kind.data,
                                 time_zone=form.time_zone.data,
                                 members_can_upload=form.members_can_upload.data,
-                                erased_posts=form.erased_posts.data)
+                                erased_posts=form.erased_posts.data,
+                                chat_edit_minutes=form.chat_edit_minutes.data)
         except InvalidInput as error:
             apply_errors(form, error)
         else:

@@ -50,7 +50,6 @@ SLOW_MODE_MAX_SECONDS = 3600
 MUTE_CHOICES = (5, 15, 60, 24 * 60)  # minutes, offered in the forms
 SLOW_MODE_CHOICES = (0, 10, 30, 60, 300)  # seconds
 # Authors may edit or delete their own messages for this long after sending them.
-OWN_CHANGE_WINDOW = timedelta(minutes=15)
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
@@ -366,24 +365,34 @@ def removed_by_author(message: ChatMessage) -> bool:
         and message.removed_by_id == message.author_id
 
 
-def may_change_own(actor, message: ChatMessage, now: datetime | None = None) -> bool:
+def own_change_window(group: Group) -> timedelta:
+    """How long after sending authors may change their messages (the group's setting)."""
+    return timedelta(minutes=max(group.chat_edit_minutes or 0, 0))
+
+
+def may_change_own(actor, message: ChatMessage, now: datetime | None = None,
+                   group: Group | None = None) -> bool:
     """Whether the actor may still edit or delete this message: their own, a plain message
-    not removed, sent less than OWN_CHANGE_WINDOW ago (the caller knows the actor may write
-    in the group)."""
+    not removed, sent less than the group's own_change_window ago (the caller knows the
+    actor may write in the group). `group`: the message's group when the caller has it."""
+    window = own_change_window(group if group is not None else message.group)
     return (message.author_id is not None and message.author_id == getattr(actor, "id", None)
             and message.kind == MessageKind.MESSAGE and not message.removed
-            and not message.moderation_note
-            and (now or utcnow()) - message.created_at <= OWN_CHANGE_WINDOW)
+            and not message.moderation_note and window > timedelta(0)
+            and (now or utcnow()) - message.created_at <= window)
 
 
 def _own_for_change(actor, group: Group, message_id: int, now: datetime) -> ChatMessage:
     message = get_message_for(actor, group, message_id)  # NotFound for outsiders
     if not can_participate(actor, group) or message.author_id != actor.id:
         raise PermissionDenied()
-    if not may_change_own(actor, message, now):
+    if not may_change_own(actor, message, now, group):
+        if not group.chat_edit_minutes:
+            raise ChatError("too_late", _l(
+                "In this group chat messages cannot be changed once they are sent."))
         raise ChatError("too_late", _l(
             "Messages can be changed only for %(minutes)d minutes after they were sent.",
-            minutes=int(OWN_CHANGE_WINDOW.total_seconds() // 60)))
+            minutes=group.chat_edit_minutes))
     return message
 
 

@@ -136,7 +136,7 @@ def edit_own(slug: str, message_id: int):
     form = EditMessageForm(formdata=None if request.method == "GET" else request.form)
     if request.method == "GET":
         if _wants_json():  # chat.js edits in place and starts from the text as written
-            return jsonify({"ok": services.may_change_own(current_user, message),
+            return jsonify({"ok": services.may_change_own(current_user, message, group=group),
                             "body": message.body})
         form.body.data = message.body
     elif form.validate_on_submit():
@@ -155,7 +155,7 @@ def edit_own(slug: str, message_id: int):
         form.form_errors.append(_("The form had expired. Please send it again."))
     if _wants_json():
         return jsonify({"ok": False, "message": _("Something went wrong. Try again.")}), 400
-    late = not services.may_change_own(current_user, message)
+    late = not services.may_change_own(current_user, message, group=group)
     return render_template("chat/edit.html", group=group, message=message, form=form,
                            late=late, max_length=current_app.config["FORUM_CHAT_MAX_LENGTH"],
                            ), 400 if form.errors else 200
@@ -302,5 +302,4 @@ def chat_helpers():
     return {"chat_transcript": chat_transcript, "new_chat_client_id": _new_client_id,
             "chat_mute_choices": chat_mute_choices, "chat_notice_kind": MessageKind.THREAD_NOTICE,
             "chat_my_handle": chat_my_handle, "chat_time_zone": chat_time_zone,
-            "chat_rows": chat_rows, "chat_may_change": chat_may_change,
-            "own_change_minutes": int(services.OWN_CHANGE_WINDOW.total_seconds() // 60)}
+            "chat_rows": chat_rows, "chat_may_change": chat_may_change}

@@ -41,6 +41,9 @@ class Group(db.Model):
     erased_posts: Mapped[str] = mapped_column(
         String(16), default="anonymise", server_default="anonymise"
     )
+    # For how many minutes after sending authors may edit or delete their own chat messages
+    # (0: not at all).
+    chat_edit_minutes: Mapped[int] = mapped_column(default=15, server_default="15")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:

@@ -54,6 +54,7 @@ GROUP_KINDS = {
     GroupKind.SCHOOLS: _l("schools"),
     GroupKind.OTHER: _l("other"),
 }
+MAX_CHAT_EDIT_MINUTES = 24 * 60  # the longest a group may let authors change chat messages
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 
 
@@ -237,21 +238,29 @@ def create_group(actor, *, name: str, slug: str, description: str = "",
 
 def update_group(actor, group: Group, *, name: str, slug: str, description: str, kind: str,
                  time_zone: str, members_can_upload: bool | None = None,
-                 erased_posts: str | None = None) -> Group:
+                 erased_posts: str | None = None,
+                 chat_edit_minutes: int | None = None) -> Group:
     """`erased_posts`: "anonymise" | "remove", what happens to an erased person's posts
-    and chat messages in the group (forum.privacy.erasure); None leaves it as it is."""
+    and chat messages in the group (forum.privacy.erasure); `chat_edit_minutes`: for how
+    long authors may change their chat messages (0 to MAX_CHAT_EDIT_MINUTES); None leaves
+    either as it is."""
     if not can_administer(actor):
         raise PermissionDenied()
     slug = slug.strip().lower()
     _check_group(name, slug, description, kind, time_zone, group.id)
     if erased_posts is not None and erased_posts not in ("anonymise", "remove"):
         raise InvalidInput({"erased_posts": _l("Choose a setting from the list.")})
+    if chat_edit_minutes is not None and not 0 <= chat_edit_minutes <= MAX_CHAT_EDIT_MINUTES:
+        raise InvalidInput({"chat_edit_minutes": _l(
+            "Enter a number of minutes from 0 to %(most)d.", most=MAX_CHAT_EDIT_MINUTES)})
     group.name, group.slug, group.description = name.strip(), slug, description.strip()
     group.kind, group.time_zone = kind, time_zone
     if members_can_upload is not None:
         group.members_can_upload = members_can_upload
     if erased_posts is not None:
         group.erased_posts = erased_posts
+    if chat_edit_minutes is not None:
+        group.chat_edit_minutes = chat_edit_minutes
     record_audit(actor, "group.update", group=group, target=group.slug, subject=group)
     db.session.commit()
     return group

@@ -1,5 +1,6 @@
-"""Authors edit and delete their own chat messages for a while (OWN_CHANGE_WINDOW): the
-service's rules, the page without JavaScript, and everyone's view changing over the socket."""
+"""Authors edit and delete their own chat messages for a while (the group setting
+`chat_edit_minutes`): the service's rules, the page without JavaScript, and everyone's view
+changing over the socket."""
 
 from __future__ import annotations
 
@@ -126,3 +127,60 @@ def test_everyone_sees_the_edit_and_the_deletion_live(personas, chat_client):
         {"id": message_id, "group": slug, "by_author": True}]
     replay = reader.join(slug)["messages"]
     assert replay[-1]["removed_by_author"] is True and replay[-1]["body_html"] == ""
+
+
+# --- the group's setting -------------------------------------------------------------------------
+
+
+def test_the_window_is_the_groups_setting(people):
+    group = people["g1"]
+    group.chat_edit_minutes = 60
+    db.session.commit()
+    message = chat.send_message(people["member"], group, "długie okno", "own-w1")
+    _age(message.id, 45)  # past the default 15 minutes, within the group's hour
+    assert chat.edit_own_message(people["member"], group, message.id, "poprawka").body == \
+        "poprawka"
+    _age(message.id, 20)
+    with pytest.raises(InvalidInput) as refused:
+        chat.delete_own_message(people["member"], group, message.id)
+    assert "60 minutes" in str(refused.value.errors)
+
+
+def test_a_group_may_forbid_changes_altogether(people):
+    group = people["g1"]
+    group.chat_edit_minutes = 0
+    db.session.commit()
+    message = chat.send_message(people["member"], group, "na zawsze", "own-w2")
+    assert not chat.may_change_own(people["member"], message, group=group)
+    with pytest.raises(InvalidInput) as refused:
+        chat.edit_own_message(people["member"], group, message.id, "zmiana")
+    assert "cannot be changed once they are sent" in str(refused.value.errors)
+    with pytest.raises(InvalidInput):
+        chat.delete_own_message(people["member"], group, message.id)
+
+
+def test_the_administrator_sets_the_window_and_the_chat_follows(app, personas, login_as,
+                                                                chat_client):
+    admin = login_as(personas.admin)
+    base = {"name": "Gminy", "slug": personas.g1.slug, "description": "", "kind": "rural",
+            "time_zone": "Europe/Warsaw"}
+    page = admin.get(f"/admin/groups/{personas.g1.id}").get_data(as_text=True)
+    assert 'name="chat_edit_minutes"' in page and 'value="15"' in page
+    refused = admin.post(f"/admin/groups/{personas.g1.id}", data={**base,
+                                                                   "chat_edit_minutes": "2000"})
+    refused_page = refused.get_data(as_text=True)
+    assert "Number must be between 0 and 1440" in refused_page
+    assert 'value="2000"' in refused_page  # what was typed stays
+    assert admin.post(f"/admin/groups/{personas.g1.id}",
+                      data={**base, "chat_edit_minutes": "0"}).status_code == 302
+    slug = personas.g1.slug
+    message_id = chat_client(personas.member).send(slug, "bez zmian", "own-w3")["message"]["id"]
+    member = login_as(personas.member)
+    chat_page = member.get(f"/g/{slug}/chat").get_data(as_text=True)
+    assert 'data-edit-minutes="0"' in chat_page
+    assert f"/chat/messages/{message_id}/edit" not in chat_page
+    edit_page = member.get(f"/g/{slug}/chat/messages/{message_id}/edit").get_data(as_text=True)
+    assert "cannot be changed once they are sent" in edit_page and "<textarea" not in edit_page
+    # Left empty, the setting stays as it is.
+    admin.post(f"/admin/groups/{personas.g1.id}", data={**base, "chat_edit_minutes": ""})
+    assert 'data-edit-minutes="0"' in member.get(f"/g/{slug}/chat").get_data(as_text=True)

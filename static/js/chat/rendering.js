@@ -275,7 +275,8 @@ export function createChatView(options) {
   }
 
   // One's own messages may be edited or deleted for a while (forum/chat/services.py:
-  // OWN_CHANGE_WINDOW; the server decides, this only hides what no longer applies).
+  // own_change_window, the group's setting; the server decides, this only hides what no
+  // longer applies).
   function mayStillChange(createdAt) {
     return Date.now() - Date.parse(createdAt) <= editWindowMs;
   }
