@@ -101,8 +101,9 @@ def test_two_members_chat_and_one_comes_back_after_going_offline(browser, chat_s
 
         # The moderator removes a message: it disappears for Anna at once, in place.
         first = marta.locator(f"#message-{_ids(marta)[0]}")
-        first.locator("summary").click()
-        first.get_by_role("button", name="Remove the message").click()
+        first.locator(".chat-menu > summary").click()
+        first.locator("[data-chat-remove] .confirm > summary").click()  # it asks first
+        first.get_by_role("button", name="Yes, remove the message").click()
         expect(anna.locator(f"#message-{_ids(anna)[0]}")).to_contain_text(
             "Removed by a moderator.")
         expect(anna.locator("[data-chat-list]")).not_to_contain_text("czy widać moją")

@@ -114,6 +114,9 @@ def test_each_message_has_one_actions_menu(app, personas, login_as):
     jans = item(moderator, ids[1])
     assert jans.count('<details class="chat-menu">') == 1
     assert "Remove the message" in jans and "Mute Jan Kowalski for" in jans
+    # Removing asks first: the real button is inside the question.
+    assert "Its place will say that a moderator removed it." in jans
+    assert jans.index("Its place will say") < jans.index("Yes, remove the message")
     assert "Mute Marta" not in item(moderator, ids[0])  # not oneself
 
     # An observer may report but not start threads; nothing else is on the message.

@@ -252,7 +252,7 @@ export function createChatView(options) {
           .replace(/\/0\/report$/, "/" + message.id + "/report"));
       }
     }
-    var removeForm = menu.querySelector("[data-chat-remove]");
+    var removeForm = menu.querySelector("[data-chat-remove] form");
     if (removeForm) {
       removeForm.setAttribute("action", removeForm.getAttribute("action")
         .replace(/\/0\/remove$/, "/" + message.id + "/remove"));
@@ -587,7 +587,7 @@ export function createChatView(options) {
   // --- moderators: remove without leaving the page -----------------------------------------------
 
   list.addEventListener("submit", function (event) {
-    var removeForm = event.target.closest("[data-chat-remove], [data-chat-delete] form");
+    var removeForm = event.target.closest("[data-chat-remove] form, [data-chat-delete] form");
     if (!removeForm) { return; }
     event.preventDefault();
     fetch(removeForm.action, {
