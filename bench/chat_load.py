@@ -46,6 +46,7 @@ BIN = Path(sys.executable).parent
 PASSWORD = "bench-chat-2026"
 GROUP = "bench-chat"
 STAMP = re.compile(r"bench (\d+) (\d+\.\d+)")
+SERVER_PIDS: dict[str, int] = {}  # base URL → gunicorn master (its CPU is read per run)
 
 
 # --- the load generator (runs in its own process, under gevent) ------------------------------
@@ -66,6 +67,80 @@ def _sign_in(url: str, email: str) -> str:
     if answer.status_code != 302:
         raise RuntimeError(f"sign-in failed for {email}: {answer.status_code}")
     return "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+
+
+class RawClient:
+    """A minimal Socket.IO client on WebSocket (Engine.IO 4) for the generators: a frame is
+    matched as text, and only acknowledgements are decoded. python-socketio's client starts a
+    thread (a greenlet here) and decodes JSON for every event, some 200 µs of CPU a delivery,
+    which at 500 clients made the generator the bottleneck; this one answers pings, joins,
+    sends and counts with a fraction of that. `--client socketio` uses python-socketio's."""
+
+    MESSAGE = '42/chat,["message_created"'
+    PRESENCE = '42/chat,["presence_changed"'
+
+    def __init__(self, url: str, headers: dict, on_message, on_presence) -> None:
+        import gevent
+        import websocket
+
+        self.on_message, self.on_presence = on_message, on_presence
+        self.ws = websocket.create_connection(
+            url.replace("http://", "ws://", 1) + "/socket.io/?EIO=4&transport=websocket",
+            header=[f"{name}: {value}" for name, value in headers.items()], timeout=60)
+        opening = self.ws.recv()
+        if not opening.startswith("0"):
+            raise RuntimeError(f"no Engine.IO opening: {opening[:200]!r}")
+        self.ws.send("40/chat,")
+        answer = self.ws.recv()
+        if not answer.startswith("40/chat,"):
+            raise RuntimeError(f"/chat refused: {answer[:300]!r}")
+        self.ws.settimeout(None)
+        self.connected = True
+        self._ids = iter(range(1, 1 << 30))
+        self._waiting: dict[int, object] = {}
+        self._reader = gevent.spawn(self._read)
+
+    def _read(self) -> None:
+        recv, send = self.ws.recv, self.ws.send
+        try:
+            while True:
+                frame = recv()
+                if frame.startswith(self.MESSAGE):
+                    self.on_message(frame)
+                elif frame == "2":
+                    send("3")
+                elif frame.startswith("43/chat,"):
+                    head, _, body = frame[8:].partition("[")
+                    callback = self._waiting.pop(int(head), None)
+                    if callback is not None:
+                        callback(json.loads("[" + body)[0])
+                elif frame.startswith(self.PRESENCE):
+                    self.on_presence(frame)
+                elif frame.startswith(("41/chat", "1")) or not frame:
+                    break
+        except Exception:
+            pass
+        self.connected = False
+
+    def emit(self, event: str, data: dict, callback=None) -> None:
+        number = next(self._ids)
+        if callback is not None:
+            self._waiting[number] = callback
+        self.ws.send(f"42/chat,{number}" + json.dumps([event, data]))
+
+    def call(self, event: str, data: dict, timeout: float):
+        from gevent.event import AsyncResult
+
+        result = AsyncResult()
+        self.emit(event, data, result.set)
+        return result.get(timeout=timeout)
+
+    def disconnect(self) -> None:
+        try:
+            self.ws.send("41/chat,")
+        finally:
+            self.ws.close()
+            self.connected = False
 
 
 def _command(line: str) -> str:
@@ -107,24 +182,29 @@ def drive(args) -> dict:
         headers = {}
         if args.kind == "forum":
             headers["Cookie"] = _sign_in(args.url, emails[index])
-        client = socketio.Client(reconnection=False)
         arrivals: dict[int, list[float]] = {}
 
-        def on_message(message):
+        def on_message(text: str):
             now = time.time()
-            found = STAMP.search(message.get("body_html") or "")
+            found = STAMP.search(text)
             if found:
                 arrivals.setdefault(int(found.group(1)), []).append(now - float(found.group(2)))
 
         def on_presence(data):
             last_event[0] = time.time()
 
-        client.on("message_created", on_message, namespace="/chat")
-        client.on("presence_changed", on_presence, namespace="/chat")
-        client.connect(args.url, namespaces=["/chat"], transports=["websocket"],
-                       headers=headers, wait_timeout=60)
-        ack = client.call("join", {"group": GROUP, "after_id": None}, namespace="/chat",
-                          timeout=120)
+        if args.client == "raw":
+            client = RawClient(args.url, headers, on_message, on_presence)
+            ack = client.call("join", {"group": GROUP, "after_id": None}, timeout=120)
+        else:
+            client = socketio.Client(reconnection=False)
+            client.on("message_created", lambda m: on_message(m.get("body_html") or ""),
+                      namespace="/chat")
+            client.on("presence_changed", on_presence, namespace="/chat")
+            client.connect(args.url, namespaces=["/chat"], transports=["websocket"],
+                           headers=headers, wait_timeout=60)
+            ack = client.call("join", {"group": GROUP, "after_id": None}, namespace="/chat",
+                              timeout=120)
         if not ack or not ack.get("ok"):
             raise RuntimeError(f"join refused: {ack}")
         return client, arrivals
@@ -159,9 +239,12 @@ def drive(args) -> dict:
                 (acks if ack and ack.get("ok") else failures).append(
                     time.time() - sent if ack and ack.get("ok") else ack)
 
-            client.emit("send_message", {"group": GROUP, "body": f"bench {seq} {sent:.6f}",
-                                         "client_id": f"{args.run}-{seq}"},
-                        namespace="/chat", callback=acknowledged)
+            data = {"group": GROUP, "body": f"bench {seq} {sent:.6f}",
+                    "client_id": f"{args.run}-{seq}"}
+            if args.client == "raw":
+                client.emit("send_message", data, callback=acknowledged)
+            else:
+                client.emit("send_message", data, namespace="/chat", callback=acknowledged)
 
     gevent.joinall([gevent.spawn(send_loop, i) for i in range(len(senders))])
     gevent.sleep(max(0.0, begin + args.duration - time.time()))
@@ -291,6 +374,7 @@ def serve(module: str, env: dict, work_dir: str, name: str):
                 if time.time() > deadline:
                     raise RuntimeError(f"{name} did not start") from None
                 time.sleep(0.2)
+        SERVER_PIDS[url] = process.pid
         yield url
     finally:
         process.terminate()
@@ -310,7 +394,7 @@ def run_driver(url: str, kind: str, clients: int, args, emails_file: str, run: s
                "--rate", str(rate), "--duration", str(duration),
                "--drain", str(args.drain), "--run", run, "--emails", emails_file,
                "--connect-concurrency", str(args.connect_concurrency),
-               "--parts", str(parts)]
+               "--parts", str(parts), "--client", args.client]
     with ExitStack() as stack:
         logs = [stack.enter_context(tempfile.TemporaryFile()) for _ in range(parts)]
         generators = [subprocess.Popen(command + ["--part", str(n)], cwd=ROOT, text=True,
@@ -342,6 +426,7 @@ def run_driver(url: str, kind: str, clients: int, args, emails_file: str, run: s
             tell("settle")  # all clients are in: wait for the room's presence traffic to end
             expect("settled")
             begin = time.time() + 0.5
+            server_cpu = _server_cpu(url)
             tell(f"go {begin:.6f}")
             results = []
             for n, generator in enumerate(generators):
@@ -349,6 +434,8 @@ def run_driver(url: str, kind: str, clients: int, args, emails_file: str, run: s
                 if generator.returncode != 0:
                     raise failed(n)
                 results.append(json.loads(out.strip().splitlines()[-1]))
+            if server_cpu is not None:
+                server_cpu = _server_cpu(url) - server_cpu
         finally:
             for generator in generators:
                 if generator.poll() is None:
@@ -356,7 +443,24 @@ def run_driver(url: str, kind: str, clients: int, args, emails_file: str, run: s
                     generator.wait()
     merged_args = argparse.Namespace(kind=kind, clients=clients, senders=args.senders,
                                      rate=rate, duration=duration)
-    return merge(results, merged_args, begin, parts)
+    merged = merge(results, merged_args, begin, parts)
+    merged["client"] = args.client
+    # The server's CPU from the start of sending until every generator had finished (their
+    # wait for late deliveries included: idle sockets cost next to nothing).
+    merged["server_cpu_s"] = server_cpu
+    merged["server_cpu_us_per_delivery"] = (
+        server_cpu / merged["delivered"] * 1e6 if server_cpu and merged["delivered"] else None)
+    return merged
+
+
+def _server_cpu(url: str) -> float | None:
+    """CPU seconds of the server's gunicorn master and workers (Linux /proc), else None."""
+    pid = SERVER_PIDS.get(url)
+    if pid is None or not Path("/proc/self/stat").exists():
+        return None
+    from bench.proc import tree_cpu_seconds
+
+    return tree_cpu_seconds(pid)
 
 
 def _fmt(value, digits=0) -> str:
@@ -373,6 +477,8 @@ def main(argv=None) -> int:
     parser.add_argument("--drain", type=float, default=15,
                         help="seconds to wait for late deliveries")
     parser.add_argument("--connect-concurrency", type=int, default=20)
+    parser.add_argument("--client", choices=["raw", "socketio"], default="raw",
+                        help="the generators' client: a minimal one (raw) or python-socketio's")
     parser.add_argument("--generators", type=int, default=os.cpu_count() or 1,
                         help="load-generator processes sharing the clients "
                              "(default: one per CPU)")
@@ -422,12 +528,15 @@ def main(argv=None) -> int:
                                           f"r{n}"))
         print()
         print(f"{'clients':>7} {'server':>9} {'sent':>5} {'expected':>9} {'missing':>7} "
-              f"{'dup':>4} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'deliv/s':>8}")
+              f"{'dup':>4} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'deliv/s':>8} "
+              f"{'server µs/deliv':>15} {'generators CPU s':>16}")
         for r in results:
             print(f"{r['clients']:>7} {r['kind']:>9} {r['sent']:>5} {r['expected']:>9} "
                   f"{r['missing']:>7} {r['duplicates']:>4} {_fmt(r['p50_ms'], 1):>8} "
                   f"{_fmt(r['p99_ms'], 1):>8} {_fmt(r['max_ms'], 1):>8} "
-                  f"{_fmt(r['deliveries_per_s']):>8}")
+                  f"{_fmt(r['deliveries_per_s']):>8} "
+                  f"{_fmt(r['server_cpu_us_per_delivery']):>15} "
+                  f"{sum(r['generator_cpu_s']):>16.1f}")
         print()
         for clients in sizes:
             base = next(r for r in results if r["kind"] == "baseline" and r["clients"] == clients)
