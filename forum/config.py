@@ -211,6 +211,10 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "FORUM_ASYNC_MODE": async_mode,
         "FORUM_CHAT_MAX_LENGTH": _int(env, "FORUM_CHAT_MAX_LENGTH", 4000, minimum=1),
         "FORUM_CHAT_RATE": env.get("FORUM_CHAT_RATE", "20/minute"),
+        # Who came and went in a group's chat, announced once per this many seconds (one
+        # event listing them all); 0 announces each at once (the test-suite's default).
+        "FORUM_CHAT_PRESENCE_SECONDS": _number(env, "FORUM_CHAT_PRESENCE_SECONDS",
+                                               0 if mode == "testing" else 1),
         # "websocket" alone for several processes behind a balancer without sticky sessions.
         "FORUM_CHAT_TRANSPORTS": env.get("FORUM_CHAT_TRANSPORTS", "polling,websocket"),
         # Uploads: the file limit, and a request limit a little above it for the form fields.

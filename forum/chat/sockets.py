@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import request
+from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from forum import observability
 from forum.accounts.models import User
 from forum.chat import services
+from forum.chat.presence_batch import batcher
 from forum.chat.rooms import NAMESPACE, group_room, publish_to_group, user_room
 from forum.errors import PermissionDenied
 from forum.groups.policy import can_moderate_group, can_participate
@@ -65,13 +66,15 @@ def chat_disconnect(*args):
 
 def _announce_presence(state, group_id: int, joined: dict | None = None,
                        left: int | None = None) -> None:
-    """Changes only (who came, who went): a full list to everyone at every join would grow
-    with the cube of the room's size. The join acknowledgement carries the full list."""
-    publish_to_group(group_id, "presence_changed", {
-        "group": state.group_slugs.get(group_id),
-        "joined": [joined] if joined else [],
-        "left": [left] if left is not None else [],
-    })
+    """Changes only (who came, who went), gathered per group over a short window and sent
+    as one event (chat.presence_batch): a full list to everyone at every join would grow with
+    the cube of the room's size, one event per arrival with its square. The join
+    acknowledgement carries the full list at once."""
+    announcer = batcher(current_app, state)
+    if joined is not None:
+        announcer.joined(group_id, joined)
+    if left is not None:
+        announcer.left(group_id, left)
 
 
 def _who(sid: str) -> tuple[int, str] | None:
