@@ -185,6 +185,8 @@ def _chat(user: User, groups) -> tuple[list[dict], list[dict], list[dict]]:
         "created_at": iso(m.created_at),
         "edited_at": iso(m.edited_at),
         "removed_at": iso(m.removed_at),
+        # Removed by the person themselves (within the group's edit window), not a moderator.
+        "removed_by_author": m.removed_at is not None and m.removed_by_id == m.author_id,
         "moderation_note": m.moderation_note or None,
         "body": m.body,
         "body_html": m.body_html,

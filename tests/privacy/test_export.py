@@ -221,6 +221,9 @@ def test_the_export_holds_all_of_the_persons_data_and_nothing_of_anyone_elses(wo
     assert person.name in index and "Odpowiedź Jana po poprawce" in index
     assert "Odpowiedź Jana, pierwsza wersja" in index
     assert f'href="{versions[0]["file"].replace(" ", "%20")}"' in index
+    # The draft too, readable: which group, its title and text.
+    drafts = index[index.index('id="drafts"'):index.index('id="email"')]
+    assert "Szkic wątku Jana" in drafts and "Treść szkicu Jana" in drafts
 
 
 def test_html_in_the_persons_own_text_is_escaped_or_sanitised_in_the_index(ctx, personas):
@@ -238,6 +241,25 @@ def test_html_in_the_persons_own_text_is_escaped_or_sanitised_in_the_index(ctx, 
     assert "&lt;script&gt;alert(1)" in index  # the earlier version, escaped
     data = json.loads(archive.read("export.json"))
     assert data["posts"][0]["revisions"][0]["body"].startswith("<script>")  # data kept as is
+
+
+def test_a_chat_message_the_person_deleted_is_not_called_removed_by_a_moderator(ctx,
+                                                                                  personas):
+    person, group = factories.user(personas.member.id), factories.group(personas.g1.id)
+    mine = chat.send_message(person, group, "Pomyłka, zaraz usunę", "export-own-1")
+    chat.delete_own_message(person, group, mine.id)
+    moderated = chat.send_message(person, group, "Do usunięcia przez moderatora",
+                                  "export-own-2")
+    chat.remove_message(factories.user(personas.moderator.id), group, moderated.id)
+    export.request_export(person, person)
+    export.build_due_exports()
+    archive = _zip(_export_of(person))
+    data = json.loads(archive.read("export.json"))
+    by_id = {m["id"]: m for m in data["chat_messages"]}
+    assert by_id[mine.id]["removed_by_author"] is True
+    assert by_id[moderated.id]["removed_by_author"] is False
+    index = archive.read("index.html").decode("utf-8")
+    assert index.count("deleted by you") == 1 and index.count("removed by a moderator") == 1
 
 
 def test_a_person_without_data_gets_a_valid_export(ctx, personas):
