@@ -94,6 +94,9 @@ def _close_realtime(worker):
     server = getattr(socketio, "server", None)
     if server is None:
         return
+    from forum.chat.presence_batch import announce_at_once
+
+    announce_at_once()  # no batch left sleeping while the connections close
     engine = server.eio
     sessions = list(engine.sockets.values())
     worker.log.info("Shutting down: closing %d realtime connection(s)", len(sessions))

@@ -51,6 +51,13 @@ def test_sigterm_closes_websockets_and_long_polls_and_exits_quickly(database, tm
                 assert bot.call("join", {"group": people["group"], "after_id": None})["ok"]
             assert on_websocket.client.transport() == "websocket"
             assert on_polling.client.transport() == "polling"
+            # The arrivals are announced in a batch (FORUM_CHAT_PRESENCE_SECONDS): stop the
+            # process once it is sent, with the connections idle. (A long poll answered after
+            # the SIGTERM makes the client poll again, and a process that no longer listens
+            # refuses that: "transport error" instead of being told; it reconnects anyway.)
+            for bot in (on_websocket, on_polling):
+                bot.wait_for("presence_changed")
+            time.sleep(0.3)  # the polling client's next long poll is waiting at the server
 
             started = time.monotonic()
             server.process.send_signal(signal.SIGTERM)
@@ -61,7 +68,8 @@ def test_sigterm_closes_websockets_and_long_polls_and_exits_quickly(database, tm
             # finding a dead connection: browsers then reconnect, through nginx, elsewhere.
             for bot in (on_websocket, on_polling):
                 assert bot.ended.wait(5), "the client never saw the connection end"
-                assert bot.reasons[0] == SERVER_DISCONNECT, bot.reasons
+                assert bot.reasons[0] == SERVER_DISCONNECT, (
+                    bot.reasons, "websocket" if bot is on_websocket else "polling")
         finally:
             for bot in (on_websocket, on_polling):
                 bot.close()

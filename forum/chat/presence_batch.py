@@ -28,6 +28,16 @@ from forum.chat.rooms import NAMESPACE, group_room
 log = logging.getLogger(__name__)
 
 _EXTENSION = "forum_chat_presence"
+# Set when the process is shutting down (deploy/gunicorn.conf.py closes every connection):
+# from then on each change is announced at once, as with a window of 0. A batch task sleeping
+# through the shutdown delayed the close of the other connections, and people on other
+# processes must still learn at once who went.
+_AT_ONCE = threading.Event()
+
+
+def announce_at_once() -> None:
+    """Every later change of any batcher in this process is announced at once."""
+    _AT_ONCE.set()
 
 
 class PresenceBatcher:
@@ -43,13 +53,13 @@ class PresenceBatcher:
         self._scheduled = False
 
     def joined(self, group_id: int, person: dict) -> None:
-        if self.window <= 0:
+        if self.window <= 0 or _AT_ONCE.is_set():
             self._emit(group_id, [person], [])
         else:
             self._note(group_id, person["id"])
 
     def left(self, group_id: int, user_id: int) -> None:
-        if self.window <= 0:
+        if self.window <= 0 or _AT_ONCE.is_set():
             self._emit(group_id, [], [user_id])
         else:
             self._note(group_id, user_id)

@@ -97,3 +97,21 @@ def test_without_a_window_every_change_is_announced_at_once(app, personas, chat_
     chat_client(personas.member).join(personas.g1.slug)
     assert [e["joined"][0]["id"] for e in watcher.events("presence_changed")] == [
         personas.member.id]
+
+
+def test_a_process_shutting_down_announces_each_change_at_once(app, personas, chat_client,
+                                                                monkeypatch):
+    import threading
+
+    from forum.chat import presence_batch
+
+    monkeypatch.setattr(presence_batch, "_AT_ONCE", threading.Event())
+    _batched(app, 60)
+    slug = personas.g1.slug
+    watcher = chat_client(personas.moderator)
+    watcher.join(slug)
+    watcher.events()
+    presence_batch.announce_at_once()
+    ack = chat_client(personas.member).join(slug)
+    assert watcher.events("presence_changed") == [{
+        "group": slug, "joined": [_person(ack, personas.member.id)], "left": []}]
