@@ -9,15 +9,26 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import Length
+from wtforms.widgets import CheckboxInput, ListWidget
 
 _markdown_hint = _l("Markdown: **bold**, *italic*, > quote, lists with -, links; @name.surname "
                     "mentions a member of the group.")
 
 
+class MultiCheckboxField(SelectMultipleField):
+    """A multiple choice as a list of checkboxes (a finger can tick them; no "hold Ctrl").
+    `notes` maps a choice's value to a short text shown after its label (a material's
+    session); templates/_macros/forms.html `chips_field` renders it, with chips.js on top."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+    notes: dict = {}
+
+
 class ThreadForm(FlaskForm):
     title = StringField(_l("Title"), validators=[Length(max=200)])
     workshop_number = SelectField(_l("Session"), coerce=int, validate_choice=False)
-    material_ids = SelectMultipleField(_l("Materials"), coerce=int, validate_choice=False)
+    material_ids = MultiCheckboxField(_l("Materials"), coerce=int, validate_choice=False)
     body = TextAreaField(_l("First post"), description=_markdown_hint,
                          render_kw={"rows": 10})
     client_token = HiddenField()

@@ -51,8 +51,10 @@ def _quote(post) -> str:
 def _thread_form(group) -> ThreadForm:
     form = ThreadForm()
     form.workshop_number.choices = workshop_choices(current_user, group, _("— no session —"))
-    form.material_ids.choices = [(m.id, m.title) for m in material_services.list_materials(
-        current_user, group, limit=500)]
+    materials = material_services.list_materials(current_user, group, limit=500)
+    form.material_ids.choices = [(m.id, m.title) for m in materials]
+    form.material_ids.notes = {m.id: _("Session %(number)d", number=m.workshop.number)
+                               for m in materials if m.workshop}
     return form
 
 

@@ -143,7 +143,8 @@ def test_a_new_thread_draft_keeps_title_session_and_materials(personas, login_as
     page = login_as(personas.member).get(f"/g/{slug}/t/new").get_data(as_text=True)
     assert 'value="Szkic tytułu"' in page and _editor(page) == "Szkic treści"
     assert '<option selected value="1">' in page
-    assert f'<option selected value="{material_id}">' in page
+    assert re.search(rf'<input type="checkbox" name="material_ids" id="[^"]+" '
+                     rf'value="{material_id}"[^>]* checked>', page)
     assert "Draft saved" in page and "Discard draft" in page
     assert "Szkic" not in login_as(personas.moderator).get(f"/g/{slug}/t/new").get_data(
         as_text=True)
