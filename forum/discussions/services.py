@@ -11,6 +11,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, and_, bindparam, case, cast, exists, func, or_, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from forum.accounts.models import User
@@ -836,9 +837,15 @@ def save_draft(actor, group: Group, thread: Thread | None = None, *, body: str, 
     else:
         target = {"index_elements": [Draft.user_id, Draft.group_id],
                   "index_where": Draft.thread_id.is_(None)}
-    db.session.execute(statement.on_conflict_do_update(
-        **target, set_={name: statement.excluded[name] for name in values}))
-    db.session.commit()
+    try:
+        db.session.execute(statement.on_conflict_do_update(
+            **target, set_={name: statement.excluded[name] for name in values}))
+        db.session.commit()
+    except IntegrityError:
+        # The thread (or the post answered) went while this request ran, e.g. a page still
+        # open saves its draft as it closes: nothing to keep it for (404, not a server error).
+        db.session.rollback()
+        raise NotFound() from None
     return saved
 
 

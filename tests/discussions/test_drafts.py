@@ -137,3 +137,20 @@ def test_limits_and_reply_targets(people, group):
     saved = services.save_draft(member, group, thread, body="a",
                                 reply_to_id=services.post_id_at(elsewhere, 1))
     assert saved.reply_to_id is None
+
+
+def test_a_draft_for_a_thread_that_went_meanwhile_is_not_found(people, group):
+    """A page still open saves its draft while the thread is being deleted: a 404, not a
+    server error (the foreign key refuses the row)."""
+    from sqlalchemy import text
+
+    thread = factories.make_thread(people["member"], group, "Zaraz zniknie", "Treść")
+    thread_id = thread.id
+    db.session.refresh(thread)
+    db.session.expunge(thread)  # kept as the request had loaded it
+    db.session.execute(text("DELETE FROM post WHERE thread_id = :id"), {"id": thread_id})
+    db.session.execute(text("DELETE FROM thread WHERE id = :id"), {"id": thread_id})
+    db.session.commit()
+    with pytest.raises(NotFound):
+        services.save_draft(people["member"], group, thread, body="Szkic")
+    assert db.session.scalar(db.select(db.func.count()).select_from(Draft)) == 0
