@@ -19,6 +19,15 @@
       } catch (e) { /* no storage: nothing kept */ }
     });
   });
+  // On a phone the group's tabs are one row that scrolls sideways (forum.css): the current
+  // tab is brought into view so that "Chat" or "Members" is not hidden past the edge.
+  document.querySelectorAll(".group-nav ul").forEach(function (row) {
+    var current = row.querySelector("[aria-current]");
+    if (current && row.scrollWidth > row.clientWidth) {
+      var li = current.parentElement;
+      row.scrollLeft = Math.max(0, li.offsetLeft - row.offsetLeft - (row.clientWidth - li.offsetWidth) / 2);
+    }
+  });
   menus.forEach(function (menu) {
     menu.addEventListener("keydown", function (event) {
       if (event.key === "Escape" && menu.open) {

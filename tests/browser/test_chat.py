@@ -178,6 +178,14 @@ def test_the_chat_fills_the_window_with_the_input_in_view(browser, chat_site, wi
             assert 0 <= top <= height
         # The messages fill the space: the list is taller than a third of the window.
         assert page.locator("[data-chat-list]").bounding_box()["height"] > height / 3
+        if width < 600:
+            # On a phone the title keeps to one line and the group's tabs to one row (the
+            # current tab scrolled into view), so the messages start high up (about 355 px
+            # before; the header, title and tabs took two rows each).
+            assert page.locator("[data-chat-list]").bounding_box()["y"] < 290
+            tab = page.locator(".group-nav [aria-current]").bounding_box()
+            assert tab["x"] >= 0 and tab["x"] + tab["width"] <= width, tab
+            assert page.locator(".group-nav li").first.bounding_box()["height"] < 50
         heights = page.evaluate(_PAGE_HEIGHTS)
         assert abs(heights["document"] - heights["content"]) < 1, heights
         assert_accessible(page)
