@@ -8,6 +8,7 @@ from flask import Flask
 
 from forum import redis_names
 from forum.config import engine_options, load_config
+from forum.ids import IdConverter
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,6 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     app.config.update(load_config(app.instance_path))
+    app.url_map.converters["int"] = IdConverter  # before any route: ids stay in range
     if config:
         app.config.update(config)
         redis_names.follow_overrides(app, config)  # the default prefix follows database/secret

@@ -25,6 +25,7 @@ from forum.errors import InvalidInput, PermissionDenied
 from forum.forms import apply_errors, organisation_choices, time_zone_choices
 from forum.groups import services as groups
 from forum.groups.policy import can_administer
+from forum.ids import query_id
 from forum.privacy import erasure
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -96,7 +97,7 @@ def organisation(organisation_id: int):
 @bp.get("/users")
 def users():
     query = request.args.get("q", "")[:100]
-    after = request.args.get("after", type=int)
+    after = request.args.get("after", type=query_id)
     page, next_after = accounts.list_users(current_user, query, after_id=after)
     return render_template("admin/users.html", users=page, query=query, next_after=next_after,
                            action_form=EmptyForm(),
@@ -319,7 +320,8 @@ def revoke_invitation(invitation_id: int):
 @bp.get("/audit")
 def audit():
     form, filters = audit_views.filter_form(groups=audit_groups(current_user))
-    entries, next_before = list_audit(current_user, filters, request.args.get("before", type=int))
+    before = request.args.get("before", type=query_id)
+    entries, next_before = list_audit(current_user, filters, before)
     return audit_views.render_log(
         "admin/audit.html", entries=entries, next_before=next_before, form=form,
         actors=audit_actors(current_user),

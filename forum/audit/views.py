@@ -19,6 +19,7 @@ from wtforms.validators import NumberRange, Optional
 from forum.audit import services
 from forum.groups.access import load_group
 from forum.groups.services import ROLES
+from forum.ids import query_id
 from forum.timeutil import utcnow
 
 bp = Blueprint("audit", __name__)
@@ -103,7 +104,7 @@ def group_log(slug: str):
     group = load_group(slug)  # 404 for people who cannot see the group
     form, filters = filter_form()
     entries, next_before = services.list_audit(
-        current_user, filters, request.args.get("before", type=int), group=group)
+        current_user, filters, request.args.get("before", type=query_id), group=group)
     actors = services.audit_actors(current_user, group=group)
     return render_log("audit/group_log.html", entries=entries, next_before=next_before,
                       form=form, group=group, actors=actors,

@@ -34,6 +34,7 @@ from forum.errors import InvalidInput, NotFound, PermissionDenied, Refused
 from forum.extensions import db
 from forum.groups.models import Group
 from forum.groups.policy import can_moderate_group, can_participate, can_view_group, role_in
+from forum.ids import parse_id
 from forum.notifications.inbox import forget_unread_count, notify
 from forum.notifications.mentions import mentioned_user_ids
 from forum.notifications.models import Notification
@@ -556,10 +557,10 @@ def promote_to_thread(actor, group: Group, message_ids, title: str,
     if not can_participate(actor, group):
         _require_view(actor, group)
         raise PermissionDenied()
-    try:
-        ids = sorted({int(i) for i in message_ids or []})
-    except (TypeError, ValueError):
-        raise InvalidInput({"message_ids": _l("Choose messages of this chat.")}) from None
+    parsed = [parse_id(i) for i in message_ids or []]
+    if None in parsed:
+        raise InvalidInput({"message_ids": _l("Choose messages of this chat.")})
+    ids = sorted(set(parsed))
     if not ids:
         raise InvalidInput({"message_ids": _l("Choose at least one message.")})
     if len(ids) > PROMOTE_LIMIT:

@@ -22,6 +22,7 @@ from forum.chat.rooms import NAMESPACE, group_room, publish_to_group, user_room
 from forum.errors import PermissionDenied
 from forum.groups.policy import can_moderate_group, can_participate
 from forum.groups.services import get_group_for
+from forum.ids import is_id
 from forum.realtime import server as realtime
 from forum.realtime.handlers import bad_request, socket_event
 
@@ -95,7 +96,7 @@ def _optional_id(data: dict, key: str) -> int | None:
     value = data.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if not is_id(value, allow_zero=True):
         raise bad_request(key, _l("\"%(field)s\" must be a whole number or null.", field=key))
     return value
 

@@ -36,6 +36,7 @@ from forum.errors import InvalidInput
 from forum.forms import apply_errors
 from forum.groups.access import load_group
 from forum.groups.policy import can_moderate_group, can_participate, can_report
+from forum.ids import query_id
 from forum.notifications.mentions import handle_for
 
 bp = Blueprint("chat", __name__)
@@ -68,7 +69,7 @@ def _render(group, *, before_id: int | None = None, form: MessageForm | None = N
     # "Select for a thread" also ticks it: &tick=<id>), and again after a refused thread.
     selecting = promoting or request.args.get("select") == "on"
     selected = set(promote_form.message_ids.data or ()) if promoting else \
-        {request.args.get("tick", type=int)} - {None}
+        {request.args.get("tick", type=query_id)} - {None}
     return render_template(
         "chat/index.html", group=group, page=page, before_id=before_id, form=form,
         promote_form=promote_form, slow_form=slow_form,
@@ -86,7 +87,7 @@ def _render(group, *, before_id: int | None = None, form: MessageForm | None = N
 @login_required
 def index(slug: str):
     group = load_group(slug)
-    return _render(group, before_id=request.args.get("before_id", type=int))
+    return _render(group, before_id=request.args.get("before_id", type=query_id))
 
 
 @bp.get("/g/<slug>/chat/messages")
@@ -94,12 +95,12 @@ def index(slug: str):
 def messages(slug: str):
     """Older pages (`before_id`) or a catch-up (`after_id`) as JSON, oldest first."""
     group = load_group(slug)
-    after_id = request.args.get("after_id", type=int)
+    after_id = request.args.get("after_id", type=query_id)
     if after_id is not None:
         page = services.catch_up(current_user, group, after_id)
     else:
         page = services.history(current_user, group,
-                                before_id=request.args.get("before_id", type=int))
+                                before_id=request.args.get("before_id", type=query_id))
     return jsonify({"ok": True, "group": group.slug, "has_more": page.has_more,
                     "messages": [services.message_payload(m, group) for m in page.messages]})
 

@@ -30,6 +30,7 @@ from forum.discussions.thread_page import (
 from forum.errors import InvalidInput
 from forum.forms import apply_errors
 from forum.groups.policy import can_moderate_group
+from forum.ids import query_id
 from forum.workshops.forms import workshop_choices
 
 
@@ -41,7 +42,7 @@ def _load(slug: str, thread_id: int):
 
 
 def _page() -> int:
-    return request.form.get("page", type=int) or 1
+    return request.form.get("page", type=query_id) or 1
 
 
 def _back(group, thread, message: str):
@@ -150,7 +151,7 @@ def set_conclusion(slug: str, thread_id: int):
     group, thread = _load(slug, thread_id)
     if EmptyForm().validate_on_submit():
         post = None
-        if (post_id := request.form.get("post_id", type=int)):
+        if (post_id := request.form.get("post_id", type=query_id)):
             post = next(iter(services.thread_posts(thread, [post_id])), None)
             if post is None:
                 abort(400)

@@ -23,6 +23,7 @@ from forum.discussions.live import NAMESPACE
 from forum.discussions.models import Thread
 from forum.extensions import db
 from forum.groups.services import get_group_for
+from forum.ids import is_id
 from forum.realtime import server as realtime
 from forum.realtime.handlers import bad_request, not_found, socket_event
 from forum.realtime.server import ack_error
@@ -59,7 +60,7 @@ def follow_thread(actor: User, data: dict) -> dict:
     slug, thread_id = data.get("slug"), data.get("thread_id")
     if not isinstance(slug, str) or not 0 < len(slug) <= 80:
         raise bad_request("slug", _l("Name the group by its address (\"slug\")."))
-    if isinstance(thread_id, bool) or not isinstance(thread_id, int) or thread_id <= 0:
+    if not is_id(thread_id):
         raise bad_request("thread_id", _l("\"thread_id\" must be a whole number."))
     group = get_group_for(actor, slug)
     thread = services.get_thread_for(actor, group, thread_id)

@@ -43,6 +43,7 @@ from forum.groups.policy import (
     can_see_post_history,
     can_view_group,
 )
+from forum.ids import parse_id, parse_ids
 from forum.materials.models import Material
 from forum.notifications.inbox import watch_thread
 from forum.notifications.mentions import mention_links
@@ -215,9 +216,11 @@ def _cursor(thread: ThreadSummary) -> str:
 def _parse_cursor(cursor: str | None):
     try:
         stamp, thread_id = (cursor or "").split("_")
-        return datetime.fromtimestamp(float(stamp), tz=utcnow().tzinfo), int(thread_id)
-    except ValueError:
+        when = datetime.fromtimestamp(float(stamp), tz=utcnow().tzinfo)
+    except (ValueError, OverflowError, OSError):  # not a cursor, or a date out of range
         return None
+    number = parse_id(thread_id)
+    return (when, number) if number is not None else None
 
 
 @functools.cache
@@ -818,7 +821,7 @@ def save_draft(actor, group: Group, thread: Thread | None = None, *, body: str, 
     if thread is None or not reply_to_id or not db.session.scalar(
             db.select(Post.id).where(Post.id == reply_to_id, Post.thread_id == thread.id)):
         reply_to_id = None  # only a post of this thread is answered
-    materials = tuple(dict.fromkeys(int(m) for m in material_ids))[:MATERIALS_IN_A_DRAFT] \
+    materials = tuple(parse_ids(material_ids))[:MATERIALS_IN_A_DRAFT] \
         if thread is None else ()
     saved = SavedDraft(body=body, saved_at=utcnow(), reply_to_id=reply_to_id,
                        title=title if thread is None else "",

@@ -42,6 +42,7 @@ from forum.groups.policy import (
     can_see_post_history,
 )
 from forum.i18n import PostTime, post_time
+from forum.ids import parse_ids
 from forum.links import UrlPattern
 from forum.notifications import inbox
 from forum.text import AVATAR_COLOURS, initials, plain_text
@@ -237,7 +238,8 @@ def curation_context(group, thread, given: dict, sessions=None, has_notices=True
     header = curation.thread_header(current_user, thread, has_notices)
     context = {
         "header": header,
-        "conclusion_excerpt": plain_text(header.conclusion.body)[:CONCLUSION_EXCERPT_CHARS]
+        "conclusion_excerpt": plain_text(header.conclusion.body, CONCLUSION_EXCERPT_CHARS * 8)[
+            :CONCLUSION_EXCERPT_CHARS]
         if header.conclusion else "",
         "can_curate": False,
     }
@@ -269,4 +271,4 @@ def curation_context(group, thread, given: dict, sessions=None, has_notices=True
 
 
 def selected_post_ids() -> list[int]:
-    return [int(i) for i in request.form.getlist("post_ids") if i.isdigit()]
+    return parse_ids(request.form.getlist("post_ids"))

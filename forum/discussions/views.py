@@ -22,6 +22,7 @@ from forum.forms import apply_errors
 from forum.groups.access import load_group
 from forum.groups.policy import can_edit_post, can_participate
 from forum.i18n import post_time
+from forum.ids import query_id
 from forum.materials import services as material_services
 from forum.notifications import inbox
 from forum.notifications.mentions import mention_suggestions
@@ -83,8 +84,8 @@ def new_thread(slug: str):
     preview = draft = None
     if request.method == "GET":
         recent = workshop_services.current_or_recent_workshop(group)
-        session = request.args.get("session", type=int)
-        material_id = request.args.get("material", type=int)
+        session = request.args.get("session", type=query_id)
+        material_id = request.args.get("material", type=query_id)
         draft = services.draft_for(current_user, group)
         if draft is not None:  # what the person was writing, on this device or another
             form.title.data, form.body.data = draft.title, draft.body
@@ -129,7 +130,7 @@ def thread(slug: str, thread_id: int):
     # A merged thread's old URL goes to the thread it was merged into.
     if (merged_into := curation.resolve_merged(current_user, thread)) is not None:
         return redirect(url_for("discussions.thread", slug=slug, thread_id=merged_into.id), 301)
-    page = request.args.get("page", type=int)
+    page = request.args.get("page", type=query_id)
     if page is None:  # open at the first unread post
         read = reader.last_read or 0
         number = min(read + 1, thread.last_number) if thread.last_number else 1
@@ -149,11 +150,11 @@ def thread(slug: str, thread_id: int):
         if draft.reply_to_id:
             reply_to = next(iter(services.thread_posts(thread, [draft.reply_to_id])), None)
             form.reply_to_id.data = reply_to.id if reply_to is not None else None
-    if (reply_id := request.args.get("reply_to", type=int)):
+    if (reply_id := request.args.get("reply_to", type=query_id)):
         reply_to = next((p for p in services.thread_posts(thread, [reply_id])), None)
         if reply_to is not None:
             form.reply_to_id.data = reply_to.id
-    if (quote_id := request.args.get("quote", type=int)):
+    if (quote_id := request.args.get("quote", type=query_id)):
         quoted = next((p for p in services.thread_posts(thread, [quote_id])), None)
         if quoted is not None and quoted.visible:
             typed = form.body.data or ""
@@ -179,8 +180,8 @@ def reply(slug: str, thread_id: int):
     last_page = services.page_of(thread.last_number)
     # "Quote" and "Reply" on a post are buttons of this form (without JavaScript): the page
     # comes back with what was typed kept, the quote added below it and the reply's target set.
-    quote_id, answer_id = (request.form.get("quote", type=int),
-                           request.form.get("answer", type=int))
+    quote_id, answer_id = (request.form.get("quote", type=query_id),
+                           request.form.get("answer", type=query_id))
     if quote_id or answer_id:
         chosen = next(iter(services.thread_posts(thread, [quote_id or answer_id])), None)
         typed = form.body.data or ""
@@ -190,7 +191,7 @@ def reply(slug: str, thread_id: int):
             if quote_id:
                 form.body.data = (typed.rstrip() + "\n\n" if typed.strip() else "") + \
                     _quote(chosen)
-        page = request.args.get("page", type=int) or last_page
+        page = request.args.get("page", type=query_id) or last_page
         view = services.read_thread(current_user, thread, page, mark=False)
         return render_thread(group, view, form, reply_to, draft=_keep_reply(group, thread, form))
     if form.validate_on_submit():
@@ -254,7 +255,7 @@ def save_reply_draft(slug: str, thread_id: int):
     """Keep the reply being written (the "Save draft" button; drafts.js as one types)."""
     group, thread = load_thread(slug, thread_id)
     form = ReplyForm()
-    page = request.args.get("page", type=int) or services.page_of(thread.last_number)
+    page = request.args.get("page", type=query_id) or services.page_of(thread.last_number)
     try:
         saved = services.save_draft(current_user, group, thread, body=form.body.data or "",
                                     reply_to_id=_reply_to_id(form))
@@ -278,7 +279,7 @@ def discard_reply_draft(slug: str, thread_id: int):
     if _wants_json():
         return jsonify(discarded=True)
     flash(_("The draft is discarded."), "success")
-    page = request.args.get("page", type=int) or services.page_of(thread.last_number)
+    page = request.args.get("page", type=query_id) or services.page_of(thread.last_number)
     return redirect(url_for("discussions.thread", slug=slug, thread_id=thread.id, page=page,
                             _anchor="reply"))
 
@@ -419,7 +420,7 @@ def moderate(slug: str, thread_id: int):
                 services.set_locked(current_user, thread, action == "lock")
             elif action == "move":
                 services.move_to_workshop(current_user, thread,
-                                         request.form.get("workshop_number", type=int) or None)
+                                         request.form.get("workshop_number", type=query_id) or None)
             else:
                 abort(400)
         except InvalidInput as error:

@@ -26,6 +26,7 @@ from forum.forms import apply_errors, organisation_choices
 from forum.groups.access import load_group
 from forum.groups.policy import can_add_material_version, can_upload_material
 from forum.i18n import LANGUAGE_NAMES
+from forum.ids import query_id
 from forum.materials import services
 from forum.materials.filetypes import content_disposition
 from forum.materials.forms import FilterForm, MaterialForm, ReviewForm, VersionForm
@@ -84,7 +85,7 @@ def index(slug: str):
     kind = request.args.get("kind") if request.args.get("kind") in services.MATERIAL_KINDS \
         else None
     workshop = None
-    workshop_number = request.args.get("session", type=int)
+    workshop_number = request.args.get("session", type=query_id)
     if workshop_number:
         workshop = workshop_services.get_workshop_for(current_user, group, workshop_number)
     materials = services.list_materials(current_user, group, workshop=workshop, kind=kind)
@@ -100,7 +101,7 @@ def create(slug: str):
         abort(403)
     form = _material_form(group)
     if request.method == "GET":
-        form.workshop_number.data = request.args.get("session", type=int) or 0
+        form.workshop_number.data = request.args.get("session", type=query_id) or 0
         form.language.data = str(get_locale())
         # "Other" unless the link says which kind: a training material for review (the first
         # kind in the list) opens a review round, which nobody should start by accident.

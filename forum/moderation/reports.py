@@ -39,6 +39,7 @@ from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.groups.models import Group, Membership, Role
 from forum.groups.policy import can_handle_reports, can_report, can_view_group, is_admin
+from forum.ids import parse_id
 from forum.moderation.models import (
     Report,
     ReportFlag,
@@ -235,7 +236,7 @@ def list_reports(actor, *, group: Group | None = None, status: str = ReportStatu
     statement = _with_items(db.select(Report).where(Report.status == status))
     if group is not None:
         statement = statement.where(Report.group_id == group.id)
-    after = int(cursor) if cursor and cursor.isdigit() else None
+    after = parse_id(cursor)
     if status == ReportStatus.OPEN:
         statement = statement.order_by(Report.id)
         if after is not None:

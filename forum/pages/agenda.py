@@ -27,6 +27,7 @@ from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.groups.models import Group
 from forum.groups.policy import can_plan_agenda, can_view_group
+from forum.ids import parse_id
 from forum.timeutil import UTCDateTime, utcnow
 from forum.workshops.models import AgendaItem, Workshop, WorkshopState
 from forum.workshops.services import group_today
@@ -240,10 +241,10 @@ def _check_editable(workshop: Workshop) -> None:
 
 
 def _chosen_threads(group: Group, thread_ids) -> list[Thread]:
-    try:
-        ids = {int(i) for i in thread_ids}
-    except (TypeError, ValueError):
-        raise InvalidInput({"thread_ids": _l("Choose threads of this group.")}) from None
+    parsed = [parse_id(i) for i in thread_ids]
+    if None in parsed:
+        raise InvalidInput({"thread_ids": _l("Choose threads of this group.")})
+    ids = set(parsed)
     if not ids:
         raise InvalidInput({"thread_ids": _l("Choose at least one thread.")})
     threads = list(db.session.scalars(

@@ -9,6 +9,7 @@ from forum.discussions import services as discussions
 from forum.groups import services
 from forum.groups.access import load_group
 from forum.groups.policy import can_administer
+from forum.ids import query_id
 from forum.materials import services as material_services
 from forum.notifications import inbox
 from forum.pages.dashboard import dashboard_for
@@ -32,9 +33,9 @@ def detail(slug: str):
     """The group's home: its threads (filtered by session, material, unread) and sessions."""
     group = load_group(slug)
     workshop = material = None
-    if (number := request.args.get("session", type=int)):
+    if (number := request.args.get("session", type=query_id)):
         workshop = workshop_services.get_workshop_for(current_user, group, number)
-    if (material_id := request.args.get("material", type=int)):
+    if (material_id := request.args.get("material", type=query_id)):
         material = material_services.get_material_for(current_user, group, material_id)
     unread = request.args.get("unread") == "1"
     page = discussions.list_threads(current_user, group, workshop=workshop, material=material,

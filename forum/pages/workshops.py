@@ -26,6 +26,7 @@ from forum.forms import apply_errors, organisation_choices
 from forum.groups import services as group_services
 from forum.groups.access import load_group
 from forum.groups.policy import can_manage_workshops, can_plan_agenda
+from forum.ids import parse_ids
 from forum.materials import services as material_services
 from forum.materials.filetypes import content_disposition
 from forum.pages import agenda, recap
@@ -181,7 +182,7 @@ def _chosen_ids() -> list[int] | None:
     """The threads ticked in the form; None when the form offered no choice (all marked)."""
     if request.form.get("choose") != "1":
         return None
-    return [int(v) for v in request.form.getlist("thread_ids") if v.isdigit()]
+    return parse_ids(request.form.getlist("thread_ids"))
 
 
 @bp.post("/g/<slug>/sessions/<int:number>/agenda")

@@ -7,6 +7,7 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 
 from forum.groups.access import load_group
+from forum.ids import query_id
 from forum.search import services
 
 bp = Blueprint("search", __name__)
@@ -20,10 +21,10 @@ def _results(group=None):
         group = load_group(request.args["group"][:80])  # 404 when not mine: nothing learnt
     kind = request.args.get("kind") if request.args.get("kind") in services.KINDS else None
     choices = services.filter_choices(current_user, group)
-    number = request.args.get("session", type=int)
+    number = request.args.get("session", type=query_id)
     workshop = next((choice for choice in choices.sessions if choice.value == number), None)
-    author_id = request.args.get("author", type=int) if group is not None else None
-    page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+    author_id = request.args.get("author", type=query_id) if group is not None else None
+    page = min(max(request.args.get("page", 1, type=query_id), 1), MAX_PAGE)
     results = services.search(current_user, query, group=group, kind=kind,
                               workshop_id=workshop.id if workshop else None,
                               author_id=author_id, limit=PER_PAGE + 1,

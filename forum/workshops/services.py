@@ -21,6 +21,7 @@ from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.groups.models import Group
 from forum.groups.policy import can_manage_workshops, can_view_group, roles_of
+from forum.ids import parse_id
 from forum.text import render_markdown
 from forum.timeutil import utcnow
 from forum.workshops.models import AgendaItem, Workshop, WorkshopState
@@ -254,7 +255,8 @@ def calendar_token(user: User) -> str:
 
 def user_for_calendar_token(token: str) -> User:
     user_id, _, signature = (token or "").partition(".")
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    user_id = parse_id(user_id)
+    user = db.session.get(User, user_id) if user_id is not None else None
     if user is None or not user.active or not hmac.compare_digest(
             signature, _calendar_signature(user)):
         raise NotFound()
