@@ -123,7 +123,8 @@ def test_a_class_attribute_is_kept_only_for_mentions():
     # Markdown cannot write a class, and a class other than "mention" never survives cleaning.
     from forum.text import _cleaner
 
-    assert _cleaner.clean('<a class="evil" href="/x">x</a>') == '<a href="/x">x</a>'
+    assert _cleaner.clean('<a class="evil" href="/x">x</a>') == \
+        '<a href="/x" rel="nofollow noopener">x</a>'
     assert 'class="' not in render_markdown('[x](/x "t"){.evil} <a class="mention">y</a>')
 
 
@@ -134,3 +135,15 @@ def test_initials_for_avatars():
     assert initials("łucja żółkiewska") == "ŁŻ"
     assert initials("Jan") == "J"
     assert initials("") == "?" and initials("  - ") == "?"
+
+
+def test_code_spans_and_blocks_show_their_text_literally():
+    """`a && b` reads "a && b", not "a &amp;&amp; b" (issue 19: escaped twice)."""
+    html = render_markdown("`a && b < c` and a && b\n\n```\nif (x < 1 && y) {}\n```")
+    assert "<code>a &amp;&amp; b &lt; c</code>" in html
+    assert "<pre><code>if (x &lt; 1 &amp;&amp; y) {}\n</code></pre>" in html
+    assert "&amp;amp;" not in html and "&amp;lt;" not in html
+    # Addresses still become links outside code, and stay text inside it.
+    html = render_markdown("see http://example.org/?a=1&b=2 and `http://example.org/x`")
+    assert '<a href="http://example.org/?a=1&amp;b=2" rel="nofollow noopener">' in html
+    assert "<code>http://example.org/x</code>" in html

@@ -21,7 +21,6 @@ watch settings as the old one.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from flask import current_app
@@ -42,6 +41,7 @@ from forum.discussions.services import (  # noqa: F401  (NOTICE_ACTIONS: named h
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.groups.policy import can_moderate_group, can_see_hidden_post, can_view_group
+from forum.ids import parse_id, parse_ids
 from forum.notifications import inbox
 from forum.searchtext import search_text as index_text
 from forum.text import render_markdown
@@ -283,7 +283,7 @@ def split_thread(actor, thread: Thread, post_ids: list[int], *, title: str,
         else:
             if field == "workshop_number":
                 workshop = result
-    wanted = {int(i) for i in post_ids or []}
+    wanted = set(parse_ids(post_ids))
     if not wanted:
         errors["post_ids"] = _l("Choose at least one post to move to the new thread.")
     if errors:
@@ -412,8 +412,13 @@ def merge_candidates(actor, thread: Thread, limit: int = 50) -> list[tuple[int, 
 
 def find_thread_ref(actor, thread: Thread, reference: str) -> Thread:
     """The thread named by a number or a link ending in /t/<number> (merge checks the group)."""
-    match = re.search(r"(?:/t/)?(\d+)/?(?:[?#].*)?$", (reference or "").strip())
-    found = db.session.get(Thread, int(match.group(1))) if match else None
+    # The digits at the end of what comes before "?" or "#" (one "/" after them allowed);
+    # no pattern that backtracks over a long paste, and no number past the id range.
+    text = (reference or "").strip()[:2000].partition("?")[0].partition("#")[0]
+    text = text[:-1] if text.endswith("/") else text
+    digits = len(text) - len(text.rstrip("0123456789"))
+    number = parse_id(text[len(text) - digits:]) if digits else None
+    found = db.session.get(Thread, number) if number is not None else None
     if found is None or not can_view_group(actor, found.group):
         raise InvalidInput({"target": _l("No thread with this number or link was found.")})
     return found
