@@ -66,6 +66,9 @@ def test_a_reply_becomes_one_email_with_working_links(app, people, group, smtp):
     # The unsubscribe link works without a session: POST turns notification e-mails off.
     unsubscribe = message["List-Unsubscribe"].strip("<>")
     assert unsubscribe in text and unsubscribe in html
+    # As sent: one plain line that mail programs read, not RFC 2047 words split over lines.
+    raw = dict(message.raw_items())["List-Unsubscribe"]
+    assert raw.strip() == f"<{unsubscribe}>" and "=?" not in raw, raw
     anonymous = app.test_client()
     response = anonymous.post(unsubscribe, data={"List-Unsubscribe": "One-Click"})
     assert response.status_code == 200
