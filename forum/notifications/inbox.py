@@ -122,12 +122,19 @@ def split_thread(thread_id: int, new_thread_id: int, moved_post_ids: list[int]) 
 
 def open_notification(actor, notification_id: int) -> Notification | None:
     """Mark the person's notification read and return it (None if not theirs or not visible)."""
+    notification = find_notification(actor, notification_id)
+    if notification is not None and notification.read_at is None:
+        notification.read_at = utcnow()
+        db.session.commit()
+        forget_unread_count()
+    return notification
+
+
+def find_notification(actor, notification_id: int) -> Notification | None:
+    """The person's notification, unchanged (None if not theirs or not visible)."""
     notification = db.session.get(Notification, notification_id)
     if notification is None or notification.user_id != actor.id:
         return None
-    notification.read_at = notification.read_at or utcnow()
-    db.session.commit()
-    forget_unread_count()
     if notification.kind == "erasure_request":  # to administrators, about an account
         return notification if is_admin(actor) else None
     if notification.kind == "data_export":  # about the person's account, not a group

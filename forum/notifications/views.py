@@ -10,6 +10,7 @@ from forum.accounts.forms import EmptyForm
 from forum.errors import InvalidInput
 from forum.extensions import csrf
 from forum.forms import apply_errors
+from forum.ids import query_id
 from forum.notifications import inbox as inbox_service
 from forum.notifications import services
 from forum.notifications.forms import EmailSettingsForm
@@ -75,7 +76,7 @@ def unsubscribe_apply(token: str):
 @bp.get("/notifications")
 @login_required
 def inbox():
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=query_id)
     items, next_before = inbox_service.list_notifications(current_user, before)
     return render_template("notifications/inbox.html", items=items,
                            next_before=next_before, action_form=EmptyForm())
@@ -85,15 +86,19 @@ def inbox():
 @login_required
 def read_all():
     if EmptyForm().validate_on_submit():
-        inbox_service.mark_notifications_read(current_user, request.form.get("id", type=int))
+        inbox_service.mark_notifications_read(current_user, request.form.get("id", type=query_id))
     return redirect(url_for("notifications.inbox"))
 
 
-@bp.get("/notifications/<int:notification_id>")
+@bp.route("/notifications/<int:notification_id>", methods=["GET", "POST"])
 @login_required
 def open_notification(notification_id: int):
-    """Mark one notification read and go to what it is about (or back to the notifications
-    when that is gone or no longer visible)."""
-    target = inbox_service.open_notification(current_user, notification_id)
+    """Go to what a notification is about (or back to the notifications when that is gone or
+    no longer visible). Only the inbox's POST marks it read: a GET (a link in an e-mail, or a
+    mail scanner or browser prefetching it) changes nothing (issue 19)."""
+    if request.method == "POST" and EmptyForm().validate_on_submit():
+        target = inbox_service.open_notification(current_user, notification_id)
+    else:
+        target = inbox_service.find_notification(current_user, notification_id)
     return redirect(inbox_service.target_url(current_user, target)
                     or url_for("notifications.inbox"))

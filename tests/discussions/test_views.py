@@ -160,9 +160,20 @@ def test_reactions_and_notifications_through_pages(personas, login_as):
     notes = member.get("/notifications").get_data(as_text=True)
     assert "mentioned you" in notes
     note_id = re.search(r"/notifications/(\d+)", notes).group(1)
+    # Following the link (an e-mail's, a prefetch) leads there and changes nothing; the
+    # inbox's button (a POST) marks it read on the way (issue 19: no state change on GET).
     response = member.get(f"/notifications/{note_id}")
     assert f"/g/{personas.g1.slug}/p/" in response.headers["Location"]
+    assert 'class="count-badge">1<' in member.get("/").get_data(as_text=True)
+    assert f'<form method="post" action="/notifications/{note_id}"' in notes
+    response = member.post(f"/notifications/{note_id}")
+    assert f"/g/{personas.g1.slug}/p/" in response.headers["Location"]
     assert 'class="count-badge"' not in member.get("/").get_data(as_text=True)
+    notes = member.get("/notifications").get_data(as_text=True)
+    assert f'<a href="/notifications/{note_id}">' in notes  # read: a plain link
+    # Someone else's notification: nothing to open, nothing changed.
+    assert login_as(personas.moderator).post(
+        f"/notifications/{note_id}").headers["Location"].endswith("/notifications")
 
 
 def test_group_page_filters(personas, login_as):
