@@ -29,6 +29,7 @@ from forum.groups.models import Membership, Role
 from forum.links import UrlPattern, page_numbers, template_url_for
 from forum.notifications.inbox import UNREAD_COUNT_KEY, unread_notification_count
 from forum.notifications.models import Notification
+from forum.realtime.server import SocketEndpointGuard
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,8 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(load_signed_in)
     app.session_interface = DailyRenewedSessions()
     i18n.share_wtforms_catalogues(app)
+    # Outside Engine.IO's middleware (installed by socketio.init_app), inside the proxy fix.
+    app.wsgi_app = SocketEndpointGuard(app.wsgi_app, hsts=app.config["SESSION_COOKIE_SECURE"])
     if app.config["FORUM_TRUST_PROXY"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 

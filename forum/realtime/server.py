@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import socketio as python_socketio
 from flask import Flask, current_app, request
@@ -129,8 +129,12 @@ def _origin(url: str) -> str:
 
 
 def own_origins(config, environ) -> set[str]:
-    """The app's own origin: FORUM_BASE_URL's, and the one the request was addressed to."""
+    """The app's own origin: FORUM_BASE_URL's; outside production (a demo reached by another
+    name or port) also the one the request was addressed to. Production trusts only the
+    address it names (a Host header is whatever a DNS-rebinding page makes it, issue 19)."""
     origins = {_origin(config["FORUM_BASE_URL"])} if config else set()
+    if config and config.get("FORUM_ENV") == "production":
+        return origins
     host = environ.get("HTTP_HOST")
     if host:
         origins.add(f"{environ.get('wsgi.url_scheme', 'http')}://{host}".lower())
@@ -228,3 +232,47 @@ def admit(namespace_label: str, sign_in_message):
     if not current_user.is_authenticated:
         raise ConnectionRefusedError(ack_error("unauthorised", sign_in_message))
     return current_user._get_current_object()
+
+
+# --- the /socket.io endpoint's own answers ----------------------------------------------------
+
+# Engine.IO answers /socket.io itself, outside Flask: these are the app's security headers for
+# what it answers (a polling payload is data, never a page or a script).
+SOCKET_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; sandbox"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+    ("Cross-Origin-Resource-Policy", "same-origin"),
+)
+
+
+class SocketEndpointGuard:
+    """WSGI middleware in front of Engine.IO's: refuses JSONP polling (`?j=`: the payload
+    wrapped as a script, a same-origin script gadget for anything a member can write, issue
+    19) and adds SOCKET_HEADERS to every answer of the Socket.IO path."""
+
+    def __init__(self, wsgi_app, path: str = "/socket.io", hsts: bool = False):
+        self.wsgi_app = wsgi_app
+        self.path = path.rstrip("/")
+        self.headers = SOCKET_HEADERS + ((("Strict-Transport-Security", "max-age=31536000"),)
+                                         if hsts else ())
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path != self.path and not path.startswith(self.path + "/"):
+            return self.wsgi_app(environ, start_response)
+
+        def with_headers(status, headers, exc_info=None):
+            present = {name.lower() for name, _ in headers}
+            headers = list(headers) + [(name, value) for name, value in self.headers
+                                       if name.lower() not in present]
+            return start_response(status, headers, exc_info)
+
+        query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        if "j" in query:
+            body = b"JSONP polling is not offered."
+            with_headers("400 Bad Request", [("Content-Type", "text/plain; charset=utf-8"),
+                                             ("Content-Length", str(len(body)))])
+            return [body]
+        return self.wsgi_app(environ, with_headers)
