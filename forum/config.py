@@ -110,6 +110,17 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
     elif mode == "production":
         _check_production_secret_key(secret_key)
 
+    # The public address: links in e-mails, and the one origin whose pages may open the chat's
+    # connection in production. A default there would trust http://127.0.0.1:5000 (issue 19).
+    base_url = env.get("FORUM_BASE_URL", "").strip()
+    if not base_url:
+        if mode == "production":
+            raise ConfigError(
+                "FORUM_BASE_URL is not set. Set it to the address people type, such as "
+                "https://forum.example.org (links in e-mails; the only origin allowed to open "
+                "the chat's connection).")
+        base_url = "http://127.0.0.1:5000"
+
     database_url = env.get("FORUM_DATABASE_URL", f"sqlite:///{instance / 'forum.db'}")
     redis_url = env.get("FORUM_REDIS_URL", "")
     # gevent serves the chat (WebSocket, many clients); tests use Flask's test client: threads.
@@ -137,7 +148,7 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
                                      or "normal"),
         # Behind PgBouncer in transaction mode: no server-side prepared statements (psycopg).
         "FORUM_DB_PGBOUNCER": _bool(env.get("FORUM_DB_PGBOUNCER")),
-        "FORUM_BASE_URL": env.get("FORUM_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "FORUM_BASE_URL": base_url.rstrip("/"),
         "FORUM_SITE_NAME": env.get("FORUM_SITE_NAME", "Forum Współpracy"),
         "FORUM_REDIS_URL": redis_url,
         # Every Redis name (Socket.IO channel, presence, rate limits) starts with this.

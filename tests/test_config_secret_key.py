@@ -6,7 +6,8 @@ from forum.config import EXAMPLE_SECRET_KEY, MIN_SECRET_KEY_BYTES, ConfigError, 
 
 
 def production(tmp_path, key):
-    return load_config(str(tmp_path), env={"FORUM_ENV": "production", "FORUM_SECRET_KEY": key})
+    return load_config(str(tmp_path), env={"FORUM_ENV": "production", "FORUM_SECRET_KEY": key,
+                                           "FORUM_BASE_URL": "https://forum.example.org"})
 
 
 def test_production_refuses_the_example_key(tmp_path):

@@ -204,8 +204,11 @@ def test_session_cookie_flags(client, personas):
 def test_production_settings(tmp_path):
     with pytest.raises(ConfigError, match="FORUM_SECRET_KEY"):
         load_config(str(tmp_path), env={"FORUM_ENV": "production"})
+    with pytest.raises(ConfigError, match="FORUM_BASE_URL is not set"):
+        load_config(str(tmp_path), env={"FORUM_ENV": "production", "FORUM_SECRET_KEY": "k" * 40})
     config = load_config(str(tmp_path), env={"FORUM_ENV": "production",
-                                             "FORUM_SECRET_KEY": "k" * 40})
+                                             "FORUM_SECRET_KEY": "k" * 40,
+                                             "FORUM_BASE_URL": "https://forum.example.org"})
     assert config["SESSION_COOKIE_SECURE"] and config["REMEMBER_COOKIE_SECURE"]
     assert config["DEBUG"] is False
     assert config["MAIL_OUTBOX"] == ""  # production mail goes through SMTP

@@ -68,6 +68,19 @@ def test_only_the_own_origin_may_connect(chat_client, personas):
         assert chat_client(None, headers=headers, http=http).connected, headers
 
 
+def test_production_trusts_only_the_origin_of_its_base_url(app, chat_client, personas):
+    """Issue 19: a page served from an address that is not FORUM_BASE_URL (the old default
+    http://127.0.0.1:5000, or a DNS-rebinding name sent as Host) opens no socket."""
+    http = chat_client(personas.member).http
+    app.config["FORUM_ENV"] = "production"
+    try:
+        assert chat_client(None, headers={"Origin": "http://forum.test"}, http=http).connected
+        for origin in ("http://localhost", "http://127.0.0.1:5000"):
+            assert not chat_client(None, headers={"Origin": origin}, http=http).connected, origin
+    finally:
+        app.config["FORUM_ENV"] = "testing"
+
+
 # --- join ------------------------------------------------------------------------------------
 
 
