@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import (
     Blueprint,
     current_app,
@@ -102,16 +104,24 @@ def logout():
     return redirect(url_for("accounts.login"))
 
 
+# The least time an answer to "forgot password" takes (cooperative under gevent).
+RESET_ANSWER_SECONDS = 0.25
+
+
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["FORUM_MAIL_FORM_LIMIT"], methods=["POST"])
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
+        started = time.monotonic()
         try:
             services.request_password_reset(form.email.data, _client_address())
         except InvalidInput as error:
             apply_errors(form, error)
         else:
+            # Known or not, the answer takes the same time: the known address's token, e-mail
+            # and commit would otherwise tell them apart by timing (issue 19).
+            time.sleep(max(0.0, RESET_ANSWER_SECONDS - (time.monotonic() - started)))
             # The same answer whether or not the account exists.
             flash(
                 ngettext("If an account uses this address, we have sent it a link to choose a "
