@@ -226,6 +226,10 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         # event listing them all); 0 announces each at once (the test-suite's default).
         "FORUM_CHAT_PRESENCE_SECONDS": _number(env, "FORUM_CHAT_PRESENCE_SECONDS",
                                                0 if mode == "testing" else 1),
+        # Without Redis, how often a serving process reads the cut-offs written by other
+        # processes (a member removed from the command line): 0 reads none (tests' default).
+        "FORUM_CUTOFF_POLL_SECONDS": _number(env, "FORUM_CUTOFF_POLL_SECONDS",
+                                             0 if mode == "testing" else 0.5),
         # "websocket" alone for several processes behind a balancer without sticky sessions.
         "FORUM_CHAT_TRANSPORTS": env.get("FORUM_CHAT_TRANSPORTS", "polling,websocket"),
         # Uploads: the file limit, and a request limit a little above it for the form fields.

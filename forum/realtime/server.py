@@ -8,7 +8,9 @@ in `app.extensions["forum_realtime"]`, and every namespace publishes through tha
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import socketio as python_socketio
@@ -19,8 +21,11 @@ from limits.strategies import MovingWindowRateLimiter
 
 from forum.errors import Refused
 from forum.events import after_commit
+from forum.extensions import db
+from forum.realtime.models import SocketCutoff
 from forum.realtime.presence import REFRESH_SECONDS, make_presence
 from forum.redis_names import limits_storage, redis_name
+from forum.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +61,7 @@ class RealtimeState:
     presence: object  # who is in which group (presence.MemoryPresence | RedisPresence)
     limiter: MovingWindowRateLimiter
     refresher_started: bool = False
+    cutoff_watcher_started: bool = False
     group_slugs: dict[int, str] = field(default_factory=dict)  # for presence_changed
     # Each namespace's `fn(user_id, reason)`: tell the person's sockets why, then cut them off.
     disconnect_hooks: list = field(default_factory=list)
@@ -211,8 +217,58 @@ def disconnect_after_commit(user_id: int, reason: str) -> None:
 
     reason: "signed_out" (logout, password change, deactivation) or "membership" (removed
     from a group, role changed: the client reconnects and joins again with what it may do).
+
+    This process cuts them at once; the row written in the same transaction reaches serving
+    processes that share no message queue with it (the command line without Redis), through
+    `watch_cutoffs`.
     """
+    db.session.add(SocketCutoff(user_id=user_id, reason=reason, origin=PROCESS_TOKEN))
     after_commit(lambda: disconnect_user(user_id, reason))
+
+
+# Who wrote a cut-off row: this process acts on its own rows at once and skips them later.
+PROCESS_TOKEN = secrets.token_hex(16)
+CUTOFF_KEEP_SECONDS = 600  # rows older than this are deleted by the watchers
+
+
+def start_cutoff_watcher(app: Flask | None = None) -> None:
+    """In a process that serves sockets without a message queue, act on the cut-offs other
+    processes write (one background task; FORUM_CUTOFF_POLL_SECONDS, 0: off)."""
+    app = app or current_app._get_current_object()
+    realtime = state(app)
+    seconds = app.config.get("FORUM_CUTOFF_POLL_SECONDS", 0)
+    if realtime.cutoff_watcher_started or not seconds or app.config.get("SOCKETIO_MESSAGE_QUEUE"):
+        return
+    realtime.cutoff_watcher_started = True
+    with app.app_context():
+        last = db.session.scalar(db.select(db.func.max(SocketCutoff.id))) or 0
+    realtime.server.start_background_task(_watch_cutoffs, app, realtime.server, seconds, last)
+
+
+def _watch_cutoffs(app: Flask, server, seconds: float, last: int) -> None:
+    rounds = 0
+    while True:
+        server.sleep(seconds)
+        rounds += 1
+        try:
+            with app.app_context():
+                rows = db.session.execute(
+                    db.select(SocketCutoff.id, SocketCutoff.user_id, SocketCutoff.reason,
+                              SocketCutoff.origin)
+                    .where(SocketCutoff.id > last).order_by(SocketCutoff.id)).all()
+                for row in rows:
+                    last = row.id
+                    if row.origin != PROCESS_TOKEN:
+                        log.info("cut-off from another process user_id=%s reason=%s",
+                                 row.user_id, row.reason)
+                        disconnect_user(row.user_id, row.reason)
+                if rounds % 120 == 0:  # now and then: forget the old rows
+                    old = utcnow() - timedelta(seconds=CUTOFF_KEEP_SECONDS)
+                    db.session.execute(db.delete(SocketCutoff).where(
+                        SocketCutoff.created_at < old))
+                    db.session.commit()
+        except Exception:  # the database away for a moment: try again at the next tick
+            log.exception("reading socket cut-offs failed")
 
 
 def ack_error(code: str, message) -> dict:
@@ -231,6 +287,7 @@ def admit(namespace_label: str, sign_in_message):
             "origin", _l("Connections from other sites are not accepted.")))
     if not current_user.is_authenticated:
         raise ConnectionRefusedError(ack_error("unauthorised", sign_in_message))
+    start_cutoff_watcher()
     return current_user._get_current_object()
 
 

@@ -72,12 +72,9 @@ class ServerFailed(RuntimeError):
     pass
 
 
-@contextmanager
-def chat_server(database_url: str, tmp: Path, *, redis_url: str = "", workers_log: str = "",
-                **settings: str) -> Iterator[str]:
-    """Serve the forum with gunicorn's gevent worker; yields its base URL."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
+def server_settings(database_url: str, url: str, tmp: Path, redis_url: str = "") -> dict:
+    """The environment of the test's gunicorn, and of a `flask forum …` command run beside it
+    (the same secret key, so the same Redis names, as an operator's env file gives both)."""
     env = {
         **os.environ,
         "FORUM_ENV": "production",
@@ -88,9 +85,25 @@ def chat_server(database_url: str, tmp: Path, *, redis_url: str = "", workers_lo
         "FORUM_STORAGE_ROOT": str(tmp / "uploads"),
         "FORUM_REDIS_URL": redis_url,
         "FORUM_CHAT_RATE": "1000/minute",
-        **settings,
     }
     env.pop("FORUM_ASYNC_MODE", None)  # production default: gevent
+    return env
+
+
+def run_command(env: dict, *args: str) -> None:
+    """`flask forum …` in a process of its own, as an operator types it on the server."""
+    subprocess.run([str(BIN / "flask"), "--app", "wsgi", "forum", *args], cwd=ROOT,
+                   env=env, check=True,
+                   capture_output=True, stdin=subprocess.DEVNULL, timeout=60)
+
+
+@contextmanager
+def chat_server(database_url: str, tmp: Path, *, redis_url: str = "", workers_log: str = "",
+                **settings: str) -> Iterator[str]:
+    """Serve the forum with gunicorn's gevent worker; yields its base URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**server_settings(database_url, url, tmp, redis_url), **settings}
     log_path = tmp / f"gunicorn-{port}{workers_log}.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(

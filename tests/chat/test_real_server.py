@@ -10,14 +10,14 @@ import time
 
 import pytest
 
-from tests.chat.live import ChatBot, chat_server, prepare_database
+from tests.chat.live import ChatBot, chat_server, prepare_database, run_command, server_settings
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("chat-real")
     url = f"sqlite:///{tmp / 'forum.db'}"
-    people = prepare_database(url)
+    people = {**prepare_database(url), "database": url, "tmp": tmp}
     with chat_server(url, tmp) as base:
         yield base, people
 
@@ -101,6 +101,43 @@ def test_signing_out_cuts_off_the_open_socket(server, bots):
     while bot.client.connected and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not bot.client.connected
+
+
+def _command(server, *args: str) -> None:
+    base, people = server
+    run_command(server_settings(people["database"], base, people["tmp"]), *args)
+
+
+@pytest.mark.parametrize("command", ["remove-member", "deactivate-user"])
+def test_the_command_line_cuts_off_the_persons_open_socket(server, bots, command):
+    """Issue 19: removal or deactivation from the command line (another process, no Redis)
+    ends the person's sockets within about a second; they receive nothing of the group after."""
+    base, people = server
+    email, group = people["observer"]["email"], people["group"]
+    observer = bots(email).connect()
+    assert observer.call("join", {"group": group, "after_id": None})["ok"]
+    member = bots(people["member"]["email"]).connect()
+    member.call("join", {"group": group, "after_id": None})
+    try:
+        started = time.monotonic()
+        _command(server, command, email,
+                 *([group] if command == "remove-member" else []))
+        ended = observer.wait_for("session_ended", timeout=5)
+        assert ended["reason"] == ("membership" if command == "remove-member" else "signed_out")
+        while observer.client.connected and time.monotonic() < started + 5:
+            time.sleep(0.05)
+        assert not observer.client.connected
+        member.call("send_message", {"group": group, "body": "już bez obserwatora",
+                                     "client_id": f"after-{command}"})
+        member.wait_for("message_created", lambda m: m["client_id"] == f"after-{command}")
+        time.sleep(0.3)
+        assert all(m["client_id"] != f"after-{command}"
+                   for m in observer.events("message_created"))
+    finally:
+        if command == "remove-member":
+            _command(server, "set-role", email, group, "--role", "observer")
+        else:
+            _command(server, "activate-user", email)
 
 
 def test_a_dropped_client_catches_up_every_message_exactly_once(server, bots):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import time
 
-from tests.chat.live import ChatBot, chat_server, prepare_database
+from tests.chat.live import ChatBot, chat_server, prepare_database, run_command, server_settings
 
 
 def test_two_workers_share_rooms_presence_and_kicks_through_redis(tmp_path, redis_url):
@@ -54,3 +54,24 @@ def test_two_workers_share_rooms_presence_and_kicks_through_redis(tmp_path, redi
         finally:
             for bot in (on_a, on_b, observer_on_b):
                 bot.close()
+
+
+def test_a_removal_from_the_command_line_reaches_the_workers_through_redis(tmp_path, redis_url):
+    """Issue 19, with Redis: the command's own Socket.IO server publishes the cut-off through
+    the message queue (the serving workers do not poll the database then)."""
+    database = f"sqlite:///{tmp_path / 'forum.db'}"
+    people = prepare_database(database)
+    group, email = people["group"], people["observer"]["email"]
+    with chat_server(database, tmp_path, redis_url=redis_url) as worker:
+        observer = ChatBot(worker, email).connect()
+        try:
+            assert observer.call("join", {"group": group, "after_id": None})["ok"]
+            run_command(server_settings(database, worker, tmp_path, redis_url),
+                        "remove-member", email, group)
+            assert observer.wait_for("session_ended", timeout=5)["reason"] == "membership"
+            deadline = time.monotonic() + 5
+            while observer.client.connected and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert not observer.client.connected
+        finally:
+            observer.close()
