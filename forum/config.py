@@ -234,6 +234,9 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "FORUM_CHAT_TRANSPORTS": env.get("FORUM_CHAT_TRANSPORTS", "polling,websocket"),
         # Uploads: the file limit, and a request limit a little above it for the form fields.
         "FORUM_MAX_UPLOAD_MB": _int(env, "FORUM_MAX_UPLOAD_MB", 50, minimum=1),
+        # A virus scanner every upload must pass (the file's path is added), e.g.
+        # "clamdscan --no-summary --fdpass"; empty: none (forum.materials.scan).
+        "FORUM_SCAN_COMMAND": env.get("FORUM_SCAN_COMMAND", ""),
         "MAX_CONTENT_LENGTH": (_int(env, "FORUM_MAX_UPLOAD_MB", 50, minimum=1) + 1) * 1024 * 1024,
         "FORUM_STORAGE_ROOT": env.get("FORUM_STORAGE_ROOT", str(instance / "uploads")),
         # Object storage instead of the disk: s3://bucket/optional/prefix (S3 API, boto3).

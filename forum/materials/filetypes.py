@@ -38,6 +38,10 @@ _MESSAGES = {
     "empty": lambda: _l("The file is empty."),
     "bad_name": lambda: _l("The file name needs an extension that matches its contents, "
                            "such as .pdf."),
+    "infected": lambda: _l("The virus scanner found a threat in this file, so it was not "
+                           "uploaded."),
+    "scan_failed": lambda: _l("The file could not be checked for viruses just now. Try again in"
+                              " a few minutes; if it keeps happening, tell the administrators."),
     "unreadable_image": lambda **p: _l("The image could not be read, or it is too large (over "
                                        "%(limit)s megapixels).", **p),
 }
@@ -62,7 +66,7 @@ class FileKind:
 
 _OOXML = "application/vnd.openxmlformats-officedocument."
 _OPENDOCUMENT = "application/vnd.oasis.opendocument."
-PDF = FileKind("application/pdf", "pdf", "PDF", True)
+PDF = FileKind("application/pdf", "pdf", "PDF", False)  # may carry scripts: downloaded
 DOCX = FileKind(_OOXML + "wordprocessingml.document", "docx", "Word (DOCX)", False)
 XLSX = FileKind(_OOXML + "spreadsheetml.sheet", "xlsx", "Excel (XLSX)", False)
 PPTX = FileKind(_OOXML + "presentationml.presentation", "pptx", "PowerPoint (PPTX)", False)
@@ -81,6 +85,7 @@ CSV = FileKind("text/csv", "csv", "CSV", False)
 ZIP = FileKind("application/zip", "zip", "ZIP", False)
 
 IMAGES = frozenset({PNG, JPEG, GIF, WEBP})
+INLINE_TYPES = frozenset(kind.mime for kind in IMAGES)  # the only files shown in the browser
 # Extensions accepted for each type; anything else is a mismatch.
 EXTENSIONS = {kind: {kind.extension} for kind in
               (PDF, DOCX, XLSX, PPTX, DOC, XLS, PPT, ODT, ODS, ODP, PNG, GIF, WEBP, CSV)}

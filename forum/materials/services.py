@@ -33,6 +33,7 @@ from forum.materials.filetypes import (
     strip_image_metadata,
 )
 from forum.materials.models import GoodPractice, Material, MaterialKind, MaterialVersion
+from forum.materials.scan import scan_upload
 from forum.searchtext import search_text
 from forum.text import render_markdown
 from forum.timeutil import utcnow
@@ -220,6 +221,7 @@ def _store(actor, material: Material, upload: Upload, note: str = "") -> Materia
     try:
         with storage.save(upload.stream, limit) as pending:
             kind = sniff(pending.path, upload.filename)
+            scan_upload(pending.path, current_app.config["FORUM_SCAN_COMMAND"], upload.filename)
             if kind in IMAGES:
                 strip_image_metadata(pending.path, kind)  # no GPS position or camera data
             text = extract_text(pending.path, kind)  # "" when it cannot: never refuses

@@ -28,7 +28,7 @@ from forum.groups.policy import can_add_material_version, can_upload_material
 from forum.i18n import LANGUAGE_NAMES
 from forum.ids import query_id
 from forum.materials import services
-from forum.materials.filetypes import content_disposition
+from forum.materials.filetypes import INLINE_TYPES, content_disposition
 from forum.materials.forms import FilterForm, MaterialForm, ReviewForm, VersionForm
 from forum.materials.models import MaterialKind
 from forum.workshops import services as workshop_services
@@ -256,7 +256,9 @@ def _missing_file(group, material, version):
 def download(slug: str, material_id: int, number: int | None = None):
     group, material = _load(slug, material_id)
     version = services.get_version(material, number)
-    inline = version.mime == "application/pdf" or version.mime.startswith("image/")
+    # Only images open in the browser; a PDF may carry scripts or attachments, and anything
+    # else is the reader's program's business (issue 19).
+    inline = version.mime in INLINE_TYPES
     disposition = content_disposition(version.original_name, inline=inline)
     # Object storage with FORUM_S3_REDIRECT_SECONDS: the member (authorised above) is sent to
     # a short-lived signed URL that answers with the same type and disposition.
@@ -277,7 +279,7 @@ def download(slug: str, material_id: int, number: int | None = None):
     if response.status_code == 200:
         response.content_length = version.size
     response.headers["Content-Disposition"] = disposition
-    response.headers["Content-Security-Policy"] = "sandbox"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
     return response

@@ -252,7 +252,7 @@ def test_a_signed_redirect_hands_the_file_over_to_the_store(make_app, personas, 
     assert fetched.status_code == 200 and fetched.content == samples.PDF
     assert fetched.headers["Content-Type"] == "application/pdf"
     assert fetched.headers["Content-Disposition"] == (
-        "inline; filename=\"Raport - Leczna.pdf\"; "
+        "attachment; filename=\"Raport - Leczna.pdf\"; "
         "filename*=UTF-8''Raport%20%E2%80%93%20%C5%81%C4%99czna.pdf")
     # Only members get a link: the app's authorisation comes first.
     outsider = app.test_client()

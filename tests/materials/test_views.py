@@ -20,10 +20,12 @@ def test_share_list_and_download(personas, login_as):
     with member.get(detail + "/download") as download:
         assert download.data == samples.PDF
     assert download.headers["Content-Type"] == "application/pdf"
-    assert download.headers["Content-Security-Policy"] == "sandbox"
+    assert download.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
     assert download.headers["X-Content-Type-Options"] == "nosniff"
     disposition = download.headers["Content-Disposition"]
-    assert disposition.startswith("inline;")
+    # A PDF may carry scripts (/OpenAction) or embedded files: downloaded, not opened in the
+    # forum's origin (issue 19).
+    assert disposition.startswith("attachment;")
     assert "filename*=UTF-8''Raport%20%E2%80%93%20%C5%81%C4%99czna.pdf" in disposition
 
 
@@ -169,3 +171,59 @@ def test_deleting_a_material_asks_first(personas, login_as):
     assert "Its files and versions are deleted for everyone" in question
     assert f'action="{detail}/delete"' in question
     assert "Yes, delete the material</button>" in question
+
+
+def test_only_images_open_in_the_browser(personas, login_as):
+    member = login_as(personas.member)
+    detail = _share(member, personas.g1.slug, samples.jpeg_with_gps(), "zdjecie.jpg").headers[
+        "Location"]
+    with member.get(detail + "/download") as response:
+        assert response.headers["Content-Disposition"].startswith("inline;")
+        assert response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    polyglot = b"%PDF-1.4\n<html><script>alert(1)</script></html>\n%%EOF\n"
+    detail = _share(member, personas.g1.slug, polyglot, "ulotka.pdf").headers.get("Location")
+    if detail:  # accepted as a PDF: then it is only ever downloaded
+        with member.get(detail + "/download") as response:
+            assert response.headers["Content-Disposition"].startswith("attachment;")
+
+
+def _scanner(tmp_path, status: int) -> str:
+    """A stand-in for clamdscan: a real program that reads the file and answers `status`
+    (1 for files holding the EICAR test string, as ClamAV does)."""
+    script = tmp_path / f"scan-{status}.sh"
+    script.write_text("#!/bin/sh\n"
+                      'for file; do :; done\n'  # the last argument: the file
+                      'if grep -q "EICAR-STANDARD-ANTIVIRUS-TEST-FILE" "$file"; then\n'
+                      '  echo "$file: Eicar-Signature FOUND"; exit 1; fi\n'
+                      f'echo "$file: OK"; exit {status}\n')
+    script.chmod(0o755)
+    return str(script)
+
+
+EICAR = (b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*")
+
+
+def test_a_configured_scanner_passes_clean_files_and_refuses_threats(
+        app, personas, login_as, tmp_path, caplog):
+    app.config["FORUM_SCAN_COMMAND"] = _scanner(tmp_path, 0) + " --no-summary"
+    member = login_as(personas.member)
+    assert _share(member, personas.g1.slug).status_code == 302  # clean: stored
+    infected = samples.make_pdf("Zaproszenie", [EICAR.decode()])
+    response = _share(member, personas.g1.slug, infected, "zaproszenie.pdf",
+                      title="Zaproszenie na sesję")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "The virus scanner found a threat in this file" in page
+    assert 'value="Zaproszenie na sesję"' in page  # nothing typed is lost
+    assert "Zaproszenie na sesję" not in member.get(
+        f"/g/{personas.g1.slug}/materials/").get_data(as_text=True)
+    assert any("refused by the virus scanner" in r.getMessage() for r in caplog.records)
+
+
+def test_a_scanner_that_fails_refuses_the_upload(app, personas, login_as, tmp_path):
+    member = login_as(personas.member)
+    for command in (_scanner(tmp_path, 2), str(tmp_path / "no-such-scanner")):
+        app.config["FORUM_SCAN_COMMAND"] = command
+        response = _share(member, personas.g1.slug, title="Plan pracy")
+        assert response.status_code == 400
+        assert "could not be checked for viruses" in response.get_data(as_text=True)
