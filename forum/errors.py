@@ -35,3 +35,20 @@ class Refused(InvalidInput):
 
     def ack(self) -> dict:
         return {"ok": False, "error": self.code, "message": str(self.message), **self.extra}
+
+
+def denial_reason(error: BaseException) -> str:
+    """Why something was refused, for the security log: the kind of refusal, where it was
+    decided (the innermost function of the forum in the traceback, e.g.
+    forum.groups.services.get_group_for) and the error's own words when it has any."""
+    kind = "not_found_or_hidden" if isinstance(error, NotFound) or getattr(
+        error, "code", None) == 404 else "not_allowed"
+    where = "?"
+    traceback = error.__traceback__
+    while traceback is not None:
+        module = traceback.tb_frame.f_globals.get("__name__", "")
+        if module.startswith("forum."):
+            where = f"{module}.{traceback.tb_frame.f_code.co_name}"
+        traceback = traceback.tb_next
+    words = str(error) if isinstance(error, ForumError) else ""
+    return f"{kind} at {where}" + (f": {words}" if words else "")

@@ -20,7 +20,7 @@ from forum import i18n
 from forum.accounts.login import DailyRenewedSessions, signed_in_user_query
 from forum.accounts.models import User
 from forum.accounts.services import MIN_PASSWORD_LENGTH
-from forum.errors import NotFound, PermissionDenied
+from forum.errors import NotFound, PermissionDenied, denial_reason
 from forum.extensions import db, login_manager
 from forum.fragments import fragments
 from forum.groups import policy
@@ -32,6 +32,7 @@ from forum.notifications.models import Notification
 from forum.realtime.server import SocketEndpointGuard
 
 log = logging.getLogger(__name__)
+security_log = logging.getLogger("forum.security")
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -110,6 +111,15 @@ def load_signed_in(alternative_id: str) -> User | None:
     return user
 
 
+def log_denial(error: BaseException) -> None:
+    """Every refusal by the authorisation layer, with who, what and why (OWASP ASVS 16.3.2):
+    `forum.security` "denied actor=<user id or anonymous> target=<method path> endpoint=…
+    reason=<kind at where-decided>"."""
+    actor = current_user.id if current_user.is_authenticated else "anonymous"
+    security_log.warning("denied actor=%s target=%s %s endpoint=%s reason=%s", actor,
+                         request.method, request.path, request.endpoint, denial_reason(error))
+
+
 def init_app(app: Flask) -> None:
     login_manager.user_loader(load_signed_in)
     app.session_interface = DailyRenewedSessions()
@@ -166,6 +176,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error):
         code = error.code or 500
+        if code == 403 and isinstance(error, Forbidden) and error.__traceback__ is not None:
+            log_denial(error)  # abort(403) in a view; a service's refusal is logged below
         group, observer = forbidden_in_group() if code == 403 else (None, False)
         return render_template(
             "errors/error.html",
@@ -184,10 +196,12 @@ def init_app(app: Flask) -> None:
     # session.
     @app.errorhandler(NotFound)
     def not_found(error):
+        log_denial(error)
         return http_error(PageNotFound())
 
     @app.errorhandler(PermissionDenied)
     def permission_denied(error):
+        log_denial(error)
         return http_error(Forbidden())
 
     @app.errorhandler(Exception)

@@ -19,13 +19,14 @@ from sqlalchemy import String, bindparam, cast, func
 
 from forum import observability
 from forum.accounts.models import User
-from forum.errors import InvalidInput, NotFound, PermissionDenied, Refused
+from forum.errors import InvalidInput, NotFound, PermissionDenied, Refused, denial_reason
 from forum.extensions import db
 from forum.groups.models import Membership
 from forum.groups.policy import remember_roles
 from forum.realtime.server import ack_error, state
 
 log = logging.getLogger(__name__)
+security_log = logging.getLogger("forum.security")
 
 
 @lru_cache(maxsize=1)
@@ -64,6 +65,13 @@ def end_session(namespace: str) -> dict:
     return ack_error("session_ended", _l("Your session has ended. Sign in again."))
 
 
+def _log_denial(actor, namespace: str, event: str, error: BaseException) -> None:
+    """A refused socket event in the security log, as forum.web.log_denial logs pages."""
+    security_log.warning("denied actor=%s target=%s %s reason=%s",
+                         actor.id if actor is not None else "anonymous", namespace, event,
+                         denial_reason(error))
+
+
 def not_found() -> dict:
     return ack_error("not_found", _l("There is nothing here, or you do not have access to it."))
 
@@ -84,6 +92,7 @@ def socket_event(namespace: str, who: Callable[[str], tuple[int, str] | None]):
     def decorate(fn):
         @wraps(fn)
         def handler(*args):
+            actor = None
             try:
                 actor = load_actor(who(request.sid))
                 if actor is None:
@@ -94,9 +103,11 @@ def socket_event(namespace: str, who: Callable[[str], tuple[int, str] | None]):
                 return fn(actor, data)
             except Refused as error:
                 return error.ack()
-            except NotFound:
+            except NotFound as error:
+                _log_denial(actor, namespace, fn.__name__, error)
                 return not_found()
-            except PermissionDenied:
+            except PermissionDenied as error:
+                _log_denial(actor, namespace, fn.__name__, error)
                 return ack_error("forbidden", _l("You are not allowed to do this."))
             except InvalidInput as error:
                 return ack_error("invalid", " ".join(str(m) for m in error.errors.values()))
