@@ -160,8 +160,15 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "FORUM_PASSWORD_RESET_SECONDS": _int(env, "FORUM_PASSWORD_RESET_SECONDS", 3600, minimum=1),
         # Werkzeug's scrypt; tests switch to a cheap method to stay fast.
         "FORUM_PASSWORD_HASH_METHOD": "scrypt",
-        "FORUM_LOGIN_LIMIT_PER_ACCOUNT": env.get("FORUM_LOGIN_LIMIT_PER_ACCOUNT", "5/15minute"),
-        "FORUM_LOGIN_LIMIT_PER_ADDRESS": env.get("FORUM_LOGIN_LIMIT_PER_ADDRESS", "20/15minute"),
+        # Failed sign-ins before attempts wait (forum.accounts.throttle): tiers of growing
+        # windows per account and address together, and for browsers that never signed in to
+        # the account, per account and per address.
+        "FORUM_LOGIN_LIMIT_PER_PAIR": env.get("FORUM_LOGIN_LIMIT_PER_PAIR",
+                                              "5/minute;10/15minute;20/day"),
+        "FORUM_LOGIN_LIMIT_PER_ACCOUNT": env.get("FORUM_LOGIN_LIMIT_PER_ACCOUNT",
+                                                 "30/15minute;100/day"),
+        "FORUM_LOGIN_LIMIT_PER_ADDRESS": env.get("FORUM_LOGIN_LIMIT_PER_ADDRESS",
+                                                 "100/15minute;500/day"),
         # Forms that send e-mail (password reset), per client address.
         "FORUM_MAIL_FORM_LIMIT": env.get("FORUM_MAIL_FORM_LIMIT", "10/hour"),
         "FORUM_CONTROLLER": env.get(
@@ -289,7 +296,7 @@ def check_settings(config: dict) -> None:
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError("FORUM_DEFAULT_TIMEZONE must be a time zone name such as "
                           f"Europe/Warsaw, not {config['FORUM_DEFAULT_TIMEZONE']!r}") from None
-    for name in ("FORUM_CHAT_RATE", "FORUM_LOGIN_LIMIT_PER_ACCOUNT",
+    for name in ("FORUM_CHAT_RATE", "FORUM_LOGIN_LIMIT_PER_PAIR", "FORUM_LOGIN_LIMIT_PER_ACCOUNT",
                  "FORUM_LOGIN_LIMIT_PER_ADDRESS", "FORUM_MAIL_FORM_LIMIT"):
         try:
             parse_many(config[name])

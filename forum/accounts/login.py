@@ -67,3 +67,43 @@ class DailyRenewedSessions(SecureCookieSessionInterface):
 def unauthorized():
     flash(login_manager.login_message, "info")
     return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+
+
+# --- known browsers ---------------------------------------------------------------------------
+
+# A signed cookie listing the accounts that have signed in from this browser (or were unlocked
+# in it by the e-mailed link). For those, failed sign-ins elsewhere do not slow this browser
+# down (forum.accounts.throttle). It names account ids only, and grants nothing by itself.
+KNOWN_COOKIE = "forum_known"
+KNOWN_MAX_ACCOUNTS = 10
+KNOWN_MAX_AGE = 180 * 86400
+
+
+def _known_serializer():
+    from flask import current_app
+    from itsdangerous import URLSafeSerializer
+
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="known-browser")
+
+
+def known_account_ids() -> frozenset[int]:
+    raw = request.cookies.get(KNOWN_COOKIE)
+    if not raw:
+        return frozenset()
+    try:
+        ids = _known_serializer().loads(raw)
+    except BadSignature:
+        return frozenset()
+    return frozenset(i for i in ids if isinstance(i, int)) if isinstance(ids, list) else \
+        frozenset()
+
+
+def remember_known_account(response, user_id: int):
+    """Add the account to this browser's known ones (the newest first, at most ten)."""
+    from flask import current_app
+
+    ids = [user_id, *(i for i in known_account_ids() if i != user_id)][:KNOWN_MAX_ACCOUNTS]
+    response.set_cookie(KNOWN_COOKIE, _known_serializer().dumps(ids), max_age=KNOWN_MAX_AGE,
+                        httponly=True, samesite="Lax",
+                        secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response

@@ -50,7 +50,11 @@ def _too_short(limit: int):
 
 
 class TooManyAttempts(Exception):
-    """Too many failed sign-ins for this account or address; try again later."""
+    """Too many failed sign-ins here for this account; `seconds` until the next try."""
+
+    def __init__(self, seconds: int = 0):
+        super().__init__(seconds)
+        self.seconds = seconds
 
 
 # --- validation ------------------------------------------------------------------------------
@@ -130,13 +134,20 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(db.select(User).where(User.email == email.strip().lower()))
 
 
-def authenticate(email: str, password: str, address: str) -> User:
-    """The user for these credentials, or InvalidInput/TooManyAttempts. Logs without secrets."""
+def authenticate(email: str, password: str, address: str,
+                 known_ids: frozenset[int] = frozenset()) -> User:
+    """The user for these credentials, or InvalidInput/TooManyAttempts. Logs without secrets.
+
+    `known_ids`: the accounts this browser has signed in to before (forum.accounts.login):
+    for them only the account-and-address count applies (forum.accounts.throttle)."""
     key = (email or "").strip().lower()[:254]
-    if throttle.is_blocked(key, address):
-        security_log.warning("sign-in refused (rate limit) address=%s", log_address(address))
-        raise TooManyAttempts()
     user = find_user_by_email(key) if key else None
+    wait = throttle.wait_seconds(key, address,
+                                 trusted=user is not None and user.id in known_ids)
+    if wait:
+        security_log.warning("sign-in refused (rate limit) user_id=%s address=%s wait=%ss",
+                             user.id if user else "unknown", log_address(address), wait)
+        raise TooManyAttempts(wait)
     valid = check_password_hash(user.password_hash if user and user.password_hash else _DUMMY_HASH,
                                 password or "")
     if user is None or not user.password_hash or not valid:  # no password yet: none matches
@@ -152,9 +163,74 @@ def authenticate(email: str, password: str, address: str) -> User:
         raise InvalidInput(
             {"": _l("This account has been deactivated. Contact the forum administrator.")}
         )
-    throttle.clear_account(key)
+    throttle.clear_pair(key, address)
     security_log.info("sign-in user_id=%s address=%s", user.id, log_address(address))
     return user
+
+
+# --- unlocking sign-in by e-mail, and administrators clearing the counts ----------------------
+
+
+def _unlock_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="sign-in-unlock")
+
+
+def request_unlock(email: str, address: str) -> None:
+    """Mail the account a link that lets its owner sign in again from the browser that opens
+    it (no captcha). The same answer, known address or not, as for a password reset."""
+    key = normalise_email(email)
+    user = find_user_by_email(key)
+    if user is None or not user.active:
+        security_log.info("sign-in unlock for unknown or inactive account address=%s",
+                          log_address(address))
+        return
+    token = _unlock_serializer().dumps({"u": user.id, "a": user.alternative_id})
+    url = f"{current_app.config['FORUM_BASE_URL']}/login/unlock/{token}"
+    minutes = current_app.config["FORUM_PASSWORD_RESET_SECONDS"] // 60
+    with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        subject = str(_l("Sign in again to %(site)s",
+                         site=current_app.config["FORUM_SITE_NAME"]))
+        body = render_template("email/sign_in_unlock.txt", user=user, url=url, minutes=minutes)
+    security_log.info("sign-in unlock requested user_id=%s address=%s", user.id,
+                      log_address(address))
+    outbox_id = queue_email(ACCOUNT_KIND, user, subject, body,
+                            dedupe_key=f"sign-in-unlock:{user.id}:{secrets.token_hex(8)}")
+    deliver_after_commit(outbox_id)
+    db.session.commit()
+
+
+def unlock_sign_in(token: str, address: str) -> User:
+    """The owner opened the unlock link: the account's counts and this address's count on it
+    start again. InvalidInput for a link that is expired, altered or already out of date (the
+    person signed out everywhere or changed the password since: its alternative id moved)."""
+    try:
+        data = _unlock_serializer().loads(
+            token, max_age=current_app.config["FORUM_PASSWORD_RESET_SECONDS"])
+    except SignatureExpired:
+        raise InvalidInput({"": _l("This link has expired. Ask for a new one.")}) from None
+    except BadSignature:
+        raise InvalidInput({"": _l("This link is not valid. Ask for a new one.")}) from None
+    user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
+    if user is None or not user.active or user.alternative_id != data.get("a"):
+        raise InvalidInput({"": _l("This link is not valid. Ask for a new one.")})
+    throttle.clear_unlocked(user.email, address)
+    security_log.info("sign-in unlocked by e-mail link user_id=%s address=%s", user.id,
+                      log_address(address))
+    return user
+
+
+def recent_failed_sign_ins(user: User) -> int:
+    """Failed sign-ins of the account in the shortest account-wide window (admin page)."""
+    return throttle.failures_now(user.email)
+
+
+def clear_sign_in_blocks(actor: User | None, user: User) -> None:
+    """An administrator clears every failed sign-in count of the account (every address)."""
+    if actor is not None and not can_administer(actor):
+        raise PermissionDenied()
+    throttle.clear_account(user.email)
+    record_audit(actor, "user.sign_in_unblock", target=user.email)
+    db.session.commit()
 
 
 def end_all_sessions(user: User) -> None:

@@ -1,55 +1,133 @@
-"""Counting failed sign-ins per account and per address.
+"""Slowing down password guessing without locking out the right password (issue 19).
 
-Only failures count, and the sign-in form answers with its own message, so this uses the
-`limits` library (Flask-Limiter's engine) directly. Each app keeps its own counter storage:
-in memory for one process, or Redis (FORUM_REDIS_URL) so that every worker sees the same counts
-(keys under `<FORUM_REDIS_PREFIX>:limits:`, forum.redis_names).
+Failed sign-ins are counted in three scopes, each with tiers of growing windows
+(`FORUM_LOGIN_LIMIT_*`, e.g. "5/minute;10/15minute;20/day"): once a tier is full, attempts in
+that scope wait until its window ends, so a guesser is slowed down more and more:
+
+- **account and address** together (`…_PER_PAIR`): someone guessing one person's password
+  from one place. Nobody else is affected: the same person signs in from another address.
+- **account** from any address (`…_PER_ACCOUNT`) and **address** for any account
+  (`…_PER_ADDRESS`): guessing spread over many addresses, or many accounts tried from one.
+  These two do not apply to a browser that has signed in to that account before (a signed
+  "known browser" cookie, forum.accounts.login) nor to one opened by the e-mailed unlock link:
+  an attack from elsewhere cannot lock the owner out, and a town hall behind one address is
+  not blocked because of one colleague's typos.
+
+A successful sign-in clears the pair's failures; the e-mailed unlock link clears the pair's and
+the account's; an administrator can clear every count of an account (a new "generation" of its
+keys, so the pairs of every address go too). Counters live in the app's rate-limit storage:
+memory for one process, Redis (FORUM_REDIS_URL, keys under `<FORUM_REDIS_PREFIX>:limits:`)
+for several.
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
+import time
+
 from flask import Flask, current_app
-from limits import parse
-from limits.strategies import MovingWindowRateLimiter
+from limits import parse_many
 
 from forum.redis_names import limits_storage
 
 _EXTENSION = "forum_login_throttle"
+SCOPES = {"pair": "FORUM_LOGIN_LIMIT_PER_PAIR", "account": "FORUM_LOGIN_LIMIT_PER_ACCOUNT",
+          "address": "FORUM_LOGIN_LIMIT_PER_ADDRESS"}
+GENERATION_SECONDS = 86400 * 30  # how long an administrator's "clear" is remembered
 
 
 def init_app(app: Flask) -> None:
-    app.extensions[_EXTENSION] = MovingWindowRateLimiter(limits_storage(app.config))
+    app.extensions[_EXTENSION] = limits_storage(app.config)
 
 
-def _limiter() -> MovingWindowRateLimiter:
+def _storage():
     return current_app.extensions[_EXTENSION]
 
 
-def _items():
-    config = current_app.config
-    return (
-        (parse(config["FORUM_LOGIN_LIMIT_PER_ACCOUNT"]), "login-account"),
-        (parse(config["FORUM_LOGIN_LIMIT_PER_ADDRESS"]), "login-address"),
-    )
+def _tiers(scope: str) -> list[tuple[int, int]]:
+    """(failures allowed, window in seconds) for each tier of the scope."""
+    return [(item.amount, item.get_expiry())
+            for item in parse_many(current_app.config[SCOPES[scope]])]
 
 
-def is_blocked(email: str, address: str) -> bool:
-    (account_item, account_ns), (address_item, address_ns) = _items()
-    limiter = _limiter()
-    return not (
-        limiter.test(account_item, account_ns, email)
-        and limiter.test(address_item, address_ns, address)
-    )
+def _account(email: str) -> str:
+    """The account in counter keys: a digest, so that no e-mail address sits in Redis."""
+    return hashlib.sha256(email.encode()).hexdigest()[:32]
+
+
+def _generation(email: str) -> int:
+    return _storage().get(f"login-generation/{_account(email)}")
+
+
+def _identity(scope: str, email: str, address: str) -> str:
+    if scope == "address":
+        return address
+    account = f"{_account(email)}/{_generation(email)}"
+    return account if scope == "account" else f"{account}/{address}"
+
+
+def _key(scope: str, identity: str, window: int, now: float) -> str:
+    return f"login-{scope}/{window}/{int(now // window)}/{identity}"
+
+
+def _scopes(trusted: bool) -> tuple[str, ...]:
+    return ("pair",) if trusted else ("pair", "account", "address")
+
+
+def wait_seconds(email: str, address: str, *, trusted: bool = False) -> int:
+    """0 when an attempt may be checked now, else how many seconds until it may."""
+    now = time.time()
+    storage, wait = _storage(), 0.0
+    for scope in _scopes(trusted):
+        identity = _identity(scope, email, address)
+        for allowed, window in _tiers(scope):
+            if storage.get(_key(scope, identity, window, now)) >= allowed:
+                wait = max(wait, (now // window + 1) * window - now)
+    return math.ceil(wait)
 
 
 def record_failure(email: str, address: str) -> None:
-    (account_item, account_ns), (address_item, address_ns) = _items()
-    limiter = _limiter()
-    limiter.hit(account_item, account_ns, email)
-    limiter.hit(address_item, address_ns, address)
+    """Count a failure in every scope (a known browser's too: it stops being exempt from
+    nothing but the shared scopes, which keep counting what every attempt did)."""
+    now = time.time()
+    storage = _storage()
+    for scope in SCOPES:
+        identity = _identity(scope, email, address)
+        for _allowed, window in _tiers(scope):
+            storage.incr(_key(scope, identity, window, now), window)
+
+
+def clear_pair(email: str, address: str) -> None:
+    """A successful sign-in forgives this address's failures on the account (not others')."""
+    _clear(("pair",), email, address)
+
+
+def clear_unlocked(email: str, address: str) -> None:
+    """The unlock link: the account's and this address's counts on it start again."""
+    _clear(("pair", "account"), email, address)
+
+
+def _clear(scopes, email: str, address: str) -> None:
+    now = time.time()
+    storage = _storage()
+    for scope in scopes:
+        identity = _identity(scope, email, address)
+        for _allowed, window in _tiers(scope):
+            storage.clear(_key(scope, identity, window, now))
 
 
 def clear_account(email: str) -> None:
-    """A successful sign-in forgives the account's earlier failures (not the address's)."""
-    (account_item, account_ns), _ = _items()
-    _limiter().clear(account_item, account_ns, email)
+    """An administrator's "clear sign-in blocks": every count of the account, from every
+    address, starts again (its keys move to a new generation; the old ones expire)."""
+    _storage().incr(f"login-generation/{_account(email)}", GENERATION_SECONDS)
+
+
+def failures_now(email: str) -> int:
+    """The account's failures in its shortest account-wide window (for the admin page)."""
+    now = time.time()
+    tiers = _tiers("account")
+    if not tiers:
+        return 0
+    allowed, window = min(tiers, key=lambda tier: tier[1])
+    return _storage().get(_key("account", _identity("account", email, ""), window, now))

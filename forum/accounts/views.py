@@ -29,6 +29,7 @@ from forum.accounts.forms import (
     ProfileForm,
     ResetPasswordForm,
 )
+from forum.accounts.login import known_account_ids, remember_known_account
 from forum.config import LOCALES
 from forum.errors import InvalidInput
 from forum.extensions import limiter
@@ -72,22 +73,59 @@ def login():
     if current_user.is_authenticated:
         return redirect(next_url or url_for("groups.dashboard"))
     form = LoginForm()
-    status = 200
+    status, unlock_offer = 200, False
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.email.data, form.password.data, _client_address())
-        except services.TooManyAttempts:
-            form.form_errors.append(
-                _("Too many failed sign-in attempts. Wait a few minutes and try again, or reset "
-                  "your password.")
-            )
-            status = 429
+            user = services.authenticate(form.email.data, form.password.data, _client_address(),
+                                         known_account_ids())
+        except services.TooManyAttempts as error:
+            minutes = max(1, -(-error.seconds // 60))
+            form.form_errors.append(ngettext(
+                "Too many failed sign-in attempts from here. Try again in %(num)d minute, or "
+                "get a link by e-mail that lets you sign in now.",
+                "Too many failed sign-in attempts from here. Try again in %(num)d minutes, or "
+                "get a link by e-mail that lets you sign in now.", minutes))
+            status, unlock_offer = 429, True
         except InvalidInput as error:
             apply_errors(form, error)
         else:
             _start_session(user, remember=form.remember.data)
-            return redirect(next_url or url_for("groups.dashboard"))
-    return render_template("accounts/login.html", form=form, next=next_url), status
+            return remember_known_account(
+                redirect(next_url or url_for("groups.dashboard")), user.id)
+    return render_template("accounts/login.html", form=form, next=next_url,
+                           unlock_offer=unlock_offer, action_form=EmptyForm()), status
+
+
+@bp.post("/login/unlock")
+@limiter.limit(lambda: current_app.config["FORUM_MAIL_FORM_LIMIT"])
+def request_unlock():
+    """"E-mail me a link": the same answer and time whether or not the account exists."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        started = time.monotonic()
+        try:
+            services.request_unlock(form.email.data, _client_address())
+        except InvalidInput:
+            pass  # not an e-mail address: the same answer as any unknown one
+        time.sleep(max(0.0, RESET_ANSWER_SECONDS - (time.monotonic() - started)))
+    flash(_("If an account uses this address, we have sent it a link to sign in again."),
+          "success")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/login/unlock/<token>", methods=["GET", "POST"])
+def unlock(token: str):
+    """The e-mailed link shows a button; only pressing it (a POST) unlocks, so that a mail
+    scanner opening the link changes nothing."""
+    form = EmptyForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            user = services.unlock_sign_in(token, _client_address())
+        except InvalidInput as error:
+            return render_template("accounts/link_problem.html", message=error.errors[""]), 400
+        flash(_("You can sign in again from this browser."), "success")
+        return remember_known_account(redirect(url_for("accounts.login")), user.id)
+    return render_template("accounts/unlock.html", form=form)
 
 
 @bp.post("/logout")

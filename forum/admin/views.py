@@ -128,7 +128,8 @@ def user(user_id: int):
     user = accounts.get_user_for_admin(current_user, user_id)
     memberships = groups.memberships_of(current_user, user)
     return render_template("admin/user.html", user=user, memberships=memberships,
-                           roles=groups.ROLES, action_form=EmptyForm())
+                           roles=groups.ROLES, action_form=EmptyForm(),
+                           failed_sign_ins=accounts.recent_failed_sign_ins(user))
 
 
 @bp.post("/users/<int:user_id>/active")
@@ -143,6 +144,16 @@ def set_active(user_id: int):
         else:
             flash(_("Account reactivated.") if active else
                   _("Account deactivated and signed out on every device."), "success")
+    return redirect(url_for("admin.user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/sign-in-blocks")
+def clear_sign_in_blocks(user_id: int):
+    user = accounts.get_user_for_admin(current_user, user_id)
+    if EmptyForm().validate_on_submit():
+        accounts.clear_sign_in_blocks(current_user, user)
+        flash(_("Failed sign-ins of this account are forgotten: it can sign in from anywhere "
+                "again."), "success")
     return redirect(url_for("admin.user", user_id=user.id))
 
 

@@ -35,22 +35,51 @@ def test_a_deactivated_account_cannot_sign_in(ctx, personas):
 
 
 def test_failed_sign_ins_are_limited_per_account(ctx, personas):
+    ctx.config["FORUM_LOGIN_LIMIT_PER_ACCOUNT"] = "5/15minute"
     for address in range(5):  # five addresses, one account
         with pytest.raises(InvalidInput):
             services.authenticate("member@example.org", "wrong-password", f"10.0.0.{address}")
-    with pytest.raises(services.TooManyAttempts):
+    with pytest.raises(services.TooManyAttempts) as paused:
         services.authenticate("member@example.org", factories.PASSWORD, "10.0.0.99")
-    # Another account from a fresh address is not affected.
+    assert 0 < paused.value.seconds <= 15 * 60
+    # Another account from a fresh address is not affected, nor the member's usual browser.
     assert services.authenticate("moderator@example.org", factories.PASSWORD, "10.0.1.1")
+    assert services.authenticate("member@example.org", factories.PASSWORD, "10.0.0.99",
+                                 known_ids=frozenset({personas.member.id}))
 
 
 def test_failed_sign_ins_are_limited_per_address(ctx, personas):
+    ctx.config["FORUM_LOGIN_LIMIT_PER_ADDRESS"] = "20/15minute"
     for n in range(20):
         with pytest.raises(InvalidInput):
             services.authenticate(f"guess{n}@example.org", "wrong-password", "10.9.9.9")
     with pytest.raises(services.TooManyAttempts):
         services.authenticate("member@example.org", factories.PASSWORD, "10.9.9.9")
     assert services.authenticate("member@example.org", factories.PASSWORD, "10.9.9.10")
+    assert services.authenticate("member@example.org", factories.PASSWORD, "10.9.9.9",
+                                 known_ids=frozenset({personas.member.id}))
+
+
+def test_failed_sign_ins_of_one_account_from_one_address_wait_longer_and_longer(
+        ctx, personas, monkeypatch):
+    from forum.accounts import throttle
+
+    ctx.config["FORUM_LOGIN_LIMIT_PER_PAIR"] = "2/minute;3/hour"
+    monkeypatch.setattr(throttle.time, "time", lambda: 1_800_000_000 + 10)  # 10 s into an hour
+    for _ in range(2):
+        with pytest.raises(InvalidInput):
+            services.authenticate("member@example.org", "wrong-password", "10.0.0.1")
+    with pytest.raises(services.TooManyAttempts) as first:
+        services.authenticate("member@example.org", factories.PASSWORD, "10.0.0.1")
+    assert first.value.seconds == 50  # until the minute ends
+    monkeypatch.setattr(throttle.time, "time", lambda: 1_800_000_000 + 70)  # the next minute
+    with pytest.raises(InvalidInput):
+        services.authenticate("member@example.org", "wrong-password", "10.0.0.1")
+    with pytest.raises(services.TooManyAttempts) as second:
+        services.authenticate("member@example.org", factories.PASSWORD, "10.0.0.1")
+    assert second.value.seconds == 3600 - 70  # the third failure: until the hour ends
+    # Another address is not slowed down at all.
+    assert services.authenticate("member@example.org", factories.PASSWORD, "10.0.0.2")
 
 
 def test_a_successful_sign_in_forgives_earlier_failures_of_the_account(ctx, personas):
