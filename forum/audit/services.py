@@ -28,6 +28,7 @@ AUDIT_ACTIONS = {
     "user.create": _l("account created"),
     "user.activate": _l("account reactivated"),
     "user.deactivate": _l("account deactivated"),
+    "user.sign_in_unblock": _l("failed sign-ins cleared"),
     "user.admin": _l("administrator rights granted"),
     "user.unadmin": _l("administrator rights removed"),
     "user.erasure_request": _l("deletion of the account requested"),
