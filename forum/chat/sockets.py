@@ -24,7 +24,7 @@ from forum.groups.policy import can_moderate_group, can_participate
 from forum.groups.services import get_group_for
 from forum.ids import is_id
 from forum.realtime import server as realtime
-from forum.realtime.handlers import bad_request, socket_event
+from forum.realtime.handlers import bad_request, socket_event, unknown_event
 
 log = logging.getLogger(__name__)
 security_log = logging.getLogger("forum.security")
@@ -38,6 +38,7 @@ def register(socketio) -> None:
     for name, handler in (("join", join), ("send_message", send_message), ("typing", typing),
                           ("leave", leave)):
         socketio.on_event(name, handler, namespace=NAMESPACE)
+    socketio.on_event("*", unknown_event, namespace=NAMESPACE)
 
 
 def on_connect(auth=None):

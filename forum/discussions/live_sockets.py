@@ -25,7 +25,7 @@ from forum.extensions import db
 from forum.groups.services import get_group_for
 from forum.ids import is_id
 from forum.realtime import server as realtime
-from forum.realtime.handlers import bad_request, not_found, socket_event
+from forum.realtime.handlers import bad_request, not_found, socket_event, unknown_event
 from forum.realtime.server import ack_error
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,7 @@ def register(socketio) -> None:
     socketio.on_event("connect", threads_connect, namespace=NAMESPACE)
     socketio.on_event("disconnect", threads_disconnect, namespace=NAMESPACE)
     socketio.on_event("follow_thread", follow_thread, namespace=NAMESPACE)
+    socketio.on_event("*", unknown_event, namespace=NAMESPACE)
 
 
 def threads_connect(auth=None):

@@ -72,6 +72,12 @@ def _log_denial(actor, namespace: str, event: str, error: BaseException) -> None
                          denial_reason(error))
 
 
+def unknown_event(event, *args) -> dict:
+    """Every event gets an answer (README, "Protocol"): one no handler knows, this one."""
+    return ack_error("unknown_event", _l("This connection does not know the event %(event)s.",
+                                         event=str(event)[:64]))
+
+
 def not_found() -> dict:
     return ack_error("not_found", _l("There is nothing here, or you do not have access to it."))
 

@@ -35,6 +35,9 @@ _EXTENSION = "forum_realtime"
 # --- set-up ----------------------------------------------------------------------------------
 
 
+MAX_PACKET_BYTES = 1_000_000
+
+
 def socketio_options(app: Flask) -> dict:
     """Options for `socketio.init_app`: async mode, message queue, allowed origins.
 
@@ -52,6 +55,10 @@ def socketio_options(app: Flask) -> dict:
         "client_manager": manager,
         "cors_allowed_origins": allowed_origin,
         "cors_credentials": True,
+        # Far above the chat's limit (FORUM_CHAT_MAX_LENGTH characters): a body too long for
+        # the chat still arrives and gets a "too_long" answer; only a packet over this size
+        # makes Engine.IO close the connection.
+        "max_http_buffer_size": MAX_PACKET_BYTES,
     }
 
 

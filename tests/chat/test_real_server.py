@@ -192,3 +192,17 @@ def test_a_dropped_client_catches_up_every_message_exactly_once(server, bots):
     assert sent == sorted(sent), "ids must grow in the order messages were sent"
     assert [model[i]["body_html"] for i in received] == \
         [f"<p>wiadomość {n}</p>\n" for n in range(40)]
+
+
+def test_unknown_events_and_oversized_bodies_get_an_answer(server, bots):
+    """Issue 18: every event is answered: an unknown one with unknown_event, a body far over
+    the chat's limit (but under Engine.IO's 1 MB) with too_long, and the socket stays."""
+    _, people = server
+    bot = bots(people["member"]["email"]).connect()
+    answer = bot.call("shout", {"group": people["group"]})
+    assert answer == {"ok": False, "error": "unknown_event", "message": answer["message"]}
+    bot.call("join", {"group": people["group"], "after_id": None})
+    answer = bot.call("send_message", {"group": people["group"], "body": "x" * 200_000,
+                                       "client_id": "far-too-long"})
+    assert answer["ok"] is False and answer["error"] == "too_long"
+    assert bot.client.connected
