@@ -147,3 +147,33 @@ def plain_text(markdown: str, limit: int = 20_000) -> str:
     for pattern, replacement in _MARKDOWN:
         text = pattern.sub(replacement, text)
     return text.strip()
+
+
+# --- characters that cannot be stored or shown safely -----------------------------------------
+
+# NUL cannot be stored in PostgreSQL text; a lone surrogate (from a JSON "\ud800") cannot be
+# encoded at all. Either one in user text is refused with a clear message (issue 18).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# Direction controls (they reverse what follows: "‮gpj.exe") and characters that show nothing.
+_BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_INVISIBLE = _BIDI_CONTROLS + ("\u00ad\u034f\u115f\u1160\u180e\u200b\u200c\u200d\u2060"
+                               "\u2061\u2062\u2063\u2064\u3164\ufeff\uffa0")
+_NOTHING = str.maketrans("", "", _INVISIBLE)
+
+
+def unstorable(text: str) -> bool:
+    """Does the text hold a character no database can keep (NUL, a lone surrogate)?"""
+    return bool(_UNSTORABLE.search(text))
+
+
+def name_problem(name: str) -> str | None:
+    """Why a person's, organisation's or group's name cannot be used, or None:
+    "unstorable", "direction" (it holds text-direction controls) or "invisible" (nothing
+    visible once invisible characters are taken out)."""
+    if unstorable(name):
+        return "unstorable"
+    if any(c in _BIDI_CONTROLS for c in name):
+        return "direction"
+    if not name.translate(_NOTHING).strip():
+        return "invisible"
+    return None

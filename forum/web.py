@@ -30,6 +30,7 @@ from forum.links import UrlPattern, page_numbers, template_url_for
 from forum.notifications.inbox import UNREAD_COUNT_KEY, unread_notification_count
 from forum.notifications.models import Notification
 from forum.realtime.server import SocketEndpointGuard
+from forum.text import unstorable
 
 log = logging.getLogger(__name__)
 security_log = logging.getLogger("forum.security")
@@ -128,6 +129,20 @@ def init_app(app: Flask) -> None:
     app.wsgi_app = SocketEndpointGuard(app.wsgi_app, hsts=app.config["SESSION_COOKIE_SECURE"])
     if app.config["FORUM_TRUST_PROXY"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    @app.before_request
+    def refuse_unstorable_text():
+        """A NUL byte in a form or query (nothing a person types) is refused before any view
+        could store it: PostgreSQL cannot keep it and SQLite would (issue 18)."""
+        if request.method in ("POST", "PUT", "PATCH") or request.args:
+            values = [*request.args.values(), *(request.form.values()
+                                                 if request.method != "GET" else ())]
+            if any(unstorable(value) for value in values):
+                return render_template(
+                    "errors/error.html", code=400, title=ERROR_TITLES[400],
+                    text=_l("What you sent contains a character that cannot be stored (a NUL "
+                            "byte), so nothing was saved. Go back, remove it and send again.")), 400
+        return None
 
     @app.before_request
     def remember_last_seen():

@@ -29,6 +29,7 @@ from forum.i18n import sorted_by_name
 from forum.notifications.outbox import ACCOUNT_KIND, deliver_after_commit, queue_email
 from forum.observability.addresses import log_address
 from forum.realtime.server import disconnect_after_commit
+from forum.text import name_problem
 from forum.timeutil import utcnow
 
 security_log = logging.getLogger("forum.security")
@@ -100,12 +101,26 @@ def time_zone_names() -> tuple[str, ...]:
     )
 
 
+def name_error(name: str):
+    """The message for a name that cannot be used (forum.text.name_problem), or None."""
+    problem = name_problem(name)
+    if problem == "unstorable":
+        return _l("The name contains a character that cannot be stored.")
+    if problem == "direction":
+        return _l("A name cannot contain characters that change the direction of the text.")
+    if problem == "invisible":
+        return _l("A name needs letters you can see.")
+    return None
+
+
 def check_profile_fields(name: str, position: str, locale: str, time_zone: str) -> dict:
     errors = {}
     if not name.strip():
         errors["name"] = _l("Enter your name.")
     elif len(name) > 120:
         errors["name"] = too_long(120)
+    elif name_error(name):
+        errors["name"] = name_error(name)
     if len(position) > 120:
         errors["position"] = too_long(120)
     if locale and locale not in LOCALES:
@@ -491,6 +506,8 @@ def _check_organisation(name: str, kind: str, region: str, existing_id: int | No
         errors["name"] = _l("Enter a name.")
     elif len(name) > 200:
         errors["name"] = too_long(200)
+    elif name_error(name):
+        errors["name"] = name_error(name)
     else:
         clash = db.session.scalar(
             db.select(Organisation).where(func.lower(Organisation.name) == name.strip().lower())

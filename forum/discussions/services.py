@@ -49,7 +49,7 @@ from forum.notifications.inbox import watch_thread
 from forum.notifications.mentions import mention_links
 from forum.notifications.models import GroupWatch, ThreadWatch
 from forum.searchtext import search_text as index_text
-from forum.text import render_markdown
+from forum.text import render_markdown, unstorable
 from forum.timeutil import utcnow
 from forum.workshops.models import Workshop
 
@@ -462,6 +462,15 @@ def _check_title(title: str) -> None:
         raise InvalidInput({"title": too_long(TITLE_MAX)})
 
 
+def _usable_token(client_token: str | None) -> str | None:
+    """The form's resubmission token if it is one (1–64 characters, as the column holds);
+    anything else is as if none was sent: the post is saved, only not de-duplicated."""
+    if isinstance(client_token, str) and 0 < len(client_token) <= 64 \
+            and not unstorable(client_token):
+        return client_token
+    return None
+
+
 def _existing_submission(actor, client_token: str | None) -> Post | None:
     if not client_token:
         return None
@@ -526,6 +535,7 @@ def start_thread(actor, group: Group, *, title: str, body: str,
                  client_token: str | None = None) -> Thread:
     if not can_participate(actor, group):
         raise PermissionDenied()
+    client_token = _usable_token(client_token)
     existing = _existing_submission(actor, client_token)
     if existing is not None:
         return existing.thread
@@ -561,6 +571,7 @@ def reply(actor, thread: Thread, body: str, *, reply_to_id: int | None = None,
     group = thread.group
     if not can_participate(actor, group):
         raise PermissionDenied()
+    client_token = _usable_token(client_token)
     existing = _existing_submission(actor, client_token)
     if existing is not None:
         return existing

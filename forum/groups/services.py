@@ -22,6 +22,7 @@ from forum.accounts.services import (
     check_profile_fields,
     find_user_by_email,
     hash_password,
+    name_error,
     normalise_email,
     organisation_or_error,
     too_long,
@@ -202,6 +203,8 @@ def _check_group(name: str, slug: str, description: str, kind: str, time_zone: s
         errors["name"] = _l("Enter a name.")
     elif len(name) > 200:
         errors["name"] = too_long(200)
+    elif name_error(name):
+        errors["name"] = name_error(name)
     if not SLUG_PATTERN.match(slug):
         errors["slug"] = _l(
             "Use 1 to 80 lower-case letters without accents, digits and hyphens, starting and "

@@ -24,6 +24,7 @@ from forum.extensions import db
 from forum.groups.models import Membership
 from forum.groups.policy import remember_roles
 from forum.realtime.server import ack_error, state
+from forum.text import unstorable
 
 log = logging.getLogger(__name__)
 security_log = logging.getLogger("forum.security")
@@ -72,6 +73,20 @@ def _log_denial(actor, namespace: str, event: str, error: BaseException) -> None
                          denial_reason(error))
 
 
+def _holds_unstorable(value, depth: int = 0) -> bool:
+    """NUL or a lone surrogate anywhere in an event's data (a JSON "\\ud800" decodes to one)."""
+    if isinstance(value, str):
+        return unstorable(value)
+    if depth > 4:
+        return False
+    if isinstance(value, dict):
+        return any(_holds_unstorable(k, depth + 1) or _holds_unstorable(v, depth + 1)
+                   for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_unstorable(v, depth + 1) for v in value)
+    return False
+
+
 def unknown_event(event, *args) -> dict:
     """Every event gets an answer (README, "Protocol"): one no handler knows, this one."""
     return ack_error("unknown_event", _l("This connection does not know the event %(event)s.",
@@ -106,6 +121,9 @@ def socket_event(namespace: str, who: Callable[[str], tuple[int, str] | None]):
                 data = args[0] if args else None
                 if not isinstance(data, dict):
                     raise bad_request("", _l("Send an object with the fields of this event."))
+                if _holds_unstorable(data):
+                    raise bad_request("", _l("The text contains a character that cannot be "
+                                             "stored (a NUL byte or a broken character)."))
                 return fn(actor, data)
             except Refused as error:
                 return error.ack()
