@@ -109,7 +109,7 @@ def test_a_report_is_resolved_at_the_desk_and_the_reporter_told(new_context, liv
 
     # Jan is told; the post now shows the placeholder.
     member.goto("/notifications")
-    outcome = member.get_by_role("link", name=live_server.text(
+    outcome = member.get_by_role("button", name=live_server.text(  # unread: opens by a POST
         member, "Your report about a post in “%(thread)s”: the moderators hid the post.",
         thread=TITLE))
     expect(outcome).to_have_count(1)
