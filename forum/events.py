@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 _KEY = "forum_after_commit"
+_UNDO_KEY = "forum_after_rollback"
 
 
 def after_commit(callback: Callable[[], None]) -> None:
@@ -26,8 +27,20 @@ def after_commit(callback: Callable[[], None]) -> None:
     session.info.setdefault(_KEY, []).append(callback)
 
 
+def after_rollback(callback: Callable[[], None]) -> None:
+    """Undo something done outside the database (a file moved into storage) if the current
+    transaction rolls back instead of committing; dropped once it commits."""
+    from forum.extensions import db
+
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()
+    session.info.setdefault(_UNDO_KEY, []).append(callback)
+
+
 @event.listens_for(Session, "after_commit")
 def _run_callbacks(session: Session) -> None:
+    session.info.pop(_UNDO_KEY, None)
     callbacks = session.info.pop(_KEY, [])
     for callback in callbacks:
         try:
@@ -39,3 +52,8 @@ def _run_callbacks(session: Session) -> None:
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_callbacks(session: Session, previous_transaction) -> None:
     session.info.pop(_KEY, None)
+    for callback in session.info.pop(_UNDO_KEY, []):
+        try:
+            callback()
+        except Exception:
+            log.exception("after-rollback callback failed")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import logging
 from dataclasses import dataclass
 from datetime import date
 from typing import BinaryIO
@@ -15,6 +17,7 @@ from forum.accounts.services import too_long
 from forum.audit.services import record_audit
 from forum.config import LOCALES
 from forum.errors import InvalidInput, NotFound, PermissionDenied
+from forum.events import after_rollback
 from forum.extensions import db
 from forum.groups.models import Group
 from forum.groups.policy import (
@@ -39,6 +42,8 @@ from forum.text import render_markdown
 from forum.timeutil import utcnow
 from forum.workshops.models import Workshop
 from forum.workshops.services import group_today
+
+log = logging.getLogger(__name__)
 
 MATERIAL_KINDS = {
     MaterialKind.TRAINING_FOR_REVIEW: _l("training material for review"),
@@ -228,6 +233,17 @@ def _store(actor, material: Material, upload: Upload, note: str = "") -> Materia
             stored = pending.commit()
     except RejectedFile as error:
         raise InvalidInput({"file": error.message}) from None
+    except OSError as error:
+        if error.errno != errno.ENOSPC:
+            raise
+        log.error("no space left for an upload of %s bytes: %s", upload.filename, error)
+        raise InvalidInput({"file": _l("The server has no room for this file just now. Nothing "
+                                       "was saved; the administrators have been told.")}) from None
+    # The file is in storage before the row is committed: if the commit fails, the file goes
+    # too (unless another version already had the same content under the same key).
+    if not db.session.scalar(db.select(MaterialVersion.id).where(
+            MaterialVersion.storage_key == stored.key).limit(1)):
+        after_rollback(lambda: storage.delete(stored.key))
     material.version_count += 1
     version = MaterialVersion(
         number=material.version_count, storage_key=stored.key, sha256=stored.sha256,

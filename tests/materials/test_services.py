@@ -179,3 +179,45 @@ def test_review_rules_use_the_groups_calendar(people, group):
     material = services.share_material(people["moderator"], group, _data(),
                                        upload(samples.PDF, "a.pdf"))
     assert not services.review_is_open(material, date(2030, 1, 1))
+
+
+def test_a_failed_commit_leaves_no_file_behind(people, group, monkeypatch):
+    """Issue 18: the file moves into storage before the row commits; if the commit fails, the
+    file goes too (a copy another version uses stays)."""
+    kept = services.share_material(people["member"], group, _data(), upload(samples.PDF))
+    storage = storage_for(current_app)
+    other = samples.make_pdf("Inny dokument", ["Treść."])
+
+    def failing_commit():
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(db.session, "commit", failing_commit)
+    with pytest.raises(RuntimeError):
+        services.share_material(people["member"], group, _data(title="Drugi"),
+                                upload(other, "drugi.pdf"))
+    monkeypatch.undo()
+    db.session.rollback()
+    files = [p for p in storage.root.rglob("*") if p.is_file()]
+    assert len(files) == 1 and storage.exists(kept.current_version.storage_key)
+    # The same content as a stored version: the shared file stays when the commit fails.
+    monkeypatch.setattr(db.session, "commit", failing_commit)
+    with pytest.raises(RuntimeError):
+        services.share_material(people["member"], group, _data(title="Kopia"),
+                                upload(samples.PDF, "kopia.pdf"))
+    monkeypatch.undo()
+    db.session.rollback()
+    assert storage.exists(kept.current_version.storage_key)
+
+
+def test_a_full_disk_gets_a_clear_message(people, group, monkeypatch):
+    import errno
+
+    storage = storage_for(current_app)
+
+    def full(stream, max_bytes):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(storage, "save", full)
+    with pytest.raises(InvalidInput) as error:
+        services.share_material(people["member"], group, _data(), upload(samples.PDF))
+    assert "no room for this file" in str(error.value.errors["file"])
