@@ -24,7 +24,7 @@ from forum.groups.policy import can_moderate_group, can_participate
 from forum.groups.services import get_group_for
 from forum.ids import is_id
 from forum.realtime import server as realtime
-from forum.realtime.handlers import bad_request, socket_event, unknown_event
+from forum.realtime.handlers import bad_request, forget_socket, socket_event, unknown_event
 
 log = logging.getLogger(__name__)
 security_log = logging.getLogger("forum.security")
@@ -60,6 +60,7 @@ def chat_connect(auth=None):
 def chat_disconnect(*args):
     # No database here: this may run inside another request's commit hook (a kick).
     observability.socket_closed(NAMESPACE, request.sid)
+    forget_socket(request.sid)
     state = realtime.state()
     user_id, gone = state.presence.disconnect(request.sid)
     for group_id in gone:

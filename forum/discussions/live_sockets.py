@@ -25,7 +25,13 @@ from forum.extensions import db
 from forum.groups.services import get_group_for
 from forum.ids import is_id
 from forum.realtime import server as realtime
-from forum.realtime.handlers import bad_request, not_found, socket_event, unknown_event
+from forum.realtime.handlers import (
+    bad_request,
+    forget_socket,
+    not_found,
+    socket_event,
+    unknown_event,
+)
 from forum.realtime.server import ack_error
 
 log = logging.getLogger(__name__)
@@ -51,6 +57,7 @@ def threads_connect(auth=None):
 
 def threads_disconnect(*args):
     observability.socket_closed(NAMESPACE, request.sid)
+    forget_socket(request.sid)
     live.disconnected(request.sid)  # no database: may run inside another request's commit
 
 

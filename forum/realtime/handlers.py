@@ -10,6 +10,7 @@ nothing a client sends raises out of a handler.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from functools import lru_cache, wraps
 
@@ -89,6 +90,8 @@ def _holds_unstorable(value, depth: int = 0) -> bool:
 
 def unknown_event(event, *args) -> dict:
     """Every event gets an answer (README, "Protocol"): one no handler knows, this one."""
+    if not spend_event(request.sid):
+        return ack_error("rate_limited", _l("Too many events at once. Wait a moment."))
     return ack_error("unknown_event", _l("This connection does not know the event %(event)s.",
                                          event=str(event)[:64]))
 
@@ -99,6 +102,55 @@ def not_found() -> dict:
 
 def bad_request(field: str, message) -> Refused:
     return Refused("bad_request", message, field=field)
+
+
+# --- a budget of events per socket ---------------------------------------------------------
+
+# Each socket may send EVENT_BURST events at once and EVENT_RATE a second after that; beyond
+# it an event is answered "rate_limited" without touching the database, and a socket refused
+# more than EVENT_CUTOFF times (no client of ours ever is) is disconnected. One client's flood of `join`s
+# (10,000 delayed everybody by seconds, issue 18) then costs the server next to nothing.
+EVENT_RATE = 20.0
+EVENT_BURST = 60.0
+EVENT_CUTOFF = 200
+_budgets: dict[str, list[float]] = {}  # sid → [tokens, last time, refusals so far]
+_BUDGETS_KEPT = 100_000  # forget the oldest when this many sockets have been seen
+
+
+def spend_event(sid: str, now: float | None = None) -> bool:
+    """Take one event from the socket's budget; False when it has none left."""
+    now = time.monotonic() if now is None else now
+    budget = _budgets.get(sid)
+    if budget is None:
+        if len(_budgets) >= _BUDGETS_KEPT:
+            _budgets.pop(next(iter(_budgets)))
+        budget = _budgets[sid] = [EVENT_BURST, now, 0]
+    budget[0] = min(EVENT_BURST, budget[0] + (now - budget[1]) * EVENT_RATE)
+    budget[1] = now
+    if budget[0] < 1:
+        budget[2] += 1
+        return False
+    budget[0] -= 1
+    return True
+
+
+def refusals(sid: str) -> int:
+    budget = _budgets.get(sid)
+    return int(budget[2]) if budget else 0
+
+
+def forget_socket(sid: str) -> None:
+    """At disconnect: the socket's budget goes."""
+    _budgets.pop(sid, None)
+
+
+def _over_budget(namespace: str) -> dict:
+    sid = request.sid
+    if refusals(sid) > EVENT_CUTOFF:
+        log.warning("%s socket %s disconnected: it kept sending past its event budget",
+                    namespace, sid)
+        state().server.disconnect(sid, namespace=namespace)
+    return ack_error("rate_limited", _l("Too many events at once. Wait a moment."))
 
 
 def socket_event(namespace: str, who: Callable[[str], tuple[int, str] | None]):
@@ -113,6 +165,8 @@ def socket_event(namespace: str, who: Callable[[str], tuple[int, str] | None]):
     def decorate(fn):
         @wraps(fn)
         def handler(*args):
+            if not spend_event(request.sid):
+                return _over_budget(namespace)
             actor = None
             try:
                 actor = load_actor(who(request.sid))

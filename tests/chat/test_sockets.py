@@ -432,3 +432,39 @@ def test_a_browser_leaving_during_the_websocket_upgrade_is_not_a_server_error():
         QuietWebSocketDeparture(engineio(ConnectionResetError(104, "reset")))(upgrade, None)
     with pytest.raises(OSError):  # not a WebSocket upgrade: untouched
         QuietWebSocketDeparture(engineio(OSError()))({"gunicorn.socket": object()}, None)
+
+
+# --- a budget of events per socket (issue 18, finding 7) ---------------------------------------
+
+
+def test_the_event_budget_refills_with_time():
+    from forum.realtime import handlers
+
+    sid = "budget-test"
+    try:
+        granted = [handlers.spend_event(sid, now=100.0) for _ in range(int(handlers.EVENT_BURST)
+                                                                       + 5)]
+        assert granted.count(True) == handlers.EVENT_BURST and granted[-1] is False
+        assert handlers.refusals(sid) == 5
+        # A second later, EVENT_RATE more.
+        later = [handlers.spend_event(sid, now=101.0) for _ in range(int(handlers.EVENT_RATE)
+                                                                     + 1)]
+        assert later.count(True) == handlers.EVENT_RATE and later[-1] is False
+    finally:
+        handlers.forget_socket(sid)
+
+
+def test_a_flooding_socket_is_refused_then_cut_off_and_others_are_not(personas, chat_client):
+    from forum.realtime import handlers
+
+    flooder, other = chat_client(personas.member), chat_client(personas.moderator)
+    answers = [flooder.emit("typing", {"group": personas.g1.slug})
+               for _ in range(int(handlers.EVENT_BURST) + 10)]
+    assert answers[-1]["error"] == "rate_limited"
+    assert other.join(personas.g1.slug)["ok"]  # another socket has its own budget
+    for _ in range(handlers.EVENT_CUTOFF + 5):
+        if not flooder.connected:
+            break
+        flooder.emit("typing", {"group": personas.g1.slug})
+    assert not flooder.connected
+    assert other.connected
