@@ -224,6 +224,8 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         # Rate limits (Flask-Limiter); Redis shares counters between workers.
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": False,
+        # Redis unreachable: Flask-Limiter counts in memory meanwhile instead of failing.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         # Live chat: Socket.IO through Redis when several workers serve it (FORUM_REDIS_URL).
         "SOCKETIO_MESSAGE_QUEUE": env.get("SOCKETIO_MESSAGE_QUEUE", redis_url),
         "FORUM_ASYNC_MODE": async_mode,

@@ -23,14 +23,17 @@ for several.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import time
 
 from flask import Flask, current_app
 from limits import parse_many
+from limits.storage import MemoryStorage
 
 from forum.redis_names import limits_storage
 
+log = logging.getLogger(__name__)
 _EXTENSION = "forum_login_throttle"
 SCOPES = {"pair": "FORUM_LOGIN_LIMIT_PER_PAIR", "account": "FORUM_LOGIN_LIMIT_PER_ACCOUNT",
           "address": "FORUM_LOGIN_LIMIT_PER_ADDRESS"}
@@ -38,11 +41,54 @@ GENERATION_SECONDS = 86400 * 30  # how long an administrator's "clear" is rememb
 
 
 def init_app(app: Flask) -> None:
-    app.extensions[_EXTENSION] = limits_storage(app.config)
+    app.extensions[_EXTENSION] = _FallingBack(limits_storage(app.config))
 
 
 def _storage():
     return current_app.extensions[_EXTENSION]
+
+
+class _FallingBack:
+    """The counter storage, or this process's memory while it cannot be reached (Redis down):
+    signing in keeps working, with the counts kept per process until Redis is back, and a
+    warning in the log (issue 18: Redis down made every sign-in a server error)."""
+
+    RETRY_SECONDS = 5.0
+
+    def __init__(self, primary):
+        self.primary = primary
+        self.memory = MemoryStorage()
+        self.failed_at = None  # when the primary last failed (None: it works)
+
+    def _call(self, name: str, *args):
+        now = time.monotonic()
+        if self.failed_at is None or now - self.failed_at > self.RETRY_SECONDS:
+            try:
+                result = getattr(self.primary, name)(*args)
+            except Exception as error:  # redis.ConnectionError, TimeoutError, …
+                if self.failed_at is None:
+                    log.warning("sign-in counters: storage unreachable (%s); counting in this "
+                                "process until it is back", error)
+                self.failed_at = now
+            else:
+                if self.failed_at is not None:
+                    log.warning("sign-in counters: storage reachable again")
+                self.failed_at = None
+                return result
+        return getattr(self.memory, name)(*args)
+
+    def get(self, key):
+        return self._call("get", key)
+
+    def incr(self, key, expiry):
+        return self._call("incr", key, expiry)
+
+    def clear(self, key):
+        return self._call("clear", key)
+
+    def reset(self):
+        self.memory.reset()
+        return self._call("reset")
 
 
 def _tiers(scope: str) -> list[tuple[int, int]]:

@@ -104,6 +104,22 @@ def test_an_administrator_clears_the_blocks(app, personas, login_as):
 
 def test_counter_keys_hold_no_email_address(app, personas):
     _fail(_from(app, TOWN_HALL), 1)
-    storage = app.extensions["forum_login_throttle"]
+    storage = app.extensions["forum_login_throttle"].primary  # memory:// in tests
     keys = " ".join(str(k) for k in getattr(storage, "storage", {}))
     assert "member@example.org" not in keys and "login-pair" in keys
+
+
+def test_sign_in_works_while_the_counter_storage_is_down(make_app, personas, caplog):
+    """Issue 18: with Redis unreachable, signing in is not a server error: the counts are kept
+    in the process (and failures still slow guessers down) until it is back."""
+    from tests.servers import free_port
+
+    app = make_app(RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{free_port()}/0")
+    browser = _from(app, TOWN_HALL)
+    assert _sign_in(browser).status_code == 302
+    assert "storage unreachable" in caplog.text
+    guesser = _from(app, ELSEWHERE)
+    _fail(guesser, 5)
+    assert _sign_in(guesser).status_code == 429
+    # The password-reset form (Flask-Limiter) answers too.
+    assert browser.post("/password/forgot", data={"email": MEMBER}).status_code == 302
