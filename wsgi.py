@@ -20,8 +20,27 @@ if __name__ == "__main__" and _MODE == "gevent":
     monkey.patch_all()
 
 from forum import create_app  # noqa: E402
+from forum.config import ConfigError  # noqa: E402
 from forum.extensions import socketio  # noqa: E402
 
+
+def _check_worker(mode: str) -> None:
+    """Under gunicorn, FORUM_ASYNC_MODE=gevent needs its gevent worker: with a threaded or sync
+    worker nothing ever runs the gevent hub, so the background tasks (the e-mail sent right
+    after a commit, the chat's presence batches) would silently never run (issue 18)."""
+    import sys
+
+    if mode != "gevent" or "gunicorn" not in sys.modules:
+        return
+    from gevent import monkey
+
+    if not monkey.is_module_patched("socket"):
+        raise ConfigError(
+            "FORUM_ASYNC_MODE=gevent needs gunicorn's gevent worker (deploy/gunicorn.conf.py, "
+            "or -k gevent); with a threaded or sync worker set FORUM_ASYNC_MODE=threading.")
+
+
+_check_worker(_MODE)
 app = create_app()
 # What exists now (the app, its modules and templates' code, SQLAlchemy's mappings: some
 # 180,000 objects) lives as long as the process. Kept out of the garbage collector's full
