@@ -116,3 +116,15 @@ class ChatMention(db.Model):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the e-mail batcher took it (sent, or skipped because read or unsubscribed).
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class ChatRead(db.Model):
+    """How far a member has read a group's chat: the newest message id they have seen there
+    (on the chat page, or live in it). The dashboard counts what came after."""
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("exchange_group.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    last_read_id: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

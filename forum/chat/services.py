@@ -27,7 +27,14 @@ from forum import observability
 from forum.accounts.models import User
 from forum.accounts.services import too_long
 from forum.audit.services import record_audit
-from forum.chat.models import MENTION, ChatMessage, ChatMute, ChatSettings, MessageKind
+from forum.chat.models import (
+    MENTION,
+    ChatMessage,
+    ChatMute,
+    ChatRead,
+    ChatSettings,
+    MessageKind,
+)
 from forum.chat.rooms import publish_to_group_after_commit
 from forum.discussions import services as discussions
 from forum.errors import InvalidInput, NotFound, PermissionDenied, Refused
@@ -592,6 +599,64 @@ def promote_to_thread(actor, group: Group, message_ids, title: str,
                                             message_payload(notice, group))
         db.session.commit()
     return thread
+
+
+# --- how far each member has read ------------------------------------------------------------
+
+
+def mark_chat_read(actor, group: Group, up_to_id: int) -> None:
+    """The actor has seen the group's chat up to message `up_to_id` (a message of this group;
+    anything else is ignored). The position only moves forward."""
+    _require_view(actor, group)
+    if not db.session.scalar(db.select(ChatMessage.id).where(
+            ChatMessage.id == up_to_id, ChatMessage.group_id == group.id)):
+        return
+    where = (ChatRead.user_id == actor.id, ChatRead.group_id == group.id)
+    for _attempt in range(2):
+        moved = db.session.execute(
+            db.update(ChatRead).where(*where, ChatRead.last_read_id < up_to_id)
+            .values(last_read_id=up_to_id, updated_at=utcnow())
+            .execution_options(synchronize_session=False)).rowcount
+        if moved or db.session.scalar(db.select(ChatRead.last_read_id).where(*where)) \
+                is not None:
+            db.session.commit()
+            return
+        try:
+            db.session.add(ChatRead(user_id=actor.id, group_id=group.id, last_read_id=up_to_id))
+            db.session.commit()
+            return
+        except IntegrityError:  # another tab of the same person was first: update theirs
+            db.session.rollback()
+
+
+UNREAD_CHAT_CAP = 100  # counted up to this many ("99+"): the count costs the same in a busy chat
+
+
+def unread_chat_statement(user_id, group_id, joined_at):
+    """Messages of others in the group after the member's read position (or, before they ever
+    opened the chat, since they joined the group), counted up to UNREAD_CHAT_CAP: a scalar
+    subquery for the dashboard's one statement (`group_id`, `joined_at`: its columns). Both
+    parts read at most UNREAD_CHAT_CAP rows of the (group_id, id) index, however long the
+    chat."""
+
+    def unread(message):
+        read_up_to = (db.select(ChatRead.last_read_id)
+                      .where(ChatRead.user_id == user_id, ChatRead.group_id == group_id)
+                      .correlate_except(ChatRead).scalar_subquery())
+        return (message.group_id == group_id,
+                message.id > db.func.coalesce(read_up_to, 0),
+                db.or_(read_up_to.is_not(None), message.created_at > joined_at),
+                db.or_(message.author_id.is_(None), message.author_id != user_id),
+                message.removed_at.is_(None))
+
+    counted = db.aliased(ChatMessage)
+    last_counted = (db.select(counted.id).where(*unread(counted)).order_by(counted.id)
+                    .offset(UNREAD_CHAT_CAP - 1).limit(1)
+                    .correlate_except(counted).scalar_subquery())
+    return (db.select(db.func.count(ChatMessage.id))
+            .where(*unread(ChatMessage),
+                   db.or_(last_counted.is_(None), ChatMessage.id <= last_counted))
+            .correlate_except(ChatMessage).scalar_subquery())
 
 
 # --- mentions and transcripts ----------------------------------------------------------------

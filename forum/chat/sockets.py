@@ -36,7 +36,7 @@ def register(socketio) -> None:
     socketio.on_event("connect", chat_connect, namespace=NAMESPACE)
     socketio.on_event("disconnect", chat_disconnect, namespace=NAMESPACE)
     for name, handler in (("join", join), ("send_message", send_message), ("typing", typing),
-                          ("leave", leave)):
+                          ("leave", leave), ("read_up_to", read_up_to)):
         socketio.on_event(name, handler, namespace=NAMESPACE)
     socketio.on_event("*", unknown_event, namespace=NAMESPACE)
 
@@ -162,4 +162,17 @@ def leave(actor: User, data: dict) -> dict:
     state.server.leave_room(request.sid, group_room(group.id), namespace=NAMESPACE)
     if state.presence.leave(group.id, actor.id, request.sid):
         _announce_presence(state, group.id, left=actor.id)
+    return {"ok": True}
+
+
+@chat_event
+def read_up_to(actor: User, data: dict) -> dict:
+    """{"group": "<slug>", "message_id": <int>}: the person has seen the chat up to there
+    (the page sends it while it is visible and messages arrive)."""
+    group = get_group_for(actor, _slug(data))
+    message_id = data.get("message_id")
+    if not is_id(message_id):
+        raise bad_request("message_id", _l("\"%(field)s\" must be a whole number.",
+                                           field="message_id"))
+    services.mark_chat_read(actor, group, message_id)
     return {"ok": True}

@@ -55,6 +55,8 @@ def _wants_json() -> bool:
 def _render(group, *, before_id: int | None = None, form: MessageForm | None = None,
             promote_form: PromoteForm | None = None):
     page = services.history(current_user, group, before_id=before_id)
+    if before_id is None and page.messages:  # the newest messages are on screen: read
+        services.mark_chat_read(current_user, group, page.messages[-1].id)
     promoting = promote_form is not None  # a refused thread: its selection shown again
     if form is None:
         form = MessageForm(formdata=None)

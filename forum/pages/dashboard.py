@@ -2,11 +2,10 @@
 
 Per group: the reader's role and the member count, the live session (or else the next one),
 how many threads have posts the reader has not read (the thread list's read marks), and how
-many chat messages mentioning the reader are unread. The chat keeps no per-person read
-position (only mentions are marked read, when the chat is opened), so the dashboard does not
-pretend to count unread chat messages in general. Two statements whatever the number of
-groups, threads or sessions: the groups with their counts, and the sessions that can still
-be live or upcoming.
+many chat messages came after the reader's position in the chat (forum.chat.models.ChatRead;
+up to 100, shown as "99+" above) and how many of them mention the reader. Two statements
+whatever the number of groups, threads, messages or sessions: the groups with their counts,
+and the sessions that can still be live or upcoming.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ from functools import cache
 from sqlalchemy import and_, bindparam, func
 
 from forum.chat.models import MENTION
+from forum.chat.services import unread_chat_statement
 from forum.discussions.models import Thread, ThreadRead
 from forum.extensions import db
 from forum.groups.models import Group, Membership
@@ -38,6 +38,7 @@ class GroupCard:
     unread_mentions: int  # chat messages mentioning the reader, not yet seen in the chat
     live: Workshop | None
     next: Workshop | None  # only when nothing is live
+    unread_chat: int = 0  # chat messages of others after the reader's read position (≤ 100)
 
 
 @cache
@@ -58,7 +59,9 @@ def _groups_statement():
         .where(Notification.user_id == user_id, Notification.group_id == Group.id,
                Notification.kind == MENTION, Notification.read_at.is_(None))
         .scalar_subquery())
-    return (db.select(Group, Membership.role, member_count, unread_threads, unread_mentions)
+    unread_chat = unread_chat_statement(user_id, Group.id, Membership.created_at)
+    return (db.select(Group, Membership.role, member_count, unread_threads, unread_mentions,
+                      unread_chat)
             .join(Membership, Membership.group_id == Group.id)
             .where(Membership.user_id == user_id)
             .order_by(Group.name))
@@ -88,7 +91,7 @@ def dashboard_for(actor, now: datetime | None = None) -> list[GroupCard]:
             "earliest": now.date() - timedelta(days=1)}):
         sessions.setdefault(workshop.group_id, []).append(workshop)
     cards = []
-    for group, role, member_count, unread_threads, unread_mentions in rows:
+    for group, role, member_count, unread_threads, unread_mentions, unread_chat in rows:
         today = group_today(group, now)
         live = upcoming = None
         for workshop in sessions.get(group.id, ()):  # by first day
@@ -98,5 +101,6 @@ def dashboard_for(actor, now: datetime | None = None) -> list[GroupCard]:
             elif state == WorkshopState.UPCOMING and upcoming is None:
                 upcoming = workshop
         cards.append(GroupCard(group, role, member_count or 0, unread_threads or 0,
-                               unread_mentions or 0, live, None if live else upcoming))
+                               unread_mentions or 0, live, None if live else upcoming,
+                               unread_chat or 0))
     return sorted_by_name(cards, name=lambda card: card.group.name)

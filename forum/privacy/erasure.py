@@ -43,7 +43,7 @@ from forum.accounts import throttle
 from forum.accounts.models import User, new_alternative_id
 from forum.audit.models import AuditEntry
 from forum.audit.services import record_audit
-from forum.chat.models import ChatMention, ChatMessage, ChatMute, MessageKind
+from forum.chat.models import ChatMention, ChatMessage, ChatMute, ChatRead, MessageKind
 from forum.chat.rooms import publish_to_group_after_commit
 from forum.discussions import live
 from forum.discussions.models import Draft, Post, PostRevision, Thread, ThreadRead
@@ -332,7 +332,8 @@ def _personal_rows(user: User, old_email: str, report: ErasureReport) -> None:
                                   .execution_options(synchronize_session=False)).rowcount
 
     report.memberships = delete(Membership, Membership.user_id == user.id)
-    for model in (ThreadWatch, GroupWatch, ThreadRead, Draft, ChatMute, DigestDelivery):
+    for model in (ThreadWatch, GroupWatch, ThreadRead, ChatRead, Draft, ChatMute,
+                  DigestDelivery):
         delete(model, model.user_id == user.id)
     delete(ChatMention, ChatMention.user_id == user.id)  # the pre-0009 table, one release
     report.notifications = delete(Notification, Notification.user_id == user.id)

@@ -143,7 +143,29 @@ function start() {
     }
   });
 
-  connection.on("message_created", function (message) { view.add(message, false); });
+  // How far the person has read: sent while the page is visible, at most once a second, so
+  // the dashboard's unread count knows (README, "Protocol": read_up_to).
+  var readSent = 0, readTimer = null;
+  function reportRead() {
+    var last = view.lastId();
+    if (readTimer || last === null || last <= readSent || document.visibilityState !== "visible") {
+      return;
+    }
+    readTimer = setTimeout(function () {
+      readTimer = null;
+      var upTo = view.lastId();
+      if (upTo !== null && upTo > readSent && document.visibilityState === "visible") {
+        readSent = upTo;
+        connection.emit("read_up_to", { group: group, message_id: upTo });
+      }
+    }, 1000);
+  }
+  document.addEventListener("visibilitychange", reportRead);
+
+  connection.on("message_created", function (message) {
+    view.add(message, false);
+    reportRead();
+  });
   connection.on("message_removed", function (data) {
     if (data.group === group) { view.markRemoved(data.id, data.by_author); }
   });

@@ -468,3 +468,22 @@ def test_a_flooding_socket_is_refused_then_cut_off_and_others_are_not(personas, 
         flooder.emit("typing", {"group": personas.g1.slug})
     assert not flooder.connected
     assert other.connected
+
+
+def test_read_up_to_moves_the_members_read_position(app, personas, chat_client):
+    from forum.chat.models import ChatRead
+
+    member = chat_client(personas.member)
+    member.join(personas.g1.slug)
+    with app.app_context():
+        [message_id] = factories.add_messages(personas.g1.id, personas.moderator.id, 1)
+    assert member.emit("read_up_to", {"group": personas.g1.slug,
+                                      "message_id": message_id}) == {"ok": True}
+    for bad in ("7", None, 10**30, True):
+        answer = member.emit("read_up_to", {"group": personas.g1.slug, "message_id": bad})
+        assert answer["error"] == "bad_request", bad
+    outsider = chat_client(personas.outsider)
+    assert outsider.emit("read_up_to", {"group": personas.g1.slug,
+                                        "message_id": message_id})["error"] == "not_found"
+    with app.app_context():
+        assert db.session.scalars(db.select(ChatRead.user_id)).all() == [personas.member.id]

@@ -81,3 +81,80 @@ def test_an_administrator_without_groups_is_offered_to_create_one(app, personas,
     page = login_as("admin2@example.org").get("/").get_data(as_text=True)
     assert "an administrator or moderator invites you" not in page
     assert 'href="/admin/groups/new"' in page
+
+
+# --- unread chat messages (issue 14) -----------------------------------------------------------
+
+
+def _say(group_id, person_id, body, n):
+    with db.session.no_autoflush:
+        return chat.send_message(factories.user(person_id), factories.group(group_id), body,
+                                 f"unread-{n}").id
+
+
+def test_unread_chat_messages_are_counted_from_the_read_position(app, personas, login_as):
+    with app.app_context():
+        for n in range(3):
+            _say(personas.g1.id, personas.moderator.id, f"Wiadomość {n}", n)
+        _say(personas.g1.id, personas.member.id, "moja własna", 10)  # one's own: not unread
+        card = _card(dashboard_for(factories.user(personas.member.id)), personas.g1.slug)
+        assert card.unread_chat == 3
+    member = login_as(personas.member)
+    page = member.get("/").get_data(as_text=True)
+    assert "3 unread chat messages" in page
+    assert member.get(f"/g/{personas.g1.slug}/chat").status_code == 200  # opening it reads it
+    assert "unread chat message" not in member.get("/").get_data(as_text=True)
+    with app.app_context():
+        last = _say(personas.g1.id, personas.moderator.id, "jeszcze jedna", 20)
+        assert _card(dashboard_for(factories.user(personas.member.id)),
+                     personas.g1.slug).unread_chat == 1
+        chat.mark_chat_read(factories.user(personas.member.id), factories.group(personas.g1.id),
+                            last)
+        assert _card(dashboard_for(factories.user(personas.member.id)),
+                     personas.g1.slug).unread_chat == 0
+
+
+def test_the_read_position_only_moves_forward_and_stays_in_its_group(app, personas):
+    from forum.chat.models import ChatRead
+    from forum.errors import NotFound
+
+    with app.app_context():
+        first = _say(personas.g1.id, personas.moderator.id, "pierwsza", 1)
+        second = _say(personas.g1.id, personas.moderator.id, "druga", 2)
+        member, group = factories.user(personas.member.id), factories.group(personas.g1.id)
+        chat.mark_chat_read(member, group, second)
+        chat.mark_chat_read(member, group, first)  # an older tab: no step back
+        other = _say(personas.g2.id, personas.outsider.id, "obca", 3)
+        chat.mark_chat_read(member, group, other)  # another group's message: ignored
+        assert db.session.scalar(db.select(ChatRead.last_read_id).where(
+            ChatRead.user_id == member.id, ChatRead.group_id == group.id)) == second
+        try:
+            chat.mark_chat_read(factories.user(personas.outsider.id), group, second)
+        except NotFound:
+            pass
+        else:
+            raise AssertionError("an outsider may not mark a closed group's chat")
+
+
+def test_the_count_stops_at_a_hundred(app, personas, login_as):
+    with app.app_context():
+        factories.add_messages(personas.g1.id, personas.moderator.id, 105)
+        assert _card(dashboard_for(factories.user(personas.member.id)),
+                     personas.g1.slug).unread_chat == 100
+    assert "99+ unread chat messages" in login_as(personas.member).get("/").get_data(
+        as_text=True)
+
+
+def test_a_member_who_never_opened_the_chat_counts_from_joining(app, personas):
+    from datetime import timedelta
+
+    from forum.groups.models import Membership
+
+    with app.app_context():
+        _say(personas.g1.id, personas.moderator.id, "przed", 1)
+        membership = db.session.scalar(db.select(Membership).where(
+            Membership.user_id == personas.member.id, Membership.group_id == personas.g1.id))
+        membership.created_at = membership.created_at + timedelta(hours=1)  # joined later
+        db.session.commit()
+        assert _card(dashboard_for(factories.user(personas.member.id)),
+                     personas.g1.slug).unread_chat == 0

@@ -99,6 +99,7 @@ def _everything(app, personas, setting: str = erasure.ANONYMISE) -> SimpleNamesp
     message = chat.send_message(her, g1, "Dzień dobry @jan.kowalski, mój numer 600 100 200",
                                 "her-1")
     chat.send_message(her, g1, f"Do zobaczenia na sesji — {NAME}", "her-2")
+    chat.mark_chat_read(her, g1, message.id)  # how far she has read the chat
 
     # Reports received: Jan reports her reply and her message; the moderators warn her and
     # edit the message (the audit log names her and keeps the earlier text).
@@ -150,6 +151,10 @@ def test_erasure_leaves_no_trace_of_her_in_any_table(ctx, personas, setting):
     erasure.erase_user(person.admin, _her(person))
     db.session.expire_all()
     assert traces() == []
+    from forum.chat.models import ChatRead  # rows without text: how far she read the chat
+
+    assert db.session.scalar(select(db.func.count()).select_from(ChatRead).where(
+        ChatRead.user_id == person.id)) == 0
 
 
 def test_anonymised_posts_stay_under_a_former_member(ctx, personas):

@@ -166,6 +166,7 @@ export function connectChat(options) {
     discard: discard,
     typing: typing,
     isEnded: function () { return ended; },
+    emit: function (event, data) { if (socket.connected) { socket.emit(event, data); } },
     on: function (event, handler) { socket.on(event, handler); }
   };
 }
