@@ -50,6 +50,9 @@ class Review(db.Model):
     deadline: Mapped[date] = mapped_column(Date)
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(16), default="open")
+    # When the automatic reminders went (3 days before the deadline; on the last day).
+    reminded_before_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminded_last_day_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     group: Mapped[Group] = relationship()

@@ -8,7 +8,7 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
@@ -465,3 +465,33 @@ def reminder_url(actor, notification) -> str | None:
     if review is None or not can_view_review(actor, review.group):
         return None
     return url_for("reviews.detail", slug=review.group.slug, review_id=review.id)
+
+
+# --- automatic reminders ---------------------------------------------------------------------
+
+
+def send_due_reminders(now: datetime | None = None) -> int:
+    """Remind the organisations that have not submitted, 3 days before the deadline and on
+    its last day (by the group's calendar); once each, even with several workers (the review
+    row is claimed first). Called by every round of the mail worker (forum.mailings.worker).
+    Returns the number of people notified."""
+    now = now or utcnow()
+    first, last = now.date() - timedelta(days=1), now.date() + timedelta(days=4)
+    candidates = db.session.scalars(
+        db.select(Review).join(Material, Material.id == Review.material_id)
+        .where(Review.deadline.between(first, last), Material.deleted_at.is_(None))).all()
+    people = 0
+    for review in candidates:
+        days = (review.deadline - group_today(review.group, now)).days
+        column = {3: Review.reminded_before_at, 0: Review.reminded_last_day_at}.get(days)
+        if column is None:
+            continue
+        claimed = db.session.execute(
+            db.update(Review).where(Review.id == review.id, column.is_(None))
+            .values({column.key: now}).execution_options(synchronize_session=False)).rowcount
+        if claimed:
+            people += _notify_members(None, review.group, review,
+                                      {a.organisation_id for a in review.asked},
+                                      only_unanswered=True)
+        db.session.commit()
+    return people

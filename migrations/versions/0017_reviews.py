@@ -28,6 +28,8 @@ def upgrade():
     sa.Column('deadline', sa.Date(), nullable=False),
     sa.Column('opened_by_id', sa.Integer(), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('reminded_before_at', sa.DateTime(), nullable=True),
+    sa.Column('reminded_last_day_at', sa.DateTime(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['group_id'], ['exchange_group.id'], name=op.f('fk_review_group_id_exchange_group'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['material_id'], ['material.id'], name=op.f('fk_review_material_id_material'), ondelete='CASCADE'),
