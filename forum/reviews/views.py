@@ -15,9 +15,11 @@ from forum.materials import services as materials
 from forum.reviews import policy, services
 from forum.reviews.forms import DeadlineForm, DispositionForm, OpenReviewForm
 from forum.reviews.models import AnswerStatus
+from forum.reviews.report import docx_report
 from forum.reviews.sections import AUTOMATIC_FORMATS
 
 bp = Blueprint("reviews", __name__)
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _load(slug: str, review_id: int):
@@ -225,4 +227,13 @@ def report_csv(slug: str, review_id: int):
     lines = list(services.csv_lines(current_user, group, review))
     response = Response("\ufeff" + "".join(lines), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="review-{review.id}.csv"'
+    return response
+
+
+@bp.get("/g/<slug>/reviews/<int:review_id>/report.docx")
+@login_required
+def report_docx(slug: str, review_id: int):
+    group, review = _load(slug, review_id)
+    response = Response(docx_report(current_user, group, review), mimetype=DOCX_MIME)
+    response.headers["Content-Disposition"] = f'attachment; filename="review-{review.id}.docx"'
     return response

@@ -1,6 +1,8 @@
+import io
 from datetime import timedelta
 from types import SimpleNamespace
 
+import docx
 import pytest
 
 from forum.extensions import db
@@ -106,7 +108,7 @@ def test_observer_outsider_and_after_the_deadline(app, world, login_as, personas
     assert observer.post(_url(world, "/answer"), data=_form(world)).status_code == 403
     assert observer.get(_url(world, "/board")).status_code == 404
     outsider = login_as(personas.outsider)
-    for tail in ("", "/opinions", "/board", "/report", "/report.csv"):
+    for tail in ("", "/opinions", "/board", "/report", "/report.csv", "/report.docx"):
         assert outsider.get(_url(world, tail)).status_code == 404
     assert outsider.post(_url(world, "/answer"), data=_form(world)).status_code == 404
     with app.app_context():
@@ -154,3 +156,9 @@ def test_board_remind_extend_disposition_and_export(app, world, login_as, person
     csv = member.get(_url(world, "/report.csv"))
     assert csv.headers["Content-Type"].startswith("text/csv")
     assert "Za długie" in csv.get_data(as_text=True)
+    word = member.get(_url(world, "/report.docx"))
+    assert word.headers["Content-Disposition"].startswith("attachment;")
+    texts = [cell.text for table in docx.Document(io.BytesIO(word.data)).tables
+             for row in table.rows for cell in row.cells]
+    assert "Za długie 1" not in texts and "Za długie" in texts
+    assert "Rejected: Out of scope" in texts
