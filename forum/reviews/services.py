@@ -311,7 +311,7 @@ class BoardRow:
 
 def board(actor, group: Group, review: Review) -> list[BoardRow]:
     if not can_open_review(actor, group):
-        raise NotFound()
+        raise PermissionDenied()
     answers = {a.organisation_id: a for a in db.session.scalars(
         db.select(OrganisationAnswer).where(OrganisationAnswer.review_id == review.id))}
     members: dict[int, list[User]] = {}

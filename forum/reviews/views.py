@@ -177,7 +177,7 @@ def board(slug: str, review_id: int):
 def remind(slug: str, review_id: int):
     group, review = _load(slug, review_id)
     if not policy.can_open_review(current_user, group):
-        abort(404)
+        abort(403)
     if EmptyForm().validate_on_submit():
         try:
             count = services.remind(current_user, group, review)
@@ -194,7 +194,7 @@ def remind(slug: str, review_id: int):
 def extend(slug: str, review_id: int):
     group, review = _load(slug, review_id)
     if not policy.can_open_review(current_user, group):
-        abort(404)
+        abort(403)
     form = DeadlineForm()
     if form.validate_on_submit():
         try:

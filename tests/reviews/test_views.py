@@ -106,7 +106,7 @@ def test_observer_outsider_and_after_the_deadline(app, world, login_as, personas
     page = observer.get(_url(world)).get_data(as_text=True)
     assert "1. Introduction" in page and 'name="s' not in page
     assert observer.post(_url(world, "/answer"), data=_form(world)).status_code == 403
-    assert observer.get(_url(world, "/board")).status_code == 404
+    assert observer.get(_url(world, "/board")).status_code == 403
     outsider = login_as(personas.outsider)
     for tail in ("", "/opinions", "/board", "/report", "/report.csv", "/report.docx"):
         assert outsider.get(_url(world, tail)).status_code == 404
