@@ -72,6 +72,8 @@ class ReviewSection(db.Model):
     number: Mapped[int]
     heading: Mapped[str] = mapped_column(String(300))
     text: Mapped[str] = mapped_column(Text, default="")
+    # The thread about this section, started by the first reply.
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("thread.id", ondelete="SET NULL"))
 
     review: Mapped[Review] = relationship(back_populates="sections")
 

@@ -16,6 +16,8 @@ from sqlalchemy.exc import IntegrityError
 
 from forum.accounts.models import Organisation, User
 from forum.audit.services import record_audit
+from forum.discussions import services as discussions
+from forum.discussions.models import Thread
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.groups.models import Group, Membership, Role
@@ -495,3 +497,30 @@ def send_due_reminders(now: datetime | None = None) -> int:
                                       only_unanswered=True)
         db.session.commit()
     return people
+
+
+# --- replies per section ---------------------------------------------------------------------
+
+
+def reply_to_section(actor, group: Group, review: Review, section_id: int, body: str):
+    """A reply about a section: the first starts the section's thread (linked to the
+    material), later ones are replies in it. Returns the post's id."""
+    if not can_view_review(actor, group):
+        raise NotFound()
+    section = db.session.get(ReviewSection, section_id)
+    if section is None or section.review_id != review.id:
+        raise NotFound()
+    thread = db.session.get(Thread, section.thread_id) if section.thread_id else None
+    while thread is not None and thread.merged_into_id is not None:
+        thread = db.session.get(Thread, thread.merged_into_id)
+    if thread is not None:
+        return discussions.reply(actor, thread, body).id
+    title = f"{review.material.title} — {section.number}. {section.heading}"[:200]
+    thread = discussions.start_thread(actor, group, title=title, body=body,
+                                      material_ids=[review.material_id])
+    db.session.execute(db.update(ReviewSection).where(ReviewSection.id == section.id)
+                       .values(thread_id=thread.id)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+    db.session.refresh(section)
+    return discussions.post_id_at(thread, 1)

@@ -11,6 +11,7 @@ from forum.accounts.forms import EmptyForm
 from forum.errors import InvalidInput
 from forum.forms import apply_errors
 from forum.groups.access import load_group
+from forum.groups.policy import can_participate
 from forum.materials import services as materials
 from forum.reviews import policy, services
 from forum.reviews.forms import DeadlineForm, DispositionForm, OpenReviewForm
@@ -137,7 +138,7 @@ def opinions(slug: str, review_id: int):
         by_section=services.opinions_by_section(current_user, group, review),
         stances=services.STANCES, outcomes=services.OUTCOMES,
         can_decide=policy.can_decide(current_user, group, review),
-        submitted=AnswerStatus.SUBMITTED)
+        can_reply=can_participate(current_user, group), submitted=AnswerStatus.SUBMITTED)
 
 
 @bp.post("/g/<slug>/reviews/<int:review_id>/opinions/<int:opinion_id>/disposition")
@@ -237,3 +238,19 @@ def report_docx(slug: str, review_id: int):
     response = Response(docx_report(current_user, group, review), mimetype=DOCX_MIME)
     response.headers["Content-Disposition"] = f'attachment; filename="review-{review.id}.docx"'
     return response
+
+
+@bp.post("/g/<slug>/reviews/<int:review_id>/sections/<int:section_id>/reply")
+@login_required
+def reply(slug: str, review_id: int, section_id: int):
+    group, review = _load(slug, review_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        post_id = services.reply_to_section(current_user, group, review, section_id,
+                                            request.form.get("body", ""))
+    except InvalidInput as error:
+        for message in error.errors.values():
+            flash(message, "error")
+        return redirect(url_for("reviews.opinions", slug=slug, review_id=review.id))
+    return redirect(url_for("discussions.post_link", slug=slug, post_id=post_id))

@@ -69,7 +69,9 @@ def upgrade():
     sa.Column('number', sa.Integer(), nullable=False),
     sa.Column('heading', sa.String(length=300), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('thread_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['review_id'], ['review.id'], name=op.f('fk_review_section_review_id_review'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['thread_id'], ['thread.id'], name=op.f('fk_review_section_thread_id_thread'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_review_section')),
     sa.UniqueConstraint('review_id', 'number', name=op.f('uq_review_section_review_id'))
     )

@@ -162,3 +162,26 @@ def test_board_remind_extend_disposition_and_export(app, world, login_as, person
              for row in table.rows for cell in row.cells]
     assert "Za długie 1" not in texts and "Za długie" in texts
     assert "Rejected: Out of scope" in texts
+
+
+def test_the_first_reply_about_a_section_starts_its_thread(app, world, login_as, personas):
+    from forum.discussions.models import Post, Thread
+    from forum.reviews.models import ReviewSection
+
+    url = _url(world, f"/sections/{world.sections[0]}/reply")
+    member = login_as(personas.member)
+    first = member.post(url, data={"body": "Czy to dotyczy też gmin miejsko-wiejskich?"})
+    assert first.status_code == 302
+    member.post(url, data={"body": "Uzupełniam pytanie."})
+    with app.app_context():
+        section = db.session.get(ReviewSection, world.sections[0])
+        thread = db.session.get(Thread, section.thread_id)
+        assert thread.title == "Program szkoleń — 1. 1. Introduction"
+        assert [m.id for m in thread.materials] == [db.session.get(
+            Review, world.review_id).material_id]
+        assert db.session.scalar(db.select(db.func.count()).select_from(Post).where(
+            Post.thread_id == thread.id)) == 2
+    page = member.get(_url(world, "/opinions")).get_data(as_text=True)
+    assert f"/t/{section.thread_id}" in page
+    assert login_as(personas.observer).post(url, data={"body": "x"}).status_code == 403
+    assert login_as(personas.outsider).post(url, data={"body": "x"}).status_code == 404
