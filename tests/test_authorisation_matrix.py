@@ -122,6 +122,7 @@ PAGES = [
     ("/g/{g1}/reviews/{review}/report", _expected_group_page),
     ("/g/{g1}/reviews/{review}/report.csv", _expected_group_page),
     ("/g/{g1}/reviews/{review}/report.docx", _expected_group_page),
+    ("/g/{g1}/reviews/{review}/compare", _expected_group_page),
     ("/g/{g1}/reviews/{review}/board", _expected_manager_page),
     ("/g/{g1}/materials/{material}/reviews/new", _expected_manager_page),
     ("/g/{g1}/reviews/999", lambda p: 302 if p == "anonymous" else 404),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -38,6 +39,7 @@ from forum.reviews.models import (
     Stance,
 )
 from forum.reviews.policy import can_answer_for, can_decide, can_open_review, can_view_review
+from forum.textdiff import word_diff
 from forum.timeutil import utcnow
 from forum.workshops.services import group_today
 
@@ -524,3 +526,53 @@ def reply_to_section(actor, group: Group, review: Review, section_id: int, body:
     db.session.commit()
     db.session.refresh(section)
     return discussions.post_id_at(thread, 1)
+
+
+# --- version 2: the comparison per section ---------------------------------------------------
+
+
+@dataclass
+class ComparedSection:
+    section: ReviewSection
+    new_heading: str | None  # None: no matching section in the newer version
+    changes: list | None  # word-diff pieces; None when there is no text to compare
+    opinions: list[SectionOpinion]
+
+
+@dataclass
+class Comparison:
+    newer: object | None  # the newer MaterialVersion, None when there is none yet
+    sections: list[ComparedSection]
+    added: list[section_reader.Section]  # sections only in the newer version
+    automatic: bool  # the newer version's sections could be read from its file
+
+
+def _key(heading: str) -> str:
+    return re.sub(r"^[\s\d.)]+", "", heading).strip().casefold()
+
+
+def comparison(actor, group: Group, review: Review) -> Comparison:
+    """The reviewed version against the material's newest one, section by section: sections
+    are matched by heading (numbers aside), else by position; text formats get a word diff,
+    others the section list with the comments and how each was handled."""
+    if not can_view_review(actor, group):
+        raise NotFound()
+    by_section = opinions_by_section(None, group, review)
+    newest = review.material.versions[0] if review.material.versions else None
+    newer = newest if newest is not None and newest.number > review.version.number else None
+    found = sections_of_version(newer) if newer is not None else []
+    by_heading = {_key(s.heading): s for s in found}
+    used: set[int] = set()
+    compared = []
+    for index, section in enumerate(review.sections):
+        match = by_heading.get(_key(section.heading))
+        if match is None and len(found) == len(review.sections):
+            match = found[index]
+        changes = None
+        if match is not None:
+            used.add(id(match))
+            changes = word_diff(section.text, match.text)
+        compared.append(ComparedSection(section, match.heading if match else None, changes,
+                                        by_section[section.id]))
+    added = [s for s in found if id(s) not in used]
+    return Comparison(newer, compared, added, bool(found))

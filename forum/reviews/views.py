@@ -254,3 +254,12 @@ def reply(slug: str, review_id: int, section_id: int):
             flash(message, "error")
         return redirect(url_for("reviews.opinions", slug=slug, review_id=review.id))
     return redirect(url_for("discussions.post_link", slug=slug, post_id=post_id))
+
+
+@bp.get("/g/<slug>/reviews/<int:review_id>/compare")
+@login_required
+def compare(slug: str, review_id: int):
+    group, review = _load(slug, review_id)
+    return render_template("reviews/compare.html", group=group, review=review,
+                           result=services.comparison(current_user, group, review),
+                           stances=services.STANCES, outcomes=services.OUTCOMES)

@@ -128,3 +128,5 @@ def test_open_answer_remind_decide_export(new_context, live_server, cleanup):
         member.get_by_role("link", name=t(member, "Download as CSV")).click()
     csv = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert "Za ogólne 2" in csv and "Dodamy dwa przykłady." in csv
+    member.get_by_role("link", name=t(member, "Changes in the next version")).click()
+    assert_accessible(member)

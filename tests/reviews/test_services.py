@@ -170,3 +170,26 @@ def test_dispositions_by_moderator_or_author_only_on_submitted_answers(people, g
     rows = list(services.csv_lines(people["observer"], group, review))
     assert rows[0].startswith("Section,Heading,Organisation")
     assert "Partly accepted,Shortened." in "".join(rows)
+
+
+def test_the_next_version_is_compared_section_by_section(people, group):
+    from forum.materials import services as materials
+
+    review = open_review(people, group)
+    result = services.comparison(people["observer"], group, review)
+    assert result.newer is None and [c.changes for c in result.sections] == [None, None]
+    v2 = (b"# 1. Introduction\n\nWhy this module matters.\n\n## 2. Rural communes\n\n"
+          b"Transport.\n\n# 3. Evaluation\n\nSurvey.")
+    materials.add_version(people["moderator"], review.material, factories.upload(v2, "v2.md"))
+    result = services.comparison(people["observer"], group, review)
+    assert result.newer.number == 2 and result.automatic
+    first, second = result.sections
+    assert ("added", " matters") in first.changes or any(
+        p.kind == "added" and "matters" in p.text for p in first.changes)
+    assert any(p.kind == "removed" and "schools" in p.text for p in second.changes)
+    assert [s.heading for s in result.added] == ["3. Evaluation"]
+    materials.add_version(people["moderator"], review.material, factories.upload(
+        samples.PDF, "v3.pdf"))
+    result = services.comparison(people["observer"], group, review)
+    assert result.newer.number == 3 and not result.automatic
+    assert [c.changes for c in result.sections] == [None, None]

@@ -185,3 +185,19 @@ def test_the_first_reply_about_a_section_starts_its_thread(app, world, login_as,
     assert f"/t/{section.thread_id}" in page
     assert login_as(personas.observer).post(url, data={"body": "x"}).status_code == 403
     assert login_as(personas.outsider).post(url, data={"body": "x"}).status_code == 404
+
+
+def test_the_comparison_page_shows_the_changes_and_the_dispositions(app, world, login_as,
+                                                                    personas):
+    from forum.materials import services as materials
+
+    member = login_as(personas.member)
+    member.post(_url(world, "/answer"), data=_form(world, comment="Dodać przykłady"))
+    with app.app_context():
+        review = db.session.get(Review, world.review_id)
+        v2 = b"# 1. Introduction\n\nWhy this module matters.\n\n## 2. Rural communes\n\nBus."
+        materials.add_version(factories.user(personas.moderator.id), review.material,
+                              factories.upload(v2, "v2.md"))
+    page = login_as(personas.observer).get(_url(world, "/compare")).get_data(as_text=True)
+    assert "<ins>" in page and "matters" in page and "<del>" in page
+    assert "Dodać przykłady" in page and "No disposition yet." in page
