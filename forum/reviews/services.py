@@ -576,3 +576,16 @@ def comparison(actor, group: Group, review: Review) -> Comparison:
                                         by_section[section.id]))
     added = [s for s in found if id(s) not in used]
     return Comparison(newer, compared, added, bool(found))
+
+
+def histories(review: Review) -> dict[int, list[OpinionHistory]]:
+    """{opinion id: its earlier texts, newest first} for a review's opinions (one query)."""
+    result: dict[int, list[OpinionHistory]] = {}
+    for row in db.session.scalars(
+            db.select(OpinionHistory)
+            .join(SectionOpinion, SectionOpinion.id == OpinionHistory.opinion_id)
+            .join(OrganisationAnswer, OrganisationAnswer.id == SectionOpinion.answer_id)
+            .where(OrganisationAnswer.review_id == review.id)
+            .order_by(OpinionHistory.id.desc())):
+        result.setdefault(row.opinion_id, []).append(row)
+    return result

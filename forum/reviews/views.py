@@ -138,7 +138,8 @@ def opinions(slug: str, review_id: int):
         by_section=services.opinions_by_section(current_user, group, review),
         stances=services.STANCES, outcomes=services.OUTCOMES,
         can_decide=policy.can_decide(current_user, group, review),
-        can_reply=can_participate(current_user, group), submitted=AnswerStatus.SUBMITTED)
+        can_reply=can_participate(current_user, group), submitted=AnswerStatus.SUBMITTED,
+        histories=services.histories(review))
 
 
 @bp.post("/g/<slug>/reviews/<int:review_id>/opinions/<int:opinion_id>/disposition")

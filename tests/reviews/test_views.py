@@ -85,6 +85,10 @@ def test_member_answers_for_their_organisation(app, world, login_as, personas):
         assert db.session.scalar(db.select(OrganisationAnswer)).status == "submitted"
     opinions = client.get(_url(world, "/opinions")).get_data(as_text=True)
     assert "Miasto Lublin" in opinions and "Fits." in opinions
+    assert "Earlier texts" not in opinions
+    client.post(_url(world, "/answer"), data=_form(world, comment="Fits better.", revision=1))
+    opinions = client.get(_url(world, "/opinions")).get_data(as_text=True)
+    assert "Fits better." in opinions and "Earlier texts (1)" in opinions
 
 
 def test_an_outdated_or_oversized_answer_keeps_the_typed_text(world, login_as, personas):
