@@ -130,3 +130,60 @@ def test_open_answer_remind_decide_export(new_context, live_server, cleanup):
     assert "Za ogólne 2" in csv and "Dodamy dwa przykłady." in csv
     member.get_by_role("link", name=t(member, "Changes in the next version")).click()
     assert_accessible(member)
+
+
+V1 = b"# Cele\n\nModul uczy planowania sieci szkol.\n\n# Program\n\nTrzy spotkania."
+V2 = b"# Cele\n\nModul uczy planowania sieci szkol i dowozow.\n\n# Program\n\nCztery spotkania."
+
+
+@pytest.fixture
+def reviewed_markdown(live_server):
+    """A Markdown material of Miasta under review (by the moderator); deleted afterwards with
+    its review and the notifications it made."""
+    import io
+
+    from forum.accounts.models import User
+    from forum.extensions import db
+    from forum.groups.models import Group
+    from forum.materials import services as materials
+    from forum.materials.models import Material
+    from forum.notifications.models import Notification
+    from forum.reviews import services as reviews
+    from forum.reviews.models import Review
+    from forum.workshops.services import group_today
+
+    with live_server.app.app_context():
+        group = db.session.scalar(db.select(Group).where(Group.slug == GROUP))
+        moderator = db.session.scalar(db.select(User).where(User.email == MODERATOR_EMAIL))
+        material = materials.share_material(
+            moderator, group, materials.MaterialInput(title="Moduł: sieć szkół",
+                                                      kind="training_for_review"),
+            materials.Upload(io.BytesIO(V1), "modul.md"))
+        review = reviews.open_review(moderator, group, material, question="Czy pasuje?",
+                                     deadline=group_today(group) + timedelta(days=3))
+        ids = (material.id, review.id)
+    yield ids
+    with live_server.app.app_context():
+        db.session.execute(db.delete(Notification).where(
+            Notification.kind == "review_reminder", Notification.text == str(ids[1])))
+        db.session.delete(db.session.get(Review, ids[1]))
+        db.session.commit()
+        moderator = db.session.scalar(db.select(User).where(User.email == MODERATOR_EMAIL))
+        materials.delete_material(moderator, db.session.get(Material, ids[0]))
+
+
+def test_version_two_is_compared_per_section(new_context, live_server, reviewed_markdown,
+                                             tmp_path):
+    material_id, review_id = reviewed_markdown
+    t = live_server.text
+    page = new_context(viewport={"width": 390, "height": 844}).new_page()
+    sign_in(page, live_server, MODERATOR_EMAIL)
+    page.goto(f"/g/{GROUP}/materials/{material_id}")
+    v2 = tmp_path / "modul-v2.md"
+    v2.write_bytes(V2)
+    page.get_by_label(t(page, "New version"), exact=True).set_input_files(str(v2))
+    submit(page, page.get_by_role("button", name=t(page, "Upload"), exact=True))
+    page.goto(f"/g/{GROUP}/reviews/{review_id}/compare")
+    expect(page.locator(".text-diff ins").first).to_contain_text("dowozow")
+    expect(page.locator(".text-diff del").first).to_be_visible()
+    assert_accessible(page)
