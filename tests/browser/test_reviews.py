@@ -88,6 +88,11 @@ def test_open_answer_remind_decide_export(new_context, live_server, cleanup):
     review_url = moderator.url
     cleanup.append(int(review_url.rstrip("/").rsplit("/", 1)[1]))
     expect(moderator.get_by_role("heading", name="1. Cele modułu")).to_be_visible()
+    moderator.get_by_role("link", name=t(moderator, "Reviews"), exact=True).first.click()
+    expect(moderator.get_by_role("heading", name=t(moderator, "Reviews of draft materials"))
+           ).to_be_visible()
+    assert_accessible(moderator)
+    moderator.goto(review_url)
 
     member = new_context(viewport={"width": 390, "height": 844}).new_page()
     sign_in(member, live_server, MEMBER_EMAIL)
