@@ -94,11 +94,12 @@ def register_blueprints(app: Flask) -> None:
     from forum.notifications.views import bp as notifications_bp
     from forum.pages.groups import bp as groups_bp
     from forum.pages.workshops import bp as workshops_bp
+    from forum.reviews.views import bp as reviews_bp
     from forum.search.views import bp as search_bp
 
     for bp in (health_bp, accounts_bp, groups_bp, workshops_bp, materials_bp, discussions_bp,
                search_bp, chat_bp, admin_bp, moderation_bp, audit_bp, notifications_bp,
-               mailings_bp):
+               mailings_bp, reviews_bp):
         app.register_blueprint(bp)
     from forum.privacy.export_views import bp as export_bp  # /profile/data: export my data
 
@@ -118,11 +119,13 @@ def register_audit_links(app: Flask) -> None:
     from forum.discussions.services import post_links, thread_links
     from forum.materials.services import material_links
     from forum.moderation.reports import report_links
+    from forum.reviews.services import review_links
     from forum.workshops.services import workshop_links
 
     for subject_type, resolver in (("thread", thread_links), ("post", post_links),
                                    ("chat_message", message_links), ("material", material_links),
-                                   ("workshop", workshop_links), ("report", report_links)):
+                                   ("workshop", workshop_links), ("report", report_links),
+                                   ("review", review_links)):
         register_links(app, subject_type, resolver)
 
 
@@ -132,6 +135,11 @@ def register_inbox(app: Flask) -> None:
     from forum.notifications.inbox import register_opener
 
     register_opener(app, "chat_message_id", notification_url)
+    # A review reminder leads to the review.
+    from forum.notifications.inbox import register_kind_opener
+    from forum.reviews.services import REMINDER_KIND, reminder_url
+
+    register_kind_opener(app, REMINDER_KIND, reminder_url)
 
 
 def register_thread_merge_hooks(app: Flask) -> None:

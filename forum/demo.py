@@ -28,6 +28,7 @@ from forum.materials.models import MaterialKind
 from forum.moderation import reports
 from forum.notifications.mentions import handle_for
 from forum.pages import agenda
+from forum.reviews import services as reviews
 from forum.text import render_markdown
 from forum.workshops.models import Workshop
 from forum.workshops.services import group_today
@@ -236,7 +237,8 @@ def seed_demo(seed: int = 2026) -> dict:
         _seed_workshops(group, organisations[key], SCHEDULES[key], lublin)
     db.session.commit()
     for key, group in groups.items():
-        _seed_materials(moderators[key], group, organisations[key])
+        draft = _seed_materials(moderators[key], group, organisations[key])
+        _seed_review(group, moderators[key], draft, memberships)
         people = [m.user for m in memberships if m.group is group and m.role != Role.OBSERVER]
         threads = _seed_threads(rng, group, moderators[key], people)
         _seed_curation(group, moderators[key], threads, member if key == "cities" else None)
@@ -269,7 +271,7 @@ def _seed_workshops(group: Group, hosts: list[Organisation], offset: int,
         db.session.add(workshop)
 
 
-def _seed_materials(moderator: User, group: Group, organisations: list[Organisation]) -> None:
+def _seed_materials(moderator: User, group: Group, organisations: list[Organisation]):
     first = organisations[0]
 
     def share(title, kind, number, name=None, data=None, practice=None, description=""):
@@ -316,6 +318,39 @@ def _seed_materials(moderator: User, group: Group, organisations: list[Organisat
               results="Udział 80 uczniów w pierwszym roku.",
               costs="Czas pracy dwóch bibliotekarek, 5 tys. zł na materiały.",
               contact_organisation_id=organisations[1].id))
+    return draft
+
+
+REVIEW_SECTIONS = """# Standardy usług edukacyjnych
+Co samorząd powinien zapewnić każdej szkole: kadra, dostępność, dowozy.
+
+# Planowanie sieci szkół
+Jak łączyć analizę demograficzną z rozmowami z rodzicami.
+
+# Współpraca z otoczeniem
+Biblioteki, domy kultury i organizacje pozarządowe jako partnerzy szkół.
+"""
+
+
+def _seed_review(group: Group, moderator: User, draft, memberships: list) -> None:
+    """One open review in each group: the first organisation answered, the second has a
+    draft, the others have not answered."""
+    review = reviews.open_review(
+        moderator, group, draft, question="Czy ten moduł odpowiada potrzebom samorządów "
+        "naszej grupy?", deadline=group_today(group) + timedelta(days=10),
+        manual_sections=REVIEW_SECTIONS)
+    answering = {}
+    for membership in memberships:
+        person = membership.user
+        if (membership.group is group and membership.role != Role.OBSERVER
+                and person.organisation_id in {a.organisation_id for a in review.asked}):
+            answering.setdefault(person.organisation_id, person)
+    stances = (("agree", "Dobry przegląd."), ("agree_with_changes", "Brakuje przykładów z "
+               "małych gmin."), ("disagree", "Za mało o finansowaniu."))
+    for index, person in enumerate(list(answering.values())[:2]):
+        reviews.save_answer(person, group, review, [
+            reviews.OpinionInput(section.id, *stances[(section.number + index) % 3])
+            for section in review.sections], revision=0, submit=index == 0)
 
 
 THREADS = [

@@ -9,9 +9,11 @@ from forum.discussions import services as discussions
 from forum.discussions.models import Post, Thread
 from forum.extensions import db
 from forum.materials import services as materials
+from forum.materials.models import Material
 from forum.moderation import reports
 from forum.moderation.models import Report
 from forum.privacy import export
+from forum.reviews import services as reviews
 from forum.workshops import services as workshops
 from tests import factories
 from tests.conftest import without_csrf_token
@@ -113,6 +115,17 @@ PAGES = [
     ("/profile/email", lambda p: 302 if p == "anonymous" else 200),
     ("/g/{g1}/t/{thread}/posts/1/fragment", _expected_group_page),
     ("/g/{g1}/t/{thread}/posts/9/fragment", lambda p: 302 if p == "anonymous" else 404),
+    # Reviews of draft materials: the group reads; moderators open them and see the board.
+    ("/g/{g1}/reviews/", _expected_group_page),
+    ("/g/{g1}/reviews/{review}", _expected_group_page),
+    ("/g/{g1}/reviews/{review}/opinions", _expected_group_page),
+    ("/g/{g1}/reviews/{review}/report", _expected_group_page),
+    ("/g/{g1}/reviews/{review}/report.csv", _expected_group_page),
+    ("/g/{g1}/reviews/{review}/report.docx", _expected_group_page),
+    ("/g/{g1}/reviews/{review}/compare", _expected_group_page),
+    ("/g/{g1}/reviews/{review}/board", _expected_manager_page),
+    ("/g/{g1}/materials/{material}/reviews/new", _expected_manager_page),
+    ("/g/{g1}/reviews/999", lambda p: 302 if p == "anonymous" else 404),
 ]
 
 # Moderators' actions (POST): members and observers are refused, outsiders learn nothing.
@@ -121,6 +134,7 @@ MODERATOR_ACTIONS = [
     "/g/{g1}/t/{thread}/merge", "/g/{g1}/t/{thread}/split", "/g/{g1}/t/{thread}/conclusion",
     "/g/{g1}/t/{thread}/agenda", "/g/{g1}/sessions/1/agenda",
     "/g/{g1}/moderation/reports/{report}",
+    "/g/{g1}/reviews/{review}/remind", "/g/{g1}/reviews/{review}/deadline",
 ]
 
 
@@ -132,6 +146,15 @@ def _session_and_material(personas) -> int:
         moderator, group, materials.MaterialInput(title="Raport", kind="minutes"),
         materials.Upload(io.BytesIO(samples.PDF), "raport.pdf"))
     return material.id
+
+
+def _review(personas, material_id: int) -> dict:
+    """An open review of the material (sections by hand: it is a PDF)."""
+    moderator, group = factories.user(personas.moderator.id), factories.group(personas.g1.id)
+    review = reviews.open_review(
+        moderator, group, db.session.get(Material, material_id), question="Czy pasuje?",
+        deadline=workshops.group_today(group), manual_sections="# Wstęp\ntekst")
+    return {"review": review.id}
 
 
 def _exports(personas) -> dict:
@@ -160,7 +183,8 @@ def _group_content(personas) -> dict:
 def test_every_page_answers_each_persona_as_expected(app, personas, login_as, persona):
     with app.app_context():
         material_id = _session_and_material(personas)
-        content = _group_content(personas) | _exports(personas)
+        content = (_group_content(personas) | _exports(personas)
+                   | _review(personas, material_id))
     client = login_as(None if persona == "anonymous" else getattr(personas, persona))
     values = {"g1": personas.g1.slug, "g1_id": personas.g1.id, "org": personas.organisation_id,
               "member_id": personas.member.id, "material": material_id, **content}
@@ -197,8 +221,8 @@ def test_admin_actions_are_404_for_non_administrators(app, personas, login_as, p
 @pytest.mark.parametrize("persona", ["outsider", "observer", "member"])
 def test_moderator_actions_are_refused_to_everyone_else(app, personas, login_as, persona):
     with app.app_context():
-        _session_and_material(personas)
-        content = _group_content(personas)
+        material_id = _session_and_material(personas)
+        content = _group_content(personas) | _review(personas, material_id)
     client = login_as(getattr(personas, persona))
     expected = 404 if persona == "outsider" else 403
     failures = []

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from forum.accounts.models import User
 from forum.chat.models import MENTION, ChatMessage
@@ -28,6 +28,7 @@ from forum.notifications import services
 from forum.notifications.emails import in_language_of, render_email
 from forum.notifications.models import Notification
 from forum.notifications.outbox import queue_email
+from forum.reviews.services import REMINDER_KIND, reminded_review
 from forum.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -209,6 +210,14 @@ def _notice_item(notice: Notification, post: Post | None,
         else:
             title = _("A private notice from the moderators")
         return Item(notice.created_at, title, group_name, url, excerpt(notice.text, 1000))
+    if notice.kind == REMINDER_KIND:  # `text` is the review's id (forum.reviews)
+        review = reminded_review(notice)
+        if review is None:
+            return None
+        return Item(notice.created_at, _("Your organisation's opinion is asked on “%(title)s” "
+                                         "until %(date)s", title=review.material.title,
+                                         date=format_date(review.deadline, "long")),
+                    group_name, url, review.question)
     if notice.kind == "erasure_request":  # to administrators (forum.privacy.erasure)
         return Item(notice.created_at, _("Someone asked for their account to be deleted: "
                                          "an administrator needs to confirm it"), "", url)

@@ -23,6 +23,7 @@ from forum.notifications import services
 from forum.notifications.emails import in_language_of, render_email
 from forum.notifications.models import DigestDelivery
 from forum.notifications.outbox import queue_email
+from forum.reviews.models import OrganisationAnswer, Review, ReviewOrganisation
 from forum.timeutil import utcnow
 from forum.workshops.models import Workshop
 from forum.workshops.services import group_today
@@ -53,8 +54,18 @@ class SinceDigest:
     post_count: int = 0
     new_materials: list[Material] = field(default_factory=list)
     open_reviews: list[Material] = field(default_factory=list)
+    # Reviews section by section (forum.reviews) still open, and each organisation's answer.
+    section_reviews: list[Review] = field(default_factory=list)
+    review_asked: set[tuple[int, int]] = field(default_factory=set)
+    review_answers: dict[tuple[int, int], str] = field(default_factory=dict)
     next_workshop: Workshop | None = None
     next_live: bool = False  # the "next" session is going on now (a digest sent during it)
+
+    def review_status(self, review: Review, organisation_id: int | None) -> str:
+        """not_asked | submitted | draft | none: an organisation's answer to a review."""
+        if (review.id, organisation_id) not in self.review_asked:
+            return "not_asked"
+        return self.review_answers.get((review.id, organisation_id), "none")
 
     @property
     def empty(self) -> bool:
@@ -101,6 +112,18 @@ def _content(group: Group, workshop: Workshop, since: datetime,
     digest.open_reviews = list(db.session.scalars(
         materials.where(Material.review_until.is_not(None), Material.review_until >= today)
         .order_by(Material.review_until, Material.id)))
+    digest.section_reviews = list(db.session.scalars(
+        db.select(Review).join(Material, Material.id == Review.material_id)
+        .where(Review.group_id == group.id, Material.deleted_at.is_(None),
+               Review.deadline >= today).order_by(Review.deadline, Review.id)))
+    ids = [r.id for r in digest.section_reviews]
+    if ids:
+        digest.review_asked = {(r, o) for r, o in db.session.execute(db.select(
+            ReviewOrganisation.review_id, ReviewOrganisation.organisation_id)
+            .where(ReviewOrganisation.review_id.in_(ids)))}
+        digest.review_answers = {(r, o): status for r, o, status in db.session.execute(
+            db.select(OrganisationAnswer.review_id, OrganisationAnswer.organisation_id,
+                      OrganisationAnswer.status).where(OrganisationAnswer.review_id.in_(ids)))}
     digest.next_workshop = db.session.scalar(
         db.select(Workshop)
         .where(Workshop.group_id == group.id, Workshop.cancelled_at.is_(None),
@@ -162,6 +185,8 @@ def _link_helpers(slug: str) -> dict:
                                                         material_id=m.id),
         "session_url": lambda w: services.absolute_url("workshops.detail", slug=slug,
                                                        number=w.number),
+        "review_url": lambda r: services.absolute_url("reviews.detail", slug=slug,
+                                                      review_id=r.id),
     }
 
 

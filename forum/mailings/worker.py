@@ -25,11 +25,27 @@ log = logging.getLogger(__name__)
 def run_once() -> tuple[BatchReport, DeliveryReport]:
     """One round (inside an app context): queue due notification e-mails, build due data
     exports (whose e-mails then go in the same round), send due e-mails."""
+    send_review_reminders()
     batch = run_batcher()
     build_exports()
     delivery = deliver_all()
     purge_sent()
     return batch, delivery
+
+
+def send_review_reminders() -> None:
+    """The automatic reminders of reviews (forum.reviews): notifications, which this same
+    round's batcher mails as each person's settings say."""
+    from forum.reviews.services import send_due_reminders
+
+    try:
+        people = send_due_reminders()
+    except Exception:
+        log.exception("review reminder step failed")
+        db.session.rollback()
+        return
+    if people:
+        log.info("review reminders: %d people notified", people)
 
 
 def build_exports() -> None:

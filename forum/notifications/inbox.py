@@ -152,6 +152,11 @@ def register_opener(app, column: str, opener: Opener) -> None:
     app.extensions.setdefault("forum_notification_openers", {})[column] = opener
 
 
+def register_kind_opener(app, kind: str, opener: Opener) -> None:
+    """Where a notice of this kind leads (for kinds that name their item in `text`)."""
+    app.extensions.setdefault("forum_notification_kind_openers", {})[kind] = opener
+
+
 def target_url(actor, notification: Notification | None) -> str | None:
     """Where opening the notification leads (None: back to the notifications)."""
     if notification is None:
@@ -166,6 +171,10 @@ def target_url(actor, notification: Notification | None) -> str | None:
     if notification.post_id is not None:
         return url_for("discussions.post_link", slug=notification.group.slug,
                        post_id=notification.post_id)
+    kind_opener = current_app.extensions.get("forum_notification_kind_openers", {}).get(
+        notification.kind)
+    if kind_opener is not None:
+        return kind_opener(actor, notification)
     openers = current_app.extensions.get("forum_notification_openers", {})
     for column, opener in openers.items():
         if getattr(notification, column) is not None:

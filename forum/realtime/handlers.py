@@ -108,8 +108,8 @@ def bad_request(field: str, message) -> Refused:
 
 # Each socket may send EVENT_BURST events at once and EVENT_RATE a second after that; beyond
 # it an event is answered "rate_limited" without touching the database, and a socket refused
-# more than EVENT_CUTOFF times (no client of ours ever is) is disconnected. One client's flood of `join`s
-# (10,000 delayed everybody by seconds, issue 18) then costs the server next to nothing.
+# more than EVENT_CUTOFF times (no client of ours ever is) is disconnected. One client's flood
+# of `join`s (10,000 delayed everybody by seconds, issue 18) then costs next to nothing.
 EVENT_RATE = 20.0
 EVENT_BURST = 60.0
 EVENT_CUTOFF = 200

@@ -22,6 +22,7 @@ from forum.moderation import reports
 from forum.pages import agenda
 from forum.privacy import erasure
 from forum.privacy import pages as site_texts
+from forum.reviews import services as reviews
 from forum.timeutil import utcnow
 from forum.workshops import services as workshops
 from tests import factories
@@ -216,6 +217,12 @@ def test_every_moderator_and_administrator_action_is_recorded_once_with_its_item
         ("material.review", lambda: materials.set_review(
             moderator, material(), today + timedelta(days=5))),
         ("material.review_close", lambda: materials.set_review(moderator, material(), None)),
+        ("review.open", lambda: state.setdefault("review", reviews.open_review(
+            moderator, group, material(), question="Czy moduł pasuje?",
+            deadline=today + timedelta(days=3), manual_sections="# Wstęp\ntekst"))),
+        ("review.extend", lambda: reviews.extend_deadline(
+            moderator, group, state["review"], today + timedelta(days=9))),
+        ("review.remind", lambda: reviews.remind(moderator, group, state["review"])),
         ("material.delete", lambda: materials.delete_material(moderator, material())),
         ("material.create", lambda: state.setdefault("practice", materials.share_material(
             moderator, group, materials.MaterialInput(title="Budżet", kind="good_practice"), None,
