@@ -415,12 +415,29 @@ def edit_own_message(actor, group: Group, message_id: int, body) -> ChatMessage:
     if len(body) > limit:
         raise ChatError("too_long", too_long(limit), limit=limit)
     if body != message.body:
+        _mentions_after_edit(actor, group, message, body, now)
         message.body, message.body_html, message.edited_at = body, render_markdown(body), now
         publish_to_group_after_commit(group.id, "message_edited", {
             "id": message.id, "group": group.slug, "body_html": message.body_html,
             "moderation_note": "", "edited_at": iso(now), "edited": True})
         db.session.commit()
     return message
+
+
+def _mentions_after_edit(actor, group: Group, message: ChatMessage, body: str,
+                         now: datetime) -> None:
+    """People the edit mentions for the first time are told as on sending (once); people
+    whose mention the edit took out lose the notice if they have not read it yet."""
+    before = set(mentioned_user_ids(group, message.body or ""))
+    after = {user_id for user_id in mentioned_user_ids(group, body) if user_id != actor.id}
+    for user_id in sorted(after - before):
+        notify(user_id, MENTION, message, group_id=group.id, actor_id=actor.id, created_at=now)
+    if before - after:
+        db.session.execute(db.delete(Notification).where(
+            Notification.kind == MENTION, Notification.chat_message_id == message.id,
+            Notification.user_id.in_(before - after), Notification.read_at.is_(None))
+            .execution_options(synchronize_session=False))
+        forget_unread_count()
 
 
 def delete_own_message(actor, group: Group, message_id: int) -> ChatMessage:

@@ -184,3 +184,23 @@ def test_the_administrator_sets_the_window_and_the_chat_follows(app, personas, l
     # Left empty, the setting stays as it is.
     admin.post(f"/admin/groups/{personas.g1.id}", data={**base, "chat_edit_minutes": ""})
     assert 'data-edit-minutes="0"' in member.get(f"/g/{slug}/chat").get_data(as_text=True)
+
+
+def test_an_edit_tells_the_people_it_mentions_for_the_first_time_only(people):
+    from forum.chat.models import MENTION
+    from forum.notifications.models import Notification
+
+    def mentioned(message_id):
+        return sorted(db.session.scalars(db.select(Notification.user_id).where(
+            Notification.kind == MENTION, Notification.chat_message_id == message_id)))
+
+    # The moderator mentions Jan, then edits: Jan is not told twice, Olga (the observer, a
+    # member of the group) is told now.
+    message = chat.send_message(people["moderator"], people["g1"], "@jan.kowalski zobacz", "e-1")
+    assert mentioned(message.id) == [people["member"].id]
+    chat.edit_own_message(people["moderator"], people["g1"], message.id,
+                          "@jan.kowalski i @olga.obserwator zobaczcie")
+    assert mentioned(message.id) == sorted([people["member"].id, people["observer"].id])
+    # An edit that takes Jan's mention out takes his unread notice away, and tells nobody new.
+    chat.edit_own_message(people["moderator"], people["g1"], message.id, "@olga.obserwator")
+    assert mentioned(message.id) == [people["observer"].id]
