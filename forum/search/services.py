@@ -173,8 +173,31 @@ def search(actor, query: str, *, group: Group | None = None, kind: str | None = 
         rows = _ranked_here(rows)
     rows.sort(key=lambda row: (row[2], row[1]), reverse=True)  # newest first among equals
     rows.sort(key=lambda row: row[3])  # then best first
+    titled = _named_in_title(rows, terms)
+    rows.sort(key=lambda row: (row[0], row[1]) not in titled)  # title matches before the rest
     page = [(row[0], row[1]) for row in rows[offset:offset + limit]]
     return SearchResults(_hits(page, terms), total, query, counts)
+
+
+def _named_in_title(rows, terms) -> set[tuple[str, int]]:
+    """(kind, id) of the rows whose title holds every query word: the opening post of a
+    thread so titled, a material or good practice so titled. One query per kind present."""
+    if not terms:
+        return set()
+    post_ids = [row[1] for row in rows if row[0] == POST]
+    material_ids = [row[1] for row in rows if row[0] in (MATERIAL, PRACTICE)]
+    titles: list[tuple[str, int, str]] = []
+    if post_ids:
+        titles += [(POST, post_id, title) for post_id, title in db.session.execute(
+            db.select(Post.id, Thread.title).join(Thread, Thread.id == Post.thread_id)
+            .where(Post.id.in_(post_ids), Post.number == 1))]
+    if material_ids:
+        kinds = {row[1]: row[0] for row in rows if row[0] in (MATERIAL, PRACTICE)}
+        titles += [(kinds[material_id], material_id, title) for material_id, title in
+                   db.session.execute(db.select(Material.id, Material.title)
+                                      .where(Material.id.in_(material_ids)))]
+    return {(kind, item_id) for kind, item_id, title in titles
+            if all(_spans(title, [term]) for term in terms)}
 
 
 # --- matching ----------------------------------------------------------------------------------

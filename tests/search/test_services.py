@@ -179,3 +179,15 @@ def test_only_the_newest_matches_are_ranked_and_counted(people, monkeypatch):
     assert results.total is None  # more than MAX_MATCHES
     assert _found(results) == [p.id for p in reversed(newer)][:3]
     assert oldest.id not in _found(results)
+
+
+def test_a_title_match_comes_before_matches_in_bodies(people):
+    """Issue 14: a thread named after the query comes first, however often other posts use
+    the word (and however newer they are)."""
+    titled = _thread(people, title="Dotacje dla sołectw", body="Kto już składał wniosek?")
+    other = _thread(people, title="Różne sprawy", body="Pytanie organizacyjne.")
+    busy = reply(people["moderator"], other, "Dotacje, dotacje i jeszcze raz dotacje na drogi.")
+    found = _found(search(people["member"], "dotacje", group=people["g1"]))
+    assert found[0] != busy.id and busy.id in found
+    hits = search(people["member"], "dotacje", group=people["g1"]).hits
+    assert (hits[0].thread_id, hits[0].post_number) == (titled.id, 1)
