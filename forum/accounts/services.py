@@ -244,7 +244,7 @@ def clear_sign_in_blocks(actor: User | None, user: User) -> None:
     if actor is not None and not can_administer(actor):
         raise PermissionDenied()
     throttle.clear_account(user.email)
-    record_audit(actor, "user.sign_in_unblock", target=user.email)
+    record_audit(actor, "user.sign_in_unblock", target=user.email, subject=user)
     db.session.commit()
 
 

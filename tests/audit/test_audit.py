@@ -273,6 +273,7 @@ def test_every_moderator_and_administrator_action_is_recorded_once_with_its_item
             admin, email="nowa@example.org", name="Nowa Osoba", password="Dluga-fraza-2026"))),
         ("user.deactivate", lambda: accounts.set_user_active(admin, state["user"], False)),
         ("user.activate", lambda: accounts.set_user_active(admin, state["user"], True)),
+        ("user.sign_in_unblock", lambda: accounts.clear_sign_in_blocks(admin, state["user"])),
         ("user.admin", lambda: accounts.set_user_admin(admin, state["user"], True)),
         ("user.unadmin", lambda: accounts.set_user_admin(admin, state["user"], False)),
         ("organisation.create", lambda: state.setdefault("org", accounts.create_organisation(
