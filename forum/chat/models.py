@@ -128,3 +128,15 @@ class ChatRead(db.Model):
                                           primary_key=True)
     last_read_id: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ChatMessageRevision(db.Model):
+    """The text a chat message had before its author edited it (shown to the author and to
+    the group's moderators, like a post's edit history)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("chat_message.id", ondelete="CASCADE"),
+                                            index=True)
+    body: Mapped[str] = mapped_column(Text)
+    edited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

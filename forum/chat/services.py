@@ -30,6 +30,7 @@ from forum.audit.services import record_audit
 from forum.chat.models import (
     MENTION,
     ChatMessage,
+    ChatMessageRevision,
     ChatMute,
     ChatRead,
     ChatSettings,
@@ -47,6 +48,7 @@ from forum.notifications.mentions import mentioned_user_ids
 from forum.notifications.models import Notification
 from forum.realtime import server as realtime
 from forum.text import AVATAR_COLOURS, initials, render_markdown
+from forum.textdiff import word_diff
 from forum.timeutil import utcnow
 from forum.workshops.models import Workshop
 
@@ -416,6 +418,8 @@ def edit_own_message(actor, group: Group, message_id: int, body) -> ChatMessage:
         raise ChatError("too_long", too_long(limit), limit=limit)
     if body != message.body:
         _mentions_after_edit(actor, group, message, body, now)
+        db.session.add(ChatMessageRevision(message_id=message.id, body=message.body,
+                                           edited_by_id=actor.id, created_at=now))
         message.body, message.body_html, message.edited_at = body, render_markdown(body), now
         publish_to_group_after_commit(group.id, "message_edited", {
             "id": message.id, "group": group.slug, "body_html": message.body_html,
@@ -438,6 +442,30 @@ def _mentions_after_edit(actor, group: Group, message: ChatMessage, body: str,
             Notification.user_id.in_(before - after), Notification.read_at.is_(None))
             .execution_options(synchronize_session=False))
         forget_unread_count()
+
+
+@dataclass(frozen=True)
+class MessageEdit:
+    edited_at: datetime
+    before: str
+    changes: list  # forum.textdiff pieces: what the edit changed
+
+
+def message_edits(actor, group: Group, message_id: int) -> tuple[ChatMessage, list[MessageEdit]]:
+    """A chat message and its authors' edits, newest first (each with the text before it and
+    what it changed), for its author and the group's moderators; NotFound for anyone else."""
+    message = get_message_for(actor, group, message_id)  # NotFound for outsiders
+    if message.removed or not (message.author_id == actor.id
+                               or can_moderate_group(actor, group)):
+        raise NotFound()
+    edits, after = [], message.body
+    for revision in db.session.scalars(db.select(ChatMessageRevision).where(
+            ChatMessageRevision.message_id == message.id)
+            .order_by(ChatMessageRevision.id.desc())):
+        edits.append(MessageEdit(revision.created_at, revision.body,
+                                 word_diff(revision.body, after)))
+        after = revision.body
+    return message, edits
 
 
 def delete_own_message(actor, group: Group, message_id: int) -> ChatMessage:

@@ -38,6 +38,7 @@ from forum.groups.access import load_group
 from forum.groups.policy import can_moderate_group, can_participate, can_report
 from forum.ids import query_id
 from forum.notifications.mentions import handle_for
+from forum.text import render_markdown
 
 bp = Blueprint("chat", __name__)
 
@@ -126,6 +127,16 @@ def send(slug: str):
     elif not form.errors:
         form.form_errors.append(_("The form had expired. Please send it again."))
     return _render(group, form=form)
+
+
+@bp.get("/g/<slug>/chat/messages/<int:message_id>/history")
+@login_required
+def history(slug: str, message_id: int):
+    """A chat message's edits (its author and the moderators; 404 for anyone else)."""
+    group = load_group(slug)
+    message, edits = services.message_edits(current_user, group, message_id)
+    return render_template("chat/history.html", group=group, message=message, edits=edits,
+                           render=render_markdown)
 
 
 @bp.route("/g/<slug>/chat/messages/<int:message_id>/edit", methods=["GET", "POST"])

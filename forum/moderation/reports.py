@@ -30,7 +30,7 @@ from forum.accounts.models import User
 from forum.accounts.services import too_long
 from forum.audit.services import blank_earlier_audit_text, record_audit
 from forum.chat import services as chat
-from forum.chat.models import ChatMessage, MessageKind
+from forum.chat.models import ChatMessage, ChatMessageRevision, MessageKind
 from forum.chat.rooms import publish_to_group_after_commit
 from forum.discussions import live
 from forum.discussions import services as discussions
@@ -399,6 +399,8 @@ def _edit_message(actor, group: Group, message: ChatMessage, body: str, note: st
     if redact:  # personal data removed: no earlier text is kept anywhere (forum.privacy)
         before, details = "", {**details, "redacted": True}
         blank_earlier_audit_text("chat_message", message.id)
+        db.session.execute(db.delete(ChatMessageRevision).where(
+            ChatMessageRevision.message_id == message.id))  # the author's earlier texts too
     message.body, message.body_html = body, render_markdown(body)
     message.edited_at = utcnow()
     message.moderation_note = note

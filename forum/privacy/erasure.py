@@ -43,7 +43,14 @@ from forum.accounts import throttle
 from forum.accounts.models import User, new_alternative_id
 from forum.audit.models import AuditEntry
 from forum.audit.services import record_audit
-from forum.chat.models import ChatMention, ChatMessage, ChatMute, ChatRead, MessageKind
+from forum.chat.models import (
+    ChatMention,
+    ChatMessage,
+    ChatMessageRevision,
+    ChatMute,
+    ChatRead,
+    MessageKind,
+)
 from forum.chat.rooms import publish_to_group_after_commit
 from forum.discussions import live
 from forum.discussions.models import Draft, Post, PostRevision, Thread, ThreadRead
@@ -311,6 +318,18 @@ def _contributions(actor: User | None, user: User, report: ErasureReport,
         message.body = message.body_html = message.moderation_note = ""
         removed_messages.add(message.id)
         report.messages_removed += 1
+    # The earlier texts of her chat messages: removed with the messages, scrubbed of her name
+    # and address where the messages stay.
+    if removed_messages:
+        db.session.execute(db.delete(ChatMessageRevision).where(
+            ChatMessageRevision.message_id.in_(removed_messages))
+            .execution_options(synchronize_session=False))
+    kept_messages = [message.id for message, group in rows if message.id not in removed_messages]
+    if kept_messages:
+        for revision in db.session.scalars(db.select(ChatMessageRevision).where(
+                ChatMessageRevision.message_id.in_(kept_messages),
+                scrub.matches(ChatMessageRevision.body))):
+            revision.body = scrub(revision.body)
     return removed_posts, removed_messages
 
 

@@ -81,7 +81,7 @@ def test_without_javascript_edit_page_and_delete_form(app, personas, login_as, c
     assert saved.status_code == 302 and saved.location.endswith(f"#message-{message_id}")
     page = client.get(f"/g/{slug}/chat").get_data(as_text=True)
     item = re.search(rf'id="message-{message_id}".*?</li>', page, re.S).group(0)
-    assert "Bez skryptu, poprawione" in item and "(edited)" in item
+    assert "Bez skryptu, poprawione" in item and ">edited</a>)" in item  # a link to its history
 
     deleted = client.post(f"/g/{slug}/chat/messages/{message_id}/delete")
     assert deleted.status_code == 302
@@ -204,3 +204,31 @@ def test_an_edit_tells_the_people_it_mentions_for_the_first_time_only(people):
     # An edit that takes Jan's mention out takes his unread notice away, and tells nobody new.
     chat.edit_own_message(people["moderator"], people["g1"], message.id, "@olga.obserwator")
     assert mentioned(message.id) == [people["observer"].id]
+
+
+def test_an_authors_edits_are_kept_for_the_author_and_the_moderators(app, login_as, personas):
+    from tests import factories
+
+    with app.app_context():
+        member, g1 = factories.user(personas.member.id), factories.group(personas.g1.id)
+        message_id = chat.send_message(member, g1, "Spotkanie we wtorek", "h-1").id
+        chat.edit_own_message(member, g1, message_id, "Spotkanie w środę")
+        chat.edit_own_message(member, g1, message_id, "Spotkanie w czwartek")
+        _shown, edits = chat.message_edits(member, g1, message_id)
+        assert [edit.before for edit in edits] == ["Spotkanie w środę", "Spotkanie we wtorek"]
+        assert any(piece.kind == "added" and "czwartek" in piece.text
+                   for piece in edits[0].changes)
+    url = f"/g/{personas.g1.slug}/chat/messages/{message_id}/history"
+    for persona in (personas.member, personas.moderator):
+        page = login_as(persona).get(url)
+        assert page.status_code == 200, persona
+        text = page.get_data(as_text=True)
+        assert "Spotkanie we wtorek" in text and "<ins>" in text
+    # Another member sees "edited" only; an outsider learns nothing.
+    assert login_as(personas.observer).get(url).status_code == 404
+    assert login_as(personas.outsider).get(url).status_code == 404
+    chat_page = login_as(personas.member).get(f"/g/{personas.g1.slug}/chat").get_data(
+        as_text=True)
+    assert f'href="{url}"' in chat_page
+    assert f'href="{url}"' not in login_as(personas.observer).get(
+        f"/g/{personas.g1.slug}/chat").get_data(as_text=True)
