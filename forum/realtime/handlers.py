@@ -10,9 +10,9 @@ nothing a client sends raises out of a handler.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from functools import lru_cache, wraps
+from time import monotonic
 
 from flask import request
 from flask_babel import lazy_gettext as _l
@@ -119,7 +119,7 @@ _BUDGETS_KEPT = 100_000  # forget the oldest when this many sockets have been se
 
 def spend_event(sid: str, now: float | None = None) -> bool:
     """Take one event from the socket's budget; False when it has none left."""
-    now = time.monotonic() if now is None else now
+    now = monotonic() if now is None else now
     budget = _budgets.get(sid)
     if budget is None:
         if len(_budgets) >= _BUDGETS_KEPT:
