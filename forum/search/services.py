@@ -144,14 +144,17 @@ def search(actor, query: str, *, group: Group | None = None, kind: str | None = 
     sqlite = db.session.get_bind().dialect.name == "sqlite"
 
     rows_of: dict[str, list] = {}
+    titled: set[tuple[str, int]] = set()  # (kind, id) whose title holds every query word
     if sqlite:
         # FTS5 gathers every match of a prefix before the LIMIT applies, while whole words
         # stream newest first: a table where whole words fill the page is searched so.
-        whole = _matches(terms, scope, list(_TABLES), prefix=False, ranked=False)
+        whole = _matches(terms, scope, list(_TABLES), prefix=False, ranked=False,
+                         titled=titled)
         rows_of = {name: rows for name, rows in whole.items() if len(rows) > MAX_MATCHES}
     rest = [name for name in _TABLES if name not in rows_of]
     if rest:
-        rows_of.update(_matches(terms, scope, rest, prefix=True, ranked=not sqlite))
+        rows_of.update(_matches(terms, scope, rest, prefix=True, ranked=not sqlite,
+                                titled=titled))
 
     counts: dict[str, int | None] = dict.fromkeys(KINDS, 0)
     rows: list[tuple] = []
@@ -173,31 +176,9 @@ def search(actor, query: str, *, group: Group | None = None, kind: str | None = 
         rows = _ranked_here(rows)
     rows.sort(key=lambda row: (row[2], row[1]), reverse=True)  # newest first among equals
     rows.sort(key=lambda row: row[3])  # then best first
-    titled = _named_in_title(rows, terms)
     rows.sort(key=lambda row: (row[0], row[1]) not in titled)  # title matches before the rest
     page = [(row[0], row[1]) for row in rows[offset:offset + limit]]
     return SearchResults(_hits(page, terms), total, query, counts)
-
-
-def _named_in_title(rows, terms) -> set[tuple[str, int]]:
-    """(kind, id) of the rows whose title holds every query word: the opening post of a
-    thread so titled, a material or good practice so titled. One query per kind present."""
-    if not terms:
-        return set()
-    post_ids = [row[1] for row in rows if row[0] == POST]
-    material_ids = [row[1] for row in rows if row[0] in (MATERIAL, PRACTICE)]
-    titles: list[tuple[str, int, str]] = []
-    if post_ids:
-        titles += [(POST, post_id, title) for post_id, title in db.session.execute(
-            db.select(Post.id, Thread.title).join(Thread, Thread.id == Post.thread_id)
-            .where(Post.id.in_(post_ids), Post.number == 1))]
-    if material_ids:
-        kinds = {row[1]: row[0] for row in rows if row[0] in (MATERIAL, PRACTICE)}
-        titles += [(kinds[material_id], material_id, title) for material_id, title in
-                   db.session.execute(db.select(Material.id, Material.title)
-                                      .where(Material.id.in_(material_ids)))]
-    return {(kind, item_id) for kind, item_id, title in titles
-            if all(_spans(title, [term]) for term in terms)}
 
 
 # --- matching ----------------------------------------------------------------------------------
@@ -237,15 +218,18 @@ def _source(name: str, shape: tuple[bool, bool, bool], fts=None):
                      .where(Post.deleted_at.is_(None), Post.hidden_at.is_(None)))
         group_id, workshop_id, author_id = Thread.group_id, Thread.workshop_id, Post.author_id
         label = literal_column(f"'{POST}'", String)
+        title = case((Post.number == 1, Thread.title), else_="")  # a title: its opening post
     elif name == "chat_message":
         statement = statement.where(ChatMessage.removed_at.is_(None),
                                     ChatMessage.kind == MessageKind.MESSAGE)
         group_id, workshop_id = ChatMessage.group_id, ChatMessage.workshop_id
         author_id, label = ChatMessage.author_id, literal_column(f"'{CHAT}'", String)
+        title = literal_column("''", String)
     else:
         statement = statement.where(Material.deleted_at.is_(None))
         group_id, workshop_id = Material.group_id, Material.workshop_id
         author_id, label = Material.uploaded_by_id, Material.kind
+        title = Material.title
     if by_group:
         statement = statement.where(group_id.in_(bindparam("group_ids", expanding=True)))
     if by_workshop:
@@ -254,7 +238,8 @@ def _source(name: str, shape: tuple[bool, bool, bool], fts=None):
         statement = statement.where(author_id == bindparam("author_id"))
     statement = statement.add_columns(literal_column(f"'{name}'", String).label("source"),
                                       label.label("label"), model.id.label("id"),
-                                      model.created_at.label("created_at"))
+                                      model.created_at.label("created_at"),
+                                      title.label("title"))
     return statement, model
 
 
@@ -270,10 +255,11 @@ def _matches_statement(sqlite: bool, names: tuple[str, ...], ranked: bool, words
     return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
-def _matches(terms, scope: _Scope, names: list[str], *, prefix: bool,
-             ranked: bool) -> dict[str, list]:
+def _matches(terms, scope: _Scope, names: list[str], *, prefix: bool, ranked: bool,
+             titled: set | None = None) -> dict[str, list]:
     """For each table: up to MAX_MATCHES + 1 rows (label, id, created_at, *score), newest
-    first, in one statement."""
+    first, in one statement; `titled` gets the (kind, id) of those whose title holds every
+    query word."""
     sqlite = db.session.get_bind().dialect.name == "sqlite"
     shape = (scope.group_ids is not None, scope.workshop_id is not None,
              scope.author_id is not None)
@@ -289,8 +275,10 @@ def _matches(terms, scope: _Scope, names: list[str], *, prefix: bool,
         params |= {f"form{n}": forms[0] for n, (_, forms) in enumerate(terms)}
     found: dict[str, list] = {name: [] for name in names}
     for row in db.session.execute(statement, params):
-        source, label, item_id, created_at, *score = row
+        source, label, item_id, created_at, title, *score = row
         found[source].append((label, item_id, created_at, *score))
+        if titled is not None and title and all(_spans(title, [term]) for term in terms):
+            titled.add((_kind_of(label), item_id))
     return found
 
 
