@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
@@ -532,7 +533,10 @@ def _workshop(group: Group, number: int | None) -> Workshop | None:
 
 def start_thread(actor, group: Group, *, title: str, body: str,
                  workshop_number: int | None = None, material_ids: list[int] | None = None,
-                 client_token: str | None = None) -> Thread:
+                 client_token: str | None = None,
+                 before_commit: Callable[[Thread], None] | None = None) -> Thread:
+    """`before_commit` runs in the thread's own transaction, just before it is committed: a
+    caller can link the new thread elsewhere atomically, or raise to abandon it."""
     if not can_participate(actor, group):
         raise PermissionDenied()
     client_token = _usable_token(client_token)
@@ -562,6 +566,12 @@ def start_thread(actor, group: Group, *, title: str, body: str,
     _delete_draft(actor, group, None)  # sent: the draft of a new thread in this group goes
     watch_thread(actor, thread)
     notify_new_post(actor, group, thread, post, new_thread=True)
+    if before_commit is not None:
+        try:
+            before_commit(thread)
+        except BaseException:
+            db.session.rollback()
+            raise
     db.session.commit()
     return thread
 

@@ -240,6 +240,8 @@ def _render_index(user: User, data: dict) -> Callable[[list[str]], str]:
     from forum.materials.services import MATERIAL_KINDS
     from forum.moderation.reports import REASONS
     from forum.notifications.services import FREQUENCIES
+    from forum.reviews.services import OUTCOMES as REVIEW_OUTCOMES
+    from forum.reviews.services import STANCES
 
     def render(missing: list[str]) -> str:
         with in_language_of(user):
@@ -255,7 +257,8 @@ def _render_index(user: User, data: dict) -> Callable[[list[str]], str]:
                 "privacy/data_export_index.html", data=data, missing=missing, at=at,
                 roles=ROLES, reactions=REACTIONS, material_kinds=MATERIAL_KINDS,
                 reasons=REASONS, outcomes=OUTCOMES, frequencies=FREQUENCIES,
-                notice_kinds=NOTICE_KINDS)
+                notice_kinds=NOTICE_KINDS, stances=STANCES,
+                outcomes_review=REVIEW_OUTCOMES)
     return render
 
 

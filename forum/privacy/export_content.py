@@ -286,6 +286,67 @@ def _good_practice(material: Material, practice: GoodPractice, groups) -> dict:
     }
 
 
+def _review_opinions(user: User, groups) -> dict:
+    """What the person wrote in reviews of draft materials on behalf of their organisation:
+    the opinions they last changed (with the earlier texts they replaced), the answers they
+    submitted and the dispositions they recorded as author or moderator. Colleagues' texts in
+    the same answer are left out."""
+    from forum.reviews.models import (
+        CommentDisposition,
+        OpinionHistory,
+        OrganisationAnswer,
+        Review,
+        SectionOpinion,
+    )
+
+    def review_ref(review: Review) -> dict:
+        return {"id": review.id, "group": _group_ref(groups, review.group_id),
+                "material": review.material.title, "question": review.question,
+                "deadline": review.deadline.isoformat()}
+
+    def section_ref(opinion: SectionOpinion) -> dict:
+        return {"number": opinion.section.number, "heading": opinion.section.heading}
+
+    opinions = db.session.scalars(
+        db.select(SectionOpinion).where(SectionOpinion.updated_by_id == user.id)
+        .order_by(SectionOpinion.id)).all()
+    earlier = db.session.scalars(
+        db.select(OpinionHistory).where(OpinionHistory.written_by_id == user.id)
+        .order_by(OpinionHistory.id)).all()
+    earlier_by_opinion: dict[int, list[dict]] = {}
+    for entry in earlier:
+        earlier_by_opinion.setdefault(entry.opinion_id, []).append(
+            {"stance": entry.stance or None, "comment": entry.comment,
+             "proposed_wording": entry.proposed_wording, "replaced_at": iso(entry.changed_at)})
+    written = [{"review": review_ref(o.answer.review), "organisation": o.answer.organisation.name,
+                "section": section_ref(o), "stance": o.stance or None, "comment": o.comment,
+                "proposed_wording": o.proposed_wording, "updated_at": iso(o.updated_at),
+                "earlier_versions": earlier_by_opinion.pop(o.id, [])} for o in opinions]
+    # Earlier texts of the person's that a colleague has since replaced: still their words.
+    for opinion_id, versions in earlier_by_opinion.items():
+        opinion = db.session.get(SectionOpinion, opinion_id)
+        written.append({"review": review_ref(opinion.answer.review),
+                        "organisation": opinion.answer.organisation.name,
+                        "section": section_ref(opinion), "stance": None, "comment": None,
+                        "proposed_wording": None, "updated_at": None,
+                        "earlier_versions": versions})
+    submitted = [{"review": review_ref(a.review), "organisation": a.organisation.name,
+                  "status": a.status, "submitted_at": iso(a.submitted_at)}
+                 for a in db.session.scalars(
+                     db.select(OrganisationAnswer)
+                     .where(OrganisationAnswer.submitted_by_id == user.id)
+                     .order_by(OrganisationAnswer.id))]
+    decided = [{"review": review_ref(d.opinion.answer.review),
+                "section": section_ref(d.opinion),
+                "organisation": d.opinion.answer.organisation.name,
+                "outcome": d.outcome, "reason": d.reason, "decided_at": iso(d.decided_at)}
+               for d in db.session.scalars(
+                   db.select(CommentDisposition)
+                   .where(CommentDisposition.decided_by_id == user.id)
+                   .order_by(CommentDisposition.id))]
+    return {"opinions": written, "answers_submitted": submitted, "dispositions": decided}
+
+
 def _reports(user: User, groups) -> list[dict]:
     rows = db.session.execute(
         db.select(ReportFlag, Report)
@@ -452,6 +513,7 @@ def collect(user: User, *, export_id: int, requested_by_admin: bool, generated_a
         "materials": materials,
         "good_practices": good_practices,
         "reports": _reports(user, groups),
+        "reviews": _review_opinions(user, groups),
         "notifications": _notifications(user, groups),
         "email_settings": email_settings,
         "emails": emails,

@@ -107,6 +107,7 @@ class OrganisationAnswer(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
+    review: Mapped[Review] = relationship()
     submitted_by: Mapped[User | None] = relationship()
     opinions: Mapped[list[SectionOpinion]] = relationship(
         back_populates="answer", cascade="all, delete-orphan")
@@ -143,6 +144,9 @@ class OpinionHistory(db.Model):
     comment: Mapped[str] = mapped_column(Text, default="")
     proposed_wording: Mapped[str] = mapped_column(Text, default="")
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # Who wrote the replaced text (for their data export); unknown on rows before 0019.
+    written_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"), index=True)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

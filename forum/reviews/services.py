@@ -181,6 +181,8 @@ def extend_deadline(actor, group: Group, review: Review, deadline: date | None) 
         raise InvalidInput({"deadline": _l("Choose a day after the current deadline.")})
     before = review.deadline.isoformat()
     review.deadline = deadline
+    # The reminders count from the deadline: the new one gets its own.
+    review.reminded_before_at = review.reminded_last_day_at = None
     record_audit(actor, "review.extend", group=group, target=review.material.title,
                  subject=review, details={"from": before, "to": deadline.isoformat()})
     db.session.commit()
@@ -262,7 +264,7 @@ def save_answer(actor, group: Group, review: Review, opinions: list[OpinionInput
             db.session.add(OpinionHistory(
                 opinion_id=opinion.id, stance=opinion.stance, comment=opinion.comment,
                 proposed_wording=opinion.proposed_wording, changed_by_id=actor.id,
-                changed_at=now))
+                written_by_id=opinion.updated_by_id, changed_at=now))
         opinion.stance, opinion.comment, opinion.proposed_wording = content
         opinion.updated_by_id = actor.id
         opinion.updated_at = now
@@ -518,14 +520,30 @@ def reply_to_section(actor, group: Group, review: Review, section_id: int, body:
     if thread is not None:
         return discussions.reply(actor, thread, body).id
     title = f"{review.material.title} — {section.number}. {section.heading}"[:200]
-    thread = discussions.start_thread(actor, group, title=title, body=body,
-                                      material_ids=[review.material_id])
-    db.session.execute(db.update(ReviewSection).where(ReviewSection.id == section.id)
-                       .values(thread_id=thread.id)
-                       .execution_options(synchronize_session=False))
-    db.session.commit()
+
+    def link_to_section(new_thread: Thread) -> None:
+        # In the thread's own transaction: of two first replies racing, one links its thread;
+        # the other's thread is rolled back and its text becomes a reply in the winner's.
+        linked = db.session.execute(
+            db.update(ReviewSection)
+            .where(ReviewSection.id == section.id, ReviewSection.thread_id.is_(None))
+            .values(thread_id=new_thread.id).execution_options(synchronize_session=False))
+        if not linked.rowcount:
+            raise _SectionTaken()
+
+    try:
+        thread = discussions.start_thread(actor, group, title=title, body=body,
+                                          material_ids=[review.material_id],
+                                          before_commit=link_to_section)
+    except _SectionTaken:
+        db.session.expire_all()
+        return reply_to_section(actor, group, review, section_id, body)
     db.session.refresh(section)
     return discussions.post_id_at(thread, 1)
+
+
+class _SectionTaken(Exception):
+    """Another first reply linked its thread to the section meanwhile."""
 
 
 # --- version 2: the comparison per section ---------------------------------------------------

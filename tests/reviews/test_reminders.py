@@ -56,3 +56,16 @@ def test_a_reminder_is_mailed_in_the_persons_language_and_opens_the_review(
         assert inbox.target_url(people["member"], notice) == \
             f"/g/{group.slug}/reviews/{review.id}"
         assert inbox.target_url(people["outsider"], notice) is None
+
+
+def test_an_extended_deadline_gets_its_own_reminders(people, group):
+    second_organisation(group)
+    review = open_review(people, group, days=3)
+    today = group_today(group)
+    assert services.send_due_reminders(_noon(group, today)) == 3  # three days before
+    services.extend_deadline(people["moderator"], group, review, today + timedelta(days=10))
+    db.session.execute(db.delete(Notification))
+    db.session.commit()
+    assert services.send_due_reminders(_noon(group, today + timedelta(days=2))) == 0
+    assert services.send_due_reminders(_noon(group, today + timedelta(days=7))) == 3
+    assert services.send_due_reminders(_noon(group, today + timedelta(days=10))) == 3

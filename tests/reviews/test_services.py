@@ -193,3 +193,75 @@ def test_the_next_version_is_compared_section_by_section(people, group):
     result = services.comparison(people["observer"], group, review)
     assert result.newer.number == 3 and not result.automatic
     assert [c.changes for c in result.sections] == [None, None]
+
+
+def test_two_first_replies_racing_make_one_section_thread(app, people, group, monkeypatch):
+    """The other first reply commits its thread between this one's read of the section and
+    its own thread: this one's thread is abandoned and its text is a reply in the winner's."""
+    from forum.discussions.models import Post, Thread
+
+    review = open_review(people, group)
+    section_id = review.sections[0].id
+    real_start = services.discussions.start_thread
+    moderator_id, group_id, review_id = people["moderator"].id, group.id, review.id
+
+    def start_after_a_competitor(*args, **kwargs):
+        monkeypatch.setattr(services.discussions, "start_thread", real_start)
+        with app.app_context():  # another request, its own session
+            from forum.accounts.models import User
+            from forum.groups.models import Group
+            from forum.reviews.models import Review
+
+            services.reply_to_section(db.session.get(User, moderator_id),
+                                      db.session.get(Group, group_id),
+                                      db.session.get(Review, review_id), section_id, "First!")
+        return real_start(*args, **kwargs)
+
+    monkeypatch.setattr(services.discussions, "start_thread", start_after_a_competitor)
+    services.reply_to_section(people["member"], group, review, section_id, "Also first")
+    threads = db.session.scalars(db.select(Thread).where(Thread.title.like("Program%"))).all()
+    assert len(threads) == 1
+    bodies = db.session.scalars(db.select(Post.body).where(Post.thread_id == threads[0].id)
+                                .order_by(Post.number)).all()
+    assert bodies == ["First!", "Also first"]
+    assert db.session.get(services.ReviewSection, section_id).thread_id == threads[0].id
+
+
+@pytest.mark.parametrize("colleague_saved_before", [False, True])
+def test_a_colleagues_save_committed_after_the_check_still_refuses_this_one(
+        app, people, group, monkeypatch, colleague_saved_before):
+    """The revision check reads the answer; a colleague's save committed just after it must
+    still win alone: the database claim (or the unique answer per organisation) refuses this
+    save, and the colleague's text stays."""
+    review = open_review(people, group)
+    revision = 0
+    if colleague_saved_before:
+        revision = services.save_answer(people["moderator"], group, review,
+                                        _opinions(review, comment="Start"), revision=0,
+                                        submit=False).revision
+    real_answer_of = services.answer_of
+    ids = people["moderator"].id, group.id, review.id
+
+    def answer_then_a_colleague_saves(*args):
+        answer = real_answer_of(*args)
+        monkeypatch.setattr(services, "answer_of", real_answer_of)
+        with app.app_context():  # the colleague's request, its own session
+            from forum.accounts.models import User
+            from forum.groups.models import Group
+            from forum.reviews.models import Review
+
+            other = db.session.get(Review, ids[2])
+            services.save_answer(db.session.get(User, ids[0]), db.session.get(Group, ids[1]),
+                                 other, _opinions(other, comment="Colleague"),
+                                 revision=revision, submit=False)
+        return answer
+
+    monkeypatch.setattr(services, "answer_of", answer_then_a_colleague_saves)
+    with pytest.raises(InvalidInput) as error:
+        services.save_answer(people["member"], group, review, _opinions(review, comment="Mine"),
+                             revision=revision, submit=False)
+    assert "colleague" in str(error.value.errors[""])
+    db.session.rollback()
+    db.session.expire_all()
+    answer = services.answer_of(review, people["member"].organisation_id)
+    assert {o.comment for o in answer.opinions} == {"Colleague"}
