@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import lazyload, selectinload
 
 from forum.accounts.models import User
 from forum.audit.models import AuditEntry
@@ -307,29 +307,33 @@ def _review_opinions(user: User, groups) -> dict:
     def section_ref(opinion: SectionOpinion) -> dict:
         return {"number": opinion.section.number, "heading": opinion.section.heading}
 
+    replaced = db.select(OpinionHistory.opinion_id).where(OpinionHistory.written_by_id == user.id)
     opinions = db.session.scalars(
-        db.select(SectionOpinion).where(SectionOpinion.updated_by_id == user.id)
+        db.select(SectionOpinion)
+        .where(or_(SectionOpinion.updated_by_id == user.id, SectionOpinion.id.in_(replaced)))
+        .options(selectinload(SectionOpinion.section),
+                 selectinload(SectionOpinion.answer).selectinload(OrganisationAnswer.review)
+                 .selectinload(Review.material))
         .order_by(SectionOpinion.id)).all()
-    earlier = db.session.scalars(
-        db.select(OpinionHistory).where(OpinionHistory.written_by_id == user.id)
-        .order_by(OpinionHistory.id)).all()
-    earlier_by_opinion: dict[int, list[dict]] = {}
-    for entry in earlier:
-        earlier_by_opinion.setdefault(entry.opinion_id, []).append(
+    earlier: dict[int, list[dict]] = {}
+    for entry in db.session.scalars(
+            db.select(OpinionHistory).where(OpinionHistory.written_by_id == user.id)
+            .order_by(OpinionHistory.id)):
+        earlier.setdefault(entry.opinion_id, []).append(
             {"stance": entry.stance or None, "comment": entry.comment,
              "proposed_wording": entry.proposed_wording, "replaced_at": iso(entry.changed_at)})
-    written = [{"review": review_ref(o.answer.review), "organisation": o.answer.organisation.name,
-                "section": section_ref(o), "stance": o.stance or None, "comment": o.comment,
-                "proposed_wording": o.proposed_wording, "updated_at": iso(o.updated_at),
-                "earlier_versions": earlier_by_opinion.pop(o.id, [])} for o in opinions]
-    # Earlier texts of the person's that a colleague has since replaced: still their words.
-    for opinion_id, versions in earlier_by_opinion.items():
-        opinion = db.session.get(SectionOpinion, opinion_id)
-        written.append({"review": review_ref(opinion.answer.review),
-                        "organisation": opinion.answer.organisation.name,
-                        "section": section_ref(opinion), "stance": None, "comment": None,
-                        "proposed_wording": None, "updated_at": None,
-                        "earlier_versions": versions})
+    written = []
+    for o in opinions:
+        # An opinion a colleague changed last is theirs now: only the person's replaced
+        # texts of it are exported.
+        own = o.updated_by_id == user.id
+        written.append({
+            "review": review_ref(o.answer.review), "organisation": o.answer.organisation.name,
+            "section": section_ref(o), "stance": (o.stance or None) if own else None,
+            "comment": o.comment if own else None,
+            "proposed_wording": o.proposed_wording if own else None,
+            "updated_at": iso(o.updated_at) if own else None,
+            "earlier_versions": earlier.get(o.id, [])})
     submitted = [{"review": review_ref(a.review), "organisation": a.organisation.name,
                   "status": a.status, "submitted_at": iso(a.submitted_at)}
                  for a in db.session.scalars(
