@@ -33,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_inbox(app)
     register_thread_merge_hooks(app)
     register_material_threads(app)
+    register_thread_polls(app)
     register_cli(app)
     register_web_hooks(app)
     return app
@@ -94,12 +95,13 @@ def register_blueprints(app: Flask) -> None:
     from forum.notifications.views import bp as notifications_bp
     from forum.pages.groups import bp as groups_bp
     from forum.pages.workshops import bp as workshops_bp
+    from forum.polls.views import bp as polls_bp
     from forum.reviews.views import bp as reviews_bp
     from forum.search.views import bp as search_bp
 
     for bp in (health_bp, accounts_bp, groups_bp, workshops_bp, materials_bp, discussions_bp,
                search_bp, chat_bp, admin_bp, moderation_bp, audit_bp, notifications_bp,
-               mailings_bp, reviews_bp):
+               mailings_bp, reviews_bp, polls_bp):
         app.register_blueprint(bp)
     from forum.privacy.export_views import bp as export_bp  # /profile/data: export my data
 
@@ -119,13 +121,14 @@ def register_audit_links(app: Flask) -> None:
     from forum.discussions.services import post_links, thread_links
     from forum.materials.services import material_links
     from forum.moderation.reports import report_links
+    from forum.polls.services import poll_links
     from forum.reviews.services import review_links
     from forum.workshops.services import workshop_links
 
     for subject_type, resolver in (("thread", thread_links), ("post", post_links),
                                    ("chat_message", message_links), ("material", material_links),
                                    ("workshop", workshop_links), ("report", report_links),
-                                   ("review", review_links)):
+                                   ("review", review_links), ("poll", poll_links)):
         register_links(app, subject_type, resolver)
 
 
@@ -140,6 +143,10 @@ def register_inbox(app: Flask) -> None:
     from forum.reviews.services import REMINDER_KIND, reminder_url
 
     register_kind_opener(app, REMINDER_KIND, reminder_url)
+    # A poll reminder leads to the poll.
+    from forum.polls import services as polls
+
+    register_kind_opener(app, polls.REMINDER_KIND, polls.reminder_url)
 
 
 def register_thread_merge_hooks(app: Flask) -> None:
@@ -148,6 +155,9 @@ def register_thread_merge_hooks(app: Flask) -> None:
     from forum.discussions.curation import on_merge
 
     on_merge(app, move_thread_notices)
+    from forum.polls.services import move_polls
+
+    on_merge(app, move_polls)
 
 
 def register_material_threads(app: Flask) -> None:
@@ -159,16 +169,26 @@ def register_material_threads(app: Flask) -> None:
         actor, group, material=material))
 
 
+def register_thread_polls(app: Flask) -> None:
+    # A thread's page lists its polls.
+    from forum.discussions.thread_page import show_polls_with
+    from forum.polls.services import thread_cards
+
+    show_polls_with(app, thread_cards)
+
+
 def register_socket_handlers(app: Flask) -> None:
     # On the Socket.IO server that `socketio.init_app` has just made for this app (tests make
     # many apps; nothing is registered on the process-wide object).
     from forum.chat import rooms, sockets
     from forum.discussions import live, live_sockets
     from forum.extensions import socketio
+    from forum.polls import sockets as poll_sockets
     from forum.realtime.server import on_disconnect_user
 
     sockets.register(socketio)  # /chat
     live_sockets.register(socketio)  # /threads: follow a thread
+    poll_sockets.register(socketio)  # /threads: follow a poll's results
     on_disconnect_user(app, rooms.disconnect_user)  # sign-out, removal: cut the sockets off
     on_disconnect_user(app, live.disconnect_user)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -49,6 +49,14 @@ from forum.text import AVATAR_COLOURS, initials, plain_text
 from forum.workshops.forms import workshop_choices
 
 bp = Blueprint("discussions", __name__)
+_THREAD_POLLS = "forum_thread_polls"
+
+
+def show_polls_with(app, polls_of_thread) -> None:
+    """The polls feature (a layer above) lists a thread's polls on its page:
+    `polls_of_thread(actor, group, thread)` returns what the template "polls/_thread.html"
+    shows."""
+    app.extensions[_THREAD_POLLS] = polls_of_thread
 
 
 def load_thread(slug: str, thread_id: int):
@@ -70,8 +78,10 @@ def render_thread(group, view, form, reply_to=None, preview=None, status=200,
         move_form.workshop_number.choices = sessions
         move_form.workshop_number.data = (view.thread.workshop.number if view.thread.workshop
                                           else 0)
+    polls_of_thread = current_app.extensions.get(_THREAD_POLLS)
     return render_template(
         "discussions/thread.html", group=group, view=view, thread=view.thread, form=form,
+        polls=polls_of_thread(actor, group, view.thread) if polls_of_thread else None,
         reply_to=reply_to, preview=preview, may=rules,
         draft=draft, draft_time=post_time(draft.saved_at) if draft is not None else None,
         rows=post_rows(actor, group, view, rules),

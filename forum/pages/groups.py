@@ -13,6 +13,7 @@ from forum.ids import query_id
 from forum.materials import services as material_services
 from forum.notifications import inbox
 from forum.pages.dashboard import dashboard_for
+from forum.polls.services import waiting_for_vote
 from forum.workshops import services as workshop_services
 
 bp = Blueprint("groups", __name__)
@@ -24,6 +25,7 @@ def dashboard():
         return redirect(url_for("accounts.login"))
     return render_template("groups/dashboard.html", roles=services.ROLES,
                            cards=dashboard_for(current_user),
+                           waiting_polls=waiting_for_vote(current_user, limit=10),
                            may_create_group=can_administer(current_user))
 
 

@@ -180,4 +180,31 @@
   socket.on("post_changed", function (data) {
     if (data && data.thread_id === threadId) { postChanged(data.number, data.post_id); }
   });
+  // A poll of this thread started, voted in, closed: its card is fetched again (or added).
+  socket.on("poll_changed", function (data) {
+    var polls = document.querySelector("[data-poll-cards]");
+    if (!data || data.thread_id !== threadId || !polls) { return; }
+    var url = polls.getAttribute("data-poll-cards").replace(/\/0\/card$/,
+      "/" + Number(data.poll_id) + "/card");
+    queue = queue.then(function () {
+      return window.fetch(url, { credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (html) {
+          if (!html) { return; }
+          var item = new window.DOMParser().parseFromString(html, "text/html")
+            .querySelector("li.poll-card");
+          if (!item) { return; }
+          var current = document.getElementById("poll-card-" + Number(data.poll_id));
+          if (current) { current.replaceWith(item); return; }
+          var cards = polls.querySelector("ul.poll-cards");
+          if (!cards) {
+            cards = document.createElement("ul");
+            cards.className = "poll-cards";
+            polls.insertBefore(cards, polls.querySelector(".thread-polls-start"));
+          }
+          cards.appendChild(item);
+        })
+        .catch(function () { return null; });
+    });
+  });
 }());
