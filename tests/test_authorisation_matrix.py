@@ -1,6 +1,7 @@
 """Every page × every persona: the status each one gets (closed groups answer 404)."""
 
 import io
+from datetime import timedelta
 
 import pytest
 
@@ -12,8 +13,10 @@ from forum.materials import services as materials
 from forum.materials.models import Material
 from forum.moderation import reports
 from forum.moderation.models import Report
+from forum.polls import services as polls
 from forum.privacy import export
 from forum.reviews import services as reviews
+from forum.timeutil import utcnow
 from forum.workshops import services as workshops
 from tests import factories
 from tests.conftest import without_csrf_token
@@ -126,6 +129,13 @@ PAGES = [
     ("/g/{g1}/reviews/{review}/board", _expected_manager_page),
     ("/g/{g1}/materials/{material}/reviews/new", _expected_manager_page),
     ("/g/{g1}/reviews/999", lambda p: 302 if p == "anonymous" else 404),
+    ("/g/{g1}/polls/", _expected_group_page),
+    ("/g/{g1}/polls/new", _expected_uploader_page),
+    ("/g/{g1}/polls/new?thread={thread}", _expected_uploader_page),
+    ("/g/{g1}/polls/{poll}", _expected_group_page),
+    ("/g/{g1}/polls/{poll}/results", _expected_group_page),
+    ("/g/{g1}/polls/{poll}/card", _expected_group_page),
+    ("/g/{g1}/polls/999", lambda p: 302 if p == "anonymous" else 404),
 ]
 
 # Moderators' actions (POST): members and observers are refused, outsiders learn nothing.
@@ -135,6 +145,7 @@ MODERATOR_ACTIONS = [
     "/g/{g1}/t/{thread}/agenda", "/g/{g1}/sessions/1/agenda",
     "/g/{g1}/moderation/reports/{report}",
     "/g/{g1}/reviews/{review}/remind", "/g/{g1}/reviews/{review}/deadline",
+    "/g/{g1}/polls/{poll}/close", "/g/{g1}/polls/{poll}/closing",
 ]
 
 
@@ -176,7 +187,11 @@ def _group_content(personas) -> dict:
     message = chat.send_message(moderator, group, "Dzień dobry", "matrix-1")
     report = reports.report_post(factories.user(personas.member.id),
                                  db.session.get(Post, post), "off_topic")
-    return {"thread": thread.id, "post": post, "message": message.id, "report": report.id}
+    poll = polls.start_poll(moderator, group, polls.PollInput(
+        kind="consent", question="Przyjmujemy?", closes_at=utcnow() + timedelta(days=2)),
+        thread=thread)
+    return {"thread": thread.id, "post": post, "message": message.id, "report": report.id,
+            "poll": poll.id}
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

@@ -87,6 +87,9 @@ AUDIT_ACTIONS = {
     "review.open": _l("review of a material opened"),
     "review.extend": _l("review deadline extended"),
     "review.remind": _l("review reminder sent"),
+    "poll.start": _l("poll started"),
+    "poll.move_closing": _l("poll closing time changed"),
+    "poll.close": _l("poll closed early"),
 }
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import format_date, ngettext
+from flask_babel import format_date, format_datetime, ngettext
 from flask_babel import gettext as _
 
 from forum.accounts.models import User
@@ -28,6 +28,7 @@ from forum.notifications import services
 from forum.notifications.emails import in_language_of, render_email
 from forum.notifications.models import Notification
 from forum.notifications.outbox import queue_email
+from forum.polls import services as polls
 from forum.reviews.services import REMINDER_KIND, reminded_review
 from forum.timeutil import utcnow
 
@@ -218,6 +219,14 @@ def _notice_item(notice: Notification, post: Post | None,
                                          "until %(date)s", title=review.material.title,
                                          date=format_date(review.deadline, "long")),
                     group_name, url, review.question)
+    if notice.kind == polls.REMINDER_KIND:  # `text` is the poll's id (forum.polls)
+        poll = polls.reminded_poll(notice)
+        if poll is None or not polls.is_open(poll):
+            return None
+        return Item(notice.created_at, _("Your vote is awaited on “%(question)s” until %(when)s",
+                                         question=poll.question,
+                                         when=format_datetime(poll.closes_at, "medium")),
+                    group_name, url)
     if notice.kind == "erasure_request":  # to administrators (forum.privacy.erasure)
         return Item(notice.created_at, _("Someone asked for their account to be deleted: "
                                          "an administrator needs to confirm it"), "", url)

@@ -26,6 +26,7 @@ def run_once() -> tuple[BatchReport, DeliveryReport]:
     """One round (inside an app context): queue due notification e-mails, build due data
     exports (whose e-mails then go in the same round), send due e-mails."""
     send_review_reminders()
+    send_poll_reminders()
     batch = run_batcher()
     build_exports()
     delivery = deliver_all()
@@ -46,6 +47,21 @@ def send_review_reminders() -> None:
         return
     if people:
         log.info("review reminders: %d people notified", people)
+
+
+def send_poll_reminders() -> None:
+    """A day before a poll closes (forum.polls): notifications to whoever has not voted,
+    which this same round's batcher mails as each person's settings say."""
+    from forum.polls.services import send_due_reminders
+
+    try:
+        people = send_due_reminders()
+    except Exception:
+        log.exception("poll reminder step failed")
+        db.session.rollback()
+        return
+    if people:
+        log.info("poll reminders: %d people notified", people)
 
 
 def build_exports() -> None:

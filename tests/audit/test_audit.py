@@ -19,6 +19,7 @@ from forum.extensions import db
 from forum.groups import services as groups
 from forum.materials import services as materials
 from forum.moderation import reports
+from forum.polls import services as polls
 from forum.pages import agenda
 from forum.privacy import erasure
 from forum.privacy import pages as site_texts
@@ -223,6 +224,12 @@ def test_every_moderator_and_administrator_action_is_recorded_once_with_its_item
         ("review.extend", lambda: reviews.extend_deadline(
             moderator, group, state["review"], today + timedelta(days=9))),
         ("review.remind", lambda: reviews.remind(moderator, group, state["review"])),
+        ("poll.start", lambda: state.setdefault("poll", polls.start_poll(
+            moderator, group, polls.PollInput(kind="consent", question="Przyjmujemy?",
+                                              closes_at=utcnow() + timedelta(days=2))))),
+        ("poll.move_closing", lambda: polls.move_closing_time(
+            moderator, group, state["poll"], utcnow() + timedelta(days=4))),
+        ("poll.close", lambda: polls.close_poll(moderator, group, state["poll"])),
         ("material.delete", lambda: materials.delete_material(moderator, material())),
         ("material.create", lambda: state.setdefault("practice", materials.share_material(
             moderator, group, materials.MaterialInput(title="Budżet", kind="good_practice"), None,
