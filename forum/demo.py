@@ -28,8 +28,10 @@ from forum.materials.models import MaterialKind
 from forum.moderation import reports
 from forum.notifications.mentions import handle_for
 from forum.pages import agenda
+from forum.polls import services as polls
 from forum.reviews import services as reviews
 from forum.text import render_markdown
+from forum.timeutil import utcnow
 from forum.workshops.models import Workshop
 from forum.workshops.services import group_today
 
@@ -242,6 +244,7 @@ def seed_demo(seed: int = 2026) -> dict:
         people = [m.user for m in memberships if m.group is group and m.role != Role.OBSERVER]
         threads = _seed_threads(rng, group, moderators[key], people)
         _seed_curation(group, moderators[key], threads, member if key == "cities" else None)
+        _seed_polls(group, moderators[key], threads, people)
     seed_chat(groups.values(), memberships)  # forum/chat/demo.py
     return {
         "password": DEMO_PASSWORD,
@@ -330,6 +333,35 @@ Jak łączyć analizę demograficzną z rozmowami z rodzicami.
 # Współpraca z otoczeniem
 Biblioteki, domy kultury i organizacje pozarządowe jako partnerzy szkół.
 """
+
+
+def _seed_polls(group: Group, moderator: User, threads: list, people: list[User]) -> None:
+    """An open proposal (per organisation, a few organisations have voted) in the thread
+    about the training material, and a closed ranked poll about the next session's theme."""
+    now = utcnow()
+    voters = [p for p in people if p.id != moderator.id]
+    proposal = polls.start_poll(moderator, group, polls.PollInput(
+        kind="consent", question="Rekomendujemy ośrodkowi szkoleniowemu dodanie studium "
+        "przypadku małej gminy do modułu 1", details="Propozycja z dyskusji o materiale.",
+        closes_at=now + timedelta(days=6), per_organisation=True), thread=threads[2])
+    by_code = {o.code: o.id for o in proposal.options}
+    voted: set[int] = set()
+    for person, (code, reason) in zip(
+            voters, [("agree", "Tego brakowało."), ("agree", ""),
+                     ("abstain", "Nie mamy zdania.")] * 2, strict=False):
+        if person.organisation_id in voted or len(voted) == 3:
+            continue
+        voted.add(person.organisation_id)
+        polls.cast_ballot(person, group, proposal, {by_code[code]: 1}, reason=reason)
+    ranked = polls.start_poll(moderator, group, polls.PollInput(
+        kind="ranked", question="Temat przewodni następnej sesji",
+        options="Finansowanie oświaty\nEdukacja włączająca\nTransport uczniów\nCyfryzacja szkół",
+        closes_at=now + timedelta(hours=2)), thread=threads[3])
+    orders = ([0, 1, 2], [1, 0], [2, 1, 0], [1, 2], [0, 2, 1], [3, 1], [1, 3, 0])
+    for person, order in zip(voters, orders, strict=False):
+        polls.cast_ballot(person, group, ranked, {ranked.options[i].id: rank
+                                                  for rank, i in enumerate(order, start=1)})
+    polls.close_poll(moderator, group, ranked)
 
 
 def _seed_review(group: Group, moderator: User, draft, memberships: list) -> None:

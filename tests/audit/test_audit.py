@@ -19,8 +19,8 @@ from forum.extensions import db
 from forum.groups import services as groups
 from forum.materials import services as materials
 from forum.moderation import reports
-from forum.polls import services as polls
 from forum.pages import agenda
+from forum.polls import services as polls
 from forum.privacy import erasure
 from forum.privacy import pages as site_texts
 from forum.reviews import services as reviews

@@ -1,6 +1,5 @@
 from datetime import timedelta
 
-
 from forum.groups.models import Role
 from forum.polls import services
 from forum.polls.models import Position
