@@ -57,6 +57,8 @@ class Thread(db.Model):
     agenda_marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     agenda_marked_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user.id", ondelete="SET NULL"))
+    # Polls in the thread (forum.polls keeps it): the page asks for them only when there are.
+    poll_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
     group: Mapped[Group] = relationship()
     workshop: Mapped[Workshop | None] = relationship(lazy="joined")

@@ -246,6 +246,10 @@ def start_poll(actor, group: Group, data: PollInput, *, thread: Thread | None = 
                 closes_at=data.closes_at, created_by_id=actor.id, created_at=now)
     poll.options = options
     db.session.add(poll)
+    if thread is not None:
+        db.session.execute(db.update(Thread).where(Thread.id == thread.id)
+                           .values(poll_count=Thread.poll_count + 1)
+                           .execution_options(synchronize_session=False))
     db.session.flush()
     record_audit(actor, "poll.start", group=group, target=question, subject=poll,
                  details={"kind": data.kind, "closes_at": data.closes_at.isoformat(),
@@ -570,12 +574,19 @@ class PollCard:
 
 def thread_cards(actor, group: Group, thread: Thread) -> list[PollCard]:
     """The thread's polls for its page (forum.discussions.thread_page.show_polls_with)."""
+    if not thread.poll_count:  # most threads: no query
+        return []
     now = utcnow()
     return [PollCard(poll, is_open(poll, now)) for poll in polls_of_thread(actor, group, thread)]
 
 
 def move_polls(source_thread_id: int, target_thread_id: int) -> None:
     """Threads merged (forum.discussions.curation.on_merge): the polls follow the posts."""
-    db.session.execute(db.update(Poll).where(Poll.thread_id == source_thread_id)
-                       .values(thread_id=target_thread_id)
-                       .execution_options(synchronize_session=False))
+    moved = db.session.execute(db.update(Poll).where(Poll.thread_id == source_thread_id)
+                               .values(thread_id=target_thread_id)
+                               .execution_options(synchronize_session=False)).rowcount
+    if moved:
+        for thread_id, change in ((source_thread_id, -moved), (target_thread_id, moved)):
+            db.session.execute(db.update(Thread).where(Thread.id == thread_id)
+                               .values(poll_count=Thread.poll_count + change)
+                               .execution_options(synchronize_session=False))

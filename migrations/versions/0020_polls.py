@@ -1,6 +1,6 @@
 """polls: one engine for proposals and polls in threads, the chat and the tournament (poll,
 its options, one ballot per voter, one mark per option). New tables only: the previous
-release's code never reads them.
+release's code never reads them; thread.poll_count has a server default.
 
 Revision ID: 0020
 Revises: 0019
@@ -19,6 +19,11 @@ depends_on = None
 
 
 def upgrade():
+    # The previous release's code does not name the column; the server default fills it in
+    # for the rows it inserts.
+    with op.batch_alter_table('thread', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('poll_count', sa.Integer(), server_default='0',
+                                      nullable=False))
     op.create_table('poll',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('group_id', sa.Integer(), nullable=False),
@@ -102,3 +107,5 @@ def downgrade():
         batch_op.drop_index('ix_poll_group_closes')
 
     op.drop_table('poll')
+    with op.batch_alter_table('thread', schema=None) as batch_op:
+        batch_op.drop_column('poll_count')

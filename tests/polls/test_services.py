@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from forum.audit.models import AuditEntry
+from forum.discussions.models import Thread
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.notifications.models import Notification
@@ -236,8 +237,12 @@ def test_merging_threads_takes_the_polls_along(people, group):
     source = factories.make_thread(people["member"], group, "Źródło")
     target = factories.make_thread(people["member"], group, "Cel")
     poll = start(people, group, thread=source)
+    assert db.session.get(Thread, source.id).poll_count == 1
     curation.merge_threads(people["moderator"], source, target)
+    db.session.expire_all()
     assert db.session.get(Poll, poll.id).thread_id == target.id
+    assert (source.poll_count, target.poll_count) == (0, 1)
+    assert services.thread_cards(people["member"], group, target)[0].poll == poll
 
 
 def test_no_ballot_rows_for_a_refused_vote(people, group):
