@@ -23,6 +23,7 @@ from forum.notifications import services
 from forum.notifications.emails import in_language_of, render_email
 from forum.notifications.models import DigestDelivery
 from forum.notifications.outbox import queue_email
+from forum.polls.models import Ballot, Poll
 from forum.reviews.models import OrganisationAnswer, Review, ReviewOrganisation
 from forum.timeutil import utcnow
 from forum.workshops.models import Workshop
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 NEW_THREADS_SHOWN = 20
 ACTIVE_THREADS_SHOWN = 5
 MATERIALS_SHOWN = 20
+POLLS_SHOWN = 20
 
 
 def workshop_end(group: Group, workshop: Workshop) -> datetime:
@@ -58,8 +60,19 @@ class SinceDigest:
     section_reviews: list[Review] = field(default_factory=list)
     review_asked: set[tuple[int, int]] = field(default_factory=set)
     review_answers: dict[tuple[int, int], str] = field(default_factory=dict)
+    # Polls still open (forum.polls), and who has voted in them (poll id, voter key).
+    open_polls: list[Poll] = field(default_factory=list)
+    poll_voters: set[tuple[int, str]] = field(default_factory=set)
     next_workshop: Workshop | None = None
     next_live: bool = False  # the "next" session is going on now (a digest sent during it)
+
+    def poll_waiting(self, poll: Poll, user) -> bool:
+        """Does the poll still wait for this reader's vote (or their organisation's)?"""
+        if poll.per_organisation:
+            if getattr(user, "organisation_id", None) is None:
+                return False
+            return (poll.id, f"org:{user.organisation_id}") not in self.poll_voters
+        return (poll.id, f"user:{user.id}") not in self.poll_voters
 
     def review_status(self, review: Review, organisation_id: int | None) -> str:
         """not_asked | submitted | draft | none: an organisation's answer to a review."""
@@ -124,6 +137,14 @@ def _content(group: Group, workshop: Workshop, since: datetime,
         digest.review_answers = {(r, o): status for r, o, status in db.session.execute(
             db.select(OrganisationAnswer.review_id, OrganisationAnswer.organisation_id,
                       OrganisationAnswer.status).where(OrganisationAnswer.review_id.in_(ids)))}
+    digest.open_polls = list(db.session.scalars(
+        db.select(Poll).where(Poll.group_id == group.id, Poll.closed_at.is_(None),
+                              Poll.closes_at > now)
+        .order_by(Poll.closes_at, Poll.id).limit(POLLS_SHOWN)))
+    if digest.open_polls:
+        digest.poll_voters = {(poll_id, voter) for poll_id, voter in db.session.execute(
+            db.select(Ballot.poll_id, Ballot.voter)
+            .where(Ballot.poll_id.in_([p.id for p in digest.open_polls])))}
     digest.next_workshop = db.session.scalar(
         db.select(Workshop)
         .where(Workshop.group_id == group.id, Workshop.cancelled_at.is_(None),
@@ -187,6 +208,7 @@ def _link_helpers(slug: str) -> dict:
                                                        number=w.number),
         "review_url": lambda r: services.absolute_url("reviews.detail", slug=slug,
                                                       review_id=r.id),
+        "poll_url": lambda p: services.absolute_url("polls.detail", slug=slug, poll_id=p.id),
     }
 
 
