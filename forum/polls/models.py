@@ -104,6 +104,7 @@ class Ballot(db.Model):
     cast_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    poll: Mapped[Poll] = relationship()
     cast_by: Mapped[User | None] = relationship()
     organisation: Mapped[Organisation | None] = relationship()
     marks: Mapped[list[BallotMark]] = relationship(cascade="all, delete-orphan",

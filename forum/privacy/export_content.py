@@ -489,6 +489,39 @@ CALENDAR_NOTE = (
 NOT_RECORDED_NOTE = "The forum does not record {what}; this section is empty."
 
 
+def _polls(user: User, groups) -> dict:
+    """The polls the person started and the ballots they cast (or last changed, for their
+    organisation): the options with the value each got (1 = chosen; a rank; points; 2/1/0 =
+    yes / if need be / no). Anonymous polls included: the export is the person's own."""
+    from forum.polls.models import Ballot, Poll
+
+    def poll_ref(poll: Poll) -> dict:
+        return {"id": poll.id, "group": _group_ref(groups, poll.group_id), "kind": poll.kind,
+                "question": poll.question, "anonymous": poll.anonymous,
+                "per_organisation": poll.per_organisation, "closes_at": iso(poll.closes_at),
+                "closed_at": iso(poll.closed_at)}
+
+    started = [dict(poll_ref(p), details=p.details, created_at=iso(p.created_at),
+                    options=[o.label for o in p.options])
+               for p in db.session.scalars(
+                   db.select(Poll).where(Poll.created_by_id == user.id)
+                   .options(selectinload(Poll.options)).order_by(Poll.id))]
+    ballots = []
+    for b in db.session.scalars(
+            db.select(Ballot).where(Ballot.cast_by_id == user.id)
+            .options(selectinload(Ballot.poll).selectinload(Poll.options))
+            .order_by(Ballot.id)):
+        labels = {o.id: o.label for o in b.poll.options}
+        ballots.append({
+            "poll": poll_ref(b.poll),
+            "organisation": b.organisation.name if b.poll.per_organisation and b.organisation
+            else None,
+            "marks": [{"option": labels.get(m.option_id, ""), "value": m.value}
+                      for m in sorted(b.marks, key=lambda m: m.option_id)],
+            "reason": b.reason, "cast_at": iso(b.cast_at), "changed_at": iso(b.changed_at)})
+    return {"started": started, "ballots": ballots}
+
+
 def collect(user: User, *, export_id: int, requested_by_admin: bool, generated_at: datetime,
             site: str, base_url: str) -> tuple[dict, list[ExportFile]]:
     """The export's data (the structure of export.json) and the files to include."""
@@ -518,6 +551,7 @@ def collect(user: User, *, export_id: int, requested_by_admin: bool, generated_a
         "good_practices": good_practices,
         "reports": _reports(user, groups),
         "reviews": _review_opinions(user, groups),
+        "polls": _polls(user, groups),
         "notifications": _notifications(user, groups),
         "email_settings": email_settings,
         "emails": emails,
