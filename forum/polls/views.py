@@ -4,6 +4,7 @@ moving the closing time. Rules in polls.services."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,8 +13,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from forum.accounts.forms import EmptyForm
+from forum.chat import services as chat
 from forum.discussions import services as discussions
-from forum.errors import InvalidInput
+from forum.errors import ForumError, InvalidInput
 from forum.forms import apply_errors
 from forum.groups.access import load_group
 from forum.ids import query_id
@@ -69,6 +71,7 @@ def start(slug: str):
         workshop = workshops.get_workshop_for(current_user, group, number)
     if not policy.can_start_poll(current_user, group, thread):
         abort(403)
+    from_chat = request.values.get("from") == "chat" and thread is None
     form = StartPollForm()
     form.kind.choices = [(kind.value, label) for kind, label in services.KINDS.items()]
     if request.method == "GET":
@@ -89,11 +92,27 @@ def start(slug: str):
             apply_errors(form, error)
         else:
             flash(_("The poll is open."), "success")
+            if from_chat and not _announce_in_chat(group, poll):
+                flash(_("The poll could not be announced in the chat: share its link there."),
+                      "error")
             return redirect(url_for("polls.detail", slug=slug, poll_id=poll.id))
     if form.errors or form.form_errors:
         status = 400
     return render_template("polls/start.html", group=group, form=form, thread=thread,
-                           workshop=workshop), status
+                           workshop=workshop, from_chat=from_chat), status
+
+
+def _announce_in_chat(group, poll) -> bool:
+    """A poll started from the chat is announced there by its author, as a message with a
+    link (the chat's own delivery, live to everyone in it)."""
+    question = re.sub(r"([\\`*_\[\]()<>!#])", r"\\\1", poll.question)
+    body = _("New poll: [%(question)s](%(url)s)", question=question,
+             url=url_for("polls.detail", slug=group.slug, poll_id=poll.id))
+    try:
+        chat.send_message(current_user, group, body, f"poll-{poll.id}")
+    except ForumError:
+        return False
+    return True
 
 
 def _typed_marks(poll) -> tuple[dict[int, int], bool]:

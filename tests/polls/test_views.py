@@ -155,3 +155,19 @@ def test_an_outsider_cannot_follow_a_poll(world, personas, follower):
     assert ack["ok"] is False and ack["error"] == "bad_request"
 
 
+
+
+def test_a_poll_started_from_the_chat_is_announced_there(app, world, login_as, personas):
+    member = login_as(personas.member)
+    page = member.get(f"/g/{world.slug}/chat").get_data(as_text=True)
+    assert f"/g/{world.slug}/polls/new?from=chat" in page
+    form = _start_form(question="Przerwa [teraz] czy za 10 minut?", **{"from": "chat"})
+    response = member.post(f"/g/{world.slug}/polls/new", data=form)
+    assert response.status_code == 302
+    poll_url = response.headers["Location"]
+    from forum.chat.models import ChatMessage
+
+    with app.app_context():
+        [message] = db.session.scalars(db.select(ChatMessage)).all()
+        assert f'href="{poll_url}"' in message.body_html
+        assert "Przerwa [teraz] czy za 10 minut?" in message.body_html
