@@ -96,12 +96,13 @@ def register_blueprints(app: Flask) -> None:
     from forum.pages.groups import bp as groups_bp
     from forum.pages.workshops import bp as workshops_bp
     from forum.polls.views import bp as polls_bp
+    from forum.recommendations.views import bp as recommendations_bp
     from forum.reviews.views import bp as reviews_bp
     from forum.search.views import bp as search_bp
 
     for bp in (health_bp, accounts_bp, groups_bp, workshops_bp, materials_bp, discussions_bp,
                search_bp, chat_bp, admin_bp, moderation_bp, audit_bp, notifications_bp,
-               mailings_bp, reviews_bp, polls_bp):
+               mailings_bp, reviews_bp, polls_bp, recommendations_bp):
         app.register_blueprint(bp)
     from forum.privacy.export_views import bp as export_bp  # /profile/data: export my data
 
@@ -122,13 +123,15 @@ def register_audit_links(app: Flask) -> None:
     from forum.materials.services import material_links
     from forum.moderation.reports import report_links
     from forum.polls.services import poll_links
+    from forum.recommendations.services import recommendation_links
     from forum.reviews.services import review_links
     from forum.workshops.services import workshop_links
 
     for subject_type, resolver in (("thread", thread_links), ("post", post_links),
                                    ("chat_message", message_links), ("material", material_links),
                                    ("workshop", workshop_links), ("report", report_links),
-                                   ("review", review_links), ("poll", poll_links)):
+                                   ("review", review_links), ("poll", poll_links),
+                                   ("recommendation", recommendation_links)):
         register_links(app, subject_type, resolver)
 
 

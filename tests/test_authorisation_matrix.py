@@ -15,6 +15,7 @@ from forum.moderation import reports
 from forum.moderation.models import Report
 from forum.polls import services as polls
 from forum.privacy import export
+from forum.recommendations import services as recommendations
 from forum.reviews import services as reviews
 from forum.timeutil import utcnow
 from forum.workshops import services as workshops
@@ -136,6 +137,14 @@ PAGES = [
     ("/g/{g1}/polls/{poll}/results", _expected_group_page),
     ("/g/{g1}/polls/{poll}/card", _expected_group_page),
     ("/g/{g1}/polls/999", lambda p: 302 if p == "anonymous" else 404),
+    ("/g/{g1}/recommendations/", _expected_group_page),
+    ("/g/{g1}/recommendations/{recommendation}", _expected_group_page),
+    ("/g/{g1}/recommendations.csv", _expected_group_page),
+    ("/g/{g1}/recommendations.docx", _expected_group_page),
+    ("/g/{g1}/recommendations/new", _expected_manager_page),
+    ("/g/{g1}/recommendations/999", lambda p: 302 if p == "anonymous" else 404),
+    ("/recommendations/", lambda p: 302 if p == "anonymous" else 200),
+    ("/recommendations.csv", lambda p: 302 if p == "anonymous" else 200),
 ]
 
 # Moderators' actions (POST): members and observers are refused, outsiders learn nothing.
@@ -146,6 +155,7 @@ MODERATOR_ACTIONS = [
     "/g/{g1}/moderation/reports/{report}",
     "/g/{g1}/reviews/{review}/remind", "/g/{g1}/reviews/{review}/deadline",
     "/g/{g1}/polls/{poll}/close", "/g/{g1}/polls/{poll}/closing",
+    "/g/{g1}/recommendations/{recommendation}/status",
 ]
 
 
@@ -190,8 +200,10 @@ def _group_content(personas) -> dict:
     poll = polls.start_poll(moderator, group, polls.PollInput(
         kind="consent", question="Przyjmujemy?", closes_at=utcnow() + timedelta(days=2)),
         thread=thread)
+    recommendation = recommendations.create(moderator, group, recommendations.RecommendationInput(
+        title="Szkolenia", on=workshops.group_today(group)))
     return {"thread": thread.id, "post": post, "message": message.id, "report": report.id,
-            "poll": poll.id}
+            "poll": poll.id, "recommendation": recommendation.id}
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

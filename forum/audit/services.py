@@ -90,6 +90,8 @@ AUDIT_ACTIONS = {
     "poll.start": _l("poll started"),
     "poll.move_closing": _l("poll closing time changed"),
     "poll.close": _l("poll closed early"),
+    "recommendation.create": _l("recommendation added to the register"),
+    "recommendation.status": _l("recommendation status changed"),
 }
 
 

@@ -18,6 +18,7 @@ from forum.discussions import services as discussions
 from forum.errors import ForumError, InvalidInput
 from forum.forms import apply_errors
 from forum.groups.access import load_group
+from forum.groups.policy import can_moderate_group
 from forum.ids import query_id
 from forum.polls import policy, services
 from forum.polls.forms import ClosingTimeForm, StartPollForm
@@ -159,6 +160,9 @@ def render_poll(group, poll, *, typed=None, reason=None, errors=None, status=200
         thread=discussions.get_thread_for(current_user, group, poll.thread_id)
         if poll.thread_id else None,
         closing_form=ClosingTimeForm(formdata=None, closes_at=_local(group, poll.closes_at)),
+        # A closed, agreed proposal can go to the recommendations register (moderators).
+        may_recommend=(not services.is_open(poll, now) and poll.kind == PollKind.CONSENT
+                       and can_moderate_group(current_user, group)),
         **_labels()), status
 
 

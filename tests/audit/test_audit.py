@@ -23,6 +23,7 @@ from forum.pages import agenda
 from forum.polls import services as polls
 from forum.privacy import erasure
 from forum.privacy import pages as site_texts
+from forum.recommendations import services as recommendations
 from forum.reviews import services as reviews
 from forum.timeutil import utcnow
 from forum.workshops import services as workshops
@@ -230,6 +231,13 @@ def test_every_moderator_and_administrator_action_is_recorded_once_with_its_item
         ("poll.move_closing", lambda: polls.move_closing_time(
             moderator, group, state["poll"], utcnow() + timedelta(days=4))),
         ("poll.close", lambda: polls.close_poll(moderator, group, state["poll"])),
+        ("recommendation.create", lambda: state.setdefault(
+            "recommendation", recommendations.create(
+                moderator, group, recommendations.RecommendationInput(
+                    title="Szkolenia", on=workshops.group_today(group))))),
+        ("recommendation.status", lambda: recommendations.change_status(
+            moderator, group, state["recommendation"], "agreed",
+            on=workshops.group_today(group), note="")),
         ("material.delete", lambda: materials.delete_material(moderator, material())),
         ("material.create", lambda: state.setdefault("practice", materials.share_material(
             moderator, group, materials.MaterialInput(title="Budżet", kind="good_practice"), None,
