@@ -89,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     from forum.discussions import curation_views, live_views  # noqa: F401  (their routes)
     from forum.discussions.views import bp as discussions_bp
     from forum.health import bp as health_bp
+    from forum.library.views import bp as library_bp
     from forum.mailings.views import bp as mailings_bp
     from forum.materials.views import bp as materials_bp
     from forum.moderation.views import bp as moderation_bp
@@ -102,7 +103,7 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (health_bp, accounts_bp, groups_bp, workshops_bp, materials_bp, discussions_bp,
                search_bp, chat_bp, admin_bp, moderation_bp, audit_bp, notifications_bp,
-               mailings_bp, reviews_bp, polls_bp, recommendations_bp):
+               mailings_bp, reviews_bp, polls_bp, recommendations_bp, library_bp):
         app.register_blueprint(bp)
     from forum.privacy.export_views import bp as export_bp  # /profile/data: export my data
 
@@ -150,6 +151,10 @@ def register_inbox(app: Flask) -> None:
     from forum.polls import services as polls
 
     register_kind_opener(app, polls.REMINDER_KIND, polls.reminder_url)
+    # A message about a good practice leads to the conversation.
+    from forum.library import services as library
+
+    register_kind_opener(app, library.CONTACT_KIND, library.contact_url)
 
 
 def register_thread_merge_hooks(app: Flask) -> None:

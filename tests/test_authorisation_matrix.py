@@ -9,6 +9,7 @@ from forum.chat import services as chat
 from forum.discussions import services as discussions
 from forum.discussions.models import Post, Thread
 from forum.extensions import db
+from forum.library import services as library
 from forum.materials import services as materials
 from forum.materials.models import Material
 from forum.moderation import reports
@@ -145,6 +146,15 @@ PAGES = [
     ("/g/{g1}/recommendations/999", lambda p: 302 if p == "anonymous" else 404),
     ("/recommendations/", lambda p: 302 if p == "anonymous" else 200),
     ("/recommendations.csv", lambda p: 302 if p == "anonymous" else 200),
+    ("/library/", lambda p: 302 if p == "anonymous" else 200),
+    ("/library/messages/", lambda p: 302 if p == "anonymous" else 200),
+    # An unpublished practice stays in its group; a published one is read by the programme.
+    ("/library/{practice_draft}", _expected_group_page),
+    ("/library/{practice_draft}/listing", _expected_uploader_page),
+    ("/library/{practice_public}", lambda p: 302 if p == "anonymous" else 200),
+    ("/library/{practice_public}/listing",
+     lambda p: 404 if p == "outsider" else _expected_uploader_page(p)),
+    ("/library/999", lambda p: 302 if p == "anonymous" else 404),
 ]
 
 # Moderators' actions (POST): members and observers are refused, outsiders learn nothing.
@@ -200,10 +210,18 @@ def _group_content(personas) -> dict:
     poll = polls.start_poll(moderator, group, polls.PollInput(
         kind="consent", question="Przyjmujemy?", closes_at=utcnow() + timedelta(days=2)),
         thread=thread)
+    practice_input = materials.GoodPracticeInput(problem="Problem", actions="Działania")
+    drafts = [materials.share_material(
+        moderator, group, materials.MaterialInput(title=title, kind="good_practice"), None,
+        practice_input) for title in ("Szkic", "Opublikowana")]
+    library.propose(moderator, drafts[1], library.ListingInput(
+        themes="transport", contact_user_id=moderator.id))
+    library.publish(moderator, drafts[1])
     recommendation = recommendations.create(moderator, group, recommendations.RecommendationInput(
         title="Szkolenia", on=workshops.group_today(group)))
     return {"thread": thread.id, "post": post, "message": message.id, "report": report.id,
-            "poll": poll.id, "recommendation": recommendation.id}
+            "poll": poll.id, "recommendation": recommendation.id,
+            "practice_draft": drafts[0].id, "practice_public": drafts[1].id}
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

@@ -90,6 +90,10 @@ AUDIT_ACTIONS = {
     "poll.start": _l("poll started"),
     "poll.move_closing": _l("poll closing time changed"),
     "poll.close": _l("poll closed early"),
+    "practice.propose": _l("good practice proposed for the library"),
+    "practice.publish": _l("good practice published in the library"),
+    "practice.send_back": _l("good practice sent back to draft"),
+    "practice.unpublish": _l("good practice taken out of the library"),
     "recommendation.create": _l("recommendation added to the register"),
     "recommendation.status": _l("recommendation status changed"),
 }

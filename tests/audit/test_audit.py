@@ -17,6 +17,7 @@ from forum.discussions import services as discussions
 from forum.errors import NotFound, PermissionDenied
 from forum.extensions import db
 from forum.groups import services as groups
+from forum.library import services as library
 from forum.materials import services as materials
 from forum.moderation import reports
 from forum.pages import agenda
@@ -246,6 +247,17 @@ def test_every_moderator_and_administrator_action_is_recorded_once_with_its_item
             moderator, state["practice"],
             materials.MaterialInput(title="Budżet obywatelski", kind="good_practice"),
             materials.GoodPracticeInput(problem="Mało chętnych", actions="Spotkania w szkołach"))),
+        ("practice.propose", lambda: library.propose(
+            moderator, state["practice"], library.ListingInput(
+                themes="budżet", contact_user_id=member.id))),
+        ("practice.send_back", lambda: library.send_back(
+            moderator, state["practice"], "Brakuje kosztów")),
+        ("practice.propose", lambda: library.propose(
+            moderator, state["practice"], library.ListingInput(
+                themes="budżet", contact_user_id=member.id))),
+        ("practice.publish", lambda: library.publish(moderator, state["practice"])),
+        ("practice.unpublish", lambda: library.send_back(
+            moderator, state["practice"], "Nieaktualne")),
         ("thread.pin", lambda: discussions.set_pinned(moderator, thread(), True)),
         ("thread.unpin", lambda: discussions.set_pinned(moderator, thread(), False)),
         ("thread.lock", lambda: discussions.set_locked(moderator, thread(), True)),
