@@ -24,6 +24,7 @@ from forum.chat.models import MENTION, ChatMessage
 from forum.discussions.models import Post
 from forum.extensions import db
 from forum.groups.models import Membership
+from forum.library import services as library
 from forum.notifications import services
 from forum.notifications.emails import in_language_of, render_email
 from forum.notifications.models import Notification
@@ -219,6 +220,13 @@ def _notice_item(notice: Notification, post: Post | None,
                                          "until %(date)s", title=review.material.title,
                                          date=format_date(review.deadline, "long")),
                     group_name, url, review.question)
+    if notice.kind == library.CONTACT_KIND:  # `text` is the conversation's id (forum.library)
+        conversation = library.contacted_conversation(notice)
+        if conversation is None:
+            return None
+        return Item(notice.created_at, _("%(name)s wrote to you about the good practice "
+                                         "“%(title)s”", name=who,
+                                         title=conversation.material.title), "", url)
     if notice.kind == polls.REMINDER_KIND:  # `text` is the poll's id (forum.polls)
         poll = polls.reminded_poll(notice)
         if poll is None or not polls.is_open(poll):

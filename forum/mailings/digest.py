@@ -18,6 +18,8 @@ from forum.errors import NotFound
 from forum.extensions import db
 from forum.groups.models import Group, Membership
 from forum.groups.policy import can_view_group
+from forum.library.models import ListingStatus, PracticeListing
+from forum.library.services import published_since
 from forum.materials.models import Material
 from forum.notifications import services
 from forum.notifications.emails import in_language_of, render_email
@@ -62,6 +64,8 @@ class SinceDigest:
     review_answers: dict[tuple[int, int], str] = field(default_factory=dict)
     # Polls still open (forum.polls), and who has voted in them (poll id, voter key).
     open_polls: list[Poll] = field(default_factory=list)
+    # Good practices any group published in the programme's library since then.
+    new_practices: list[Material] = field(default_factory=list)
     poll_voters: set[tuple[int, str]] = field(default_factory=set)
     next_workshop: Workshop | None = None
     next_live: bool = False  # the "next" session is going on now (a digest sent during it)
@@ -82,7 +86,8 @@ class SinceDigest:
 
     @property
     def empty(self) -> bool:
-        return not (self.new_thread_count or self.post_count or self.new_materials)
+        return not (self.new_thread_count or self.post_count or self.new_materials
+                    or self.new_practices)
 
 
 def _visible_posts_since(group: Group, since: datetime):
@@ -145,6 +150,7 @@ def _content(group: Group, workshop: Workshop, since: datetime,
         digest.poll_voters = {(poll_id, voter) for poll_id, voter in db.session.execute(
             db.select(Ballot.poll_id, Ballot.voter)
             .where(Ballot.poll_id.in_([p.id for p in digest.open_polls])))}
+    digest.new_practices = published_since(None, since)
     digest.next_workshop = db.session.scalar(
         db.select(Workshop)
         .where(Workshop.group_id == group.id, Workshop.cancelled_at.is_(None),
@@ -186,8 +192,13 @@ def _last_activity(group: Group, since: datetime) -> datetime | None:
         db.select(func.max(Material.created_at))
         .where(Material.group_id == group.id, Material.deleted_at.is_(None),
                Material.created_at >= since))
-    # func.max loses the column type on some backends: make sure both are aware UTC.
-    values = [_aware(v) for v in (latest_post, latest_material) if v is not None]
+    latest_practice = db.session.scalar(
+        db.select(func.max(PracticeListing.published_at))
+        .where(PracticeListing.status == ListingStatus.PUBLISHED,
+               PracticeListing.published_at >= since))
+    # func.max loses the column type on some backends: make sure they are aware UTC.
+    values = [_aware(v) for v in (latest_post, latest_material, latest_practice)
+              if v is not None]
     return max(values, default=None)
 
 
@@ -209,6 +220,7 @@ def _link_helpers(slug: str) -> dict:
         "review_url": lambda r: services.absolute_url("reviews.detail", slug=slug,
                                                       review_id=r.id),
         "poll_url": lambda p: services.absolute_url("polls.detail", slug=slug, poll_id=p.id),
+        "practice_url": lambda m: services.absolute_url("library.detail", material_id=m.id),
     }
 
 

@@ -33,6 +33,7 @@ from sqlalchemy import (
     func,
     literal_column,
     null,
+    or_,
     table,
     union_all,
 )
@@ -46,6 +47,7 @@ from forum.extensions import db
 from forum.groups.models import Group, Membership
 from forum.groups.policy import can_view_group, is_admin, roles_of
 from forum.i18n import collation_key
+from forum.library.models import ListingStatus, PracticeListing
 from forum.materials.models import GoodPractice, Material, MaterialKind, MaterialVersion
 from forum.searchtext import query_forms, word_forms
 from forum.text import fold, fold_char, plain_text
@@ -140,7 +142,9 @@ def search(actor, query: str, *, group: Group | None = None, kind: str | None = 
         return SearchResults([], 0, query, dict.fromkeys(KINDS, 0))
     limit = min(max(limit, 1), MAX_LIMIT)
     offset = min(max(offset, 0), MAX_MATCHES)
-    scope = _Scope(group_ids, workshop_id, author_id)
+    # Searching everywhere, a member of the programme also finds what the library published.
+    scope = _Scope(group_ids, workshop_id, author_id,
+                   library=group is None and group_ids is not None and workshop_id is None)
     sqlite = db.session.get_bind().dialect.name == "sqlite"
 
     rows_of: dict[str, list] = {}
@@ -198,17 +202,20 @@ class _Scope:
     group_ids: list[int] | None  # None: every group (an administrator)
     workshop_id: int | None
     author_id: int | None
+    # Good practices published in the programme's library, whatever their group (forum.library).
+    library: bool = False
 
 
 # The statements are built once per shape (tables, phase, number of words, filters used) and
 # run with bound parameters: building and compiling them again cost more than running them.
 
 
-def _source(name: str, shape: tuple[bool, bool, bool], fts=None):
+def _source(name: str, shape: tuple[bool, bool, bool, bool], fts=None):
     """(statement of the visible rows of table `name`, its model); `shape`: whether it is
-    limited to groups (:group_ids), a session (:workshop_id), an author (:author_id). On
-    SQLite it starts from the FTS5 table `fts`, so that the match drives the query."""
-    by_group, by_workshop, by_author = shape
+    limited to groups (:group_ids), a session (:workshop_id), an author (:author_id), and
+    whether published good practices of other groups are in as well. On SQLite it starts from
+    the FTS5 table `fts`, so that the match drives the query."""
+    by_group, by_workshop, by_author, with_library = shape
     model = {"post": Post, "chat_message": ChatMessage, "material": Material}[name]
     statement = db.select()
     statement = (statement.select_from(fts).join(model, model.id == fts.c.rowid)
@@ -230,7 +237,12 @@ def _source(name: str, shape: tuple[bool, bool, bool], fts=None):
         group_id, workshop_id = Material.group_id, Material.workshop_id
         author_id, label = Material.uploaded_by_id, Material.kind
         title = Material.title
-    if by_group:
+    if by_group and with_library and name == "material":
+        published = db.select(PracticeListing.material_id).where(
+            PracticeListing.status == ListingStatus.PUBLISHED)
+        statement = statement.where(or_(
+            group_id.in_(bindparam("group_ids", expanding=True)), Material.id.in_(published)))
+    elif by_group:
         statement = statement.where(group_id.in_(bindparam("group_ids", expanding=True)))
     if by_workshop:
         statement = statement.where(workshop_id == bindparam("workshop_id"))
@@ -245,7 +257,7 @@ def _source(name: str, shape: tuple[bool, bool, bool], fts=None):
 
 @lru_cache(maxsize=256)
 def _matches_statement(sqlite: bool, names: tuple[str, ...], ranked: bool, words: int,
-                       shape: tuple[bool, bool, bool]):
+                       shape: tuple[bool, bool, bool, bool]):
     parts = []
     for name in names:
         fts = table(f"{name}_fts", column("rowid")) if sqlite else None
@@ -262,7 +274,7 @@ def _matches(terms, scope: _Scope, names: list[str], *, prefix: bool, ranked: bo
     query word."""
     sqlite = db.session.get_bind().dialect.name == "sqlite"
     shape = (scope.group_ids is not None, scope.workshop_id is not None,
-             scope.author_id is not None)
+             scope.author_id is not None, scope.library)
     statement = _matches_statement(sqlite, tuple(names), ranked, len(terms), shape)
     params = {"match": _match_string(sqlite, terms, prefix)}
     if shape[0]:

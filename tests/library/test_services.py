@@ -126,3 +126,33 @@ def test_proposing_again_with_the_same_tags_keeps_them(people, group):
         themes="Transport, szkoły", regions="lubelskie", contact_user_id=people["member"].id))
     assert sorted(t.value for t in services.listing_of(material).tags) == [
         "Transport", "lubelskie", "szkoły"]
+
+
+def test_the_digest_of_another_group_lists_newly_published_practices(people, group):
+    from datetime import timedelta
+
+    from forum.mailings import digest
+    from forum.workshops.models import Workshop
+    from forum.workshops.services import group_today
+
+    other = people["g2"]
+    today = group_today(other)
+    db.session.add(Workshop(group_id=other.id, number=1, theme="Transport",
+                            day1=today - timedelta(days=10), day2=today - timedelta(days=9)))
+    db.session.commit()
+    material = published(people, group)
+    since = digest.build_since(people["outsider"], other, 1)
+    assert since.new_practices == [material] and not since.empty
+
+
+def test_search_everywhere_finds_published_practices_of_other_groups(people, group):
+    from forum.search import services as search
+
+    draft = make_practice(people, group, "Klub rodzica")
+    material = published(people, group, "Nocne autobusy")
+    outsider = people["outsider"]
+    found = search.search(outsider, "autobusy")
+    assert [(h.kind, h.id) for h in found.hits] == [("practice", material.id)]
+    assert search.search(outsider, "rodzica").hits == []  # the draft stays in its group
+    assert {h.id for h in search.search(people["member"], "rodzica").hits} == {draft.id}
+    assert search.search(outsider, "autobusy", group=people["g2"]).hits == []
