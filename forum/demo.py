@@ -23,8 +23,9 @@ from forum.discussions import services as discussions
 from forum.discussions.models import Post
 from forum.extensions import db
 from forum.groups.models import Group, GroupKind, Membership, Role
+from forum.library import services as library
 from forum.materials import services as materials
-from forum.materials.models import MaterialKind
+from forum.materials.models import Material, MaterialKind
 from forum.moderation import reports
 from forum.notifications.mentions import handle_for
 from forum.pages import agenda
@@ -245,6 +246,7 @@ def seed_demo(seed: int = 2026) -> dict:
         threads = _seed_threads(rng, group, moderators[key], people)
         _seed_curation(group, moderators[key], threads, member if key == "cities" else None)
         _seed_polls(group, moderators[key], threads, people)
+    _seed_library(groups, moderators, memberships)
     seed_chat(groups.values(), memberships)  # forum/chat/demo.py
     return {
         "password": DEMO_PASSWORD,
@@ -333,6 +335,44 @@ Jak łączyć analizę demograficzną z rozmowami z rodzicami.
 # Współpraca z otoczeniem
 Biblioteki, domy kultury i organizacje pozarządowe jako partnerzy szkół.
 """
+
+
+def _seed_library(groups: dict[str, Group], moderators: dict[str, User],
+                  memberships: list) -> None:
+    """Three published practices (both of the cities, the first of the rural group), two
+    waiting for publication, an adoption and a question to a contact person."""
+    plan = {"cities": (True, True), "rural": (True, False), "counties": (False, None)}
+    themes = {"Dowozy": ("transport, dowozy uczniów", "lubelskie"),
+              "Szkolny": ("kultura, zajęcia pozalekcyjne", "lubelskie")}
+    published = []
+    for key, decisions in plan.items():
+        group, moderator = groups[key], moderators[key]
+        practices = db.session.scalars(
+            db.select(Material).where(Material.group_id == group.id,
+                                      Material.kind == MaterialKind.GOOD_PRACTICE)
+            .order_by(Material.id)).all()
+        for material, publish in zip(practices, decisions, strict=False):
+            if publish is None:
+                continue
+            organisation = material.good_practice.contact_organisation
+            theme, region = themes[material.title.split()[0]]
+            library.propose(moderator, material, library.ListingInput(
+                themes=theme, regions=region,
+                lg_types=[organisation.kind] if organisation else [],
+                contact_user_id=moderator.id))
+            if publish:
+                library.publish(moderator, material)
+                published.append(material)
+    rural_people = [m.user for m in memberships
+                    if m.group is groups["rural"] and m.role == Role.MEMBER
+                    and m.user.organisation_id is not None
+                    and m.user.id not in {u.id for u in moderators.values()}
+                    and m.user.email != MEMBER_EMAIL]
+    if published and rural_people:
+        library.record_adoption(rural_people[0], published[0],
+                                "Od września dwa kursy popołudniowe, jak w Lublinie.")
+        library.contact(rural_people[0], published[1],
+                        "Jak rozliczacie czas pracy bibliotekarek w szkole?")
 
 
 def _seed_polls(group: Group, moderator: User, threads: list, people: list[User]) -> None:
