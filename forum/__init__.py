@@ -100,10 +100,12 @@ def register_blueprints(app: Flask) -> None:
     from forum.recommendations.views import bp as recommendations_bp
     from forum.reviews.views import bp as reviews_bp
     from forum.search.views import bp as search_bp
+    from forum.tournaments.views import bp as tournaments_bp
 
     for bp in (health_bp, accounts_bp, groups_bp, workshops_bp, materials_bp, discussions_bp,
                search_bp, chat_bp, admin_bp, moderation_bp, audit_bp, notifications_bp,
-               mailings_bp, reviews_bp, polls_bp, recommendations_bp, library_bp):
+               mailings_bp, reviews_bp, polls_bp, recommendations_bp, library_bp,
+               tournaments_bp):
         app.register_blueprint(bp)
     from forum.privacy.export_views import bp as export_bp  # /profile/data: export my data
 
@@ -126,13 +128,15 @@ def register_audit_links(app: Flask) -> None:
     from forum.polls.services import poll_links
     from forum.recommendations.services import recommendation_links
     from forum.reviews.services import review_links
+    from forum.tournaments.services import tournament_links
     from forum.workshops.services import workshop_links
 
     for subject_type, resolver in (("thread", thread_links), ("post", post_links),
                                    ("chat_message", message_links), ("material", material_links),
                                    ("workshop", workshop_links), ("report", report_links),
                                    ("review", review_links), ("poll", poll_links),
-                                   ("recommendation", recommendation_links)):
+                                   ("recommendation", recommendation_links),
+                                   ("tournament", tournament_links)):
         register_links(app, subject_type, resolver)
 
 

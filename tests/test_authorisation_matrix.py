@@ -19,6 +19,7 @@ from forum.privacy import export
 from forum.recommendations import services as recommendations
 from forum.reviews import services as reviews
 from forum.timeutil import utcnow
+from forum.tournaments import services as tournaments
 from forum.workshops import services as workshops
 from tests import factories
 from tests.conftest import without_csrf_token
@@ -155,6 +156,11 @@ PAGES = [
     ("/library/{practice_public}/listing",
      lambda p: 404 if p == "outsider" else _expected_uploader_page(p)),
     ("/library/999", lambda p: 302 if p == "anonymous" else 404),
+    ("/tournaments/", lambda p: 302 if p == "anonymous" else 200),
+    ("/tournaments/new", _expected_admin_page),
+    ("/tournaments/{tournament}", lambda p: 302 if p == "anonymous" else 200),
+    ("/tournaments/{tournament}/ranking.csv", lambda p: 302 if p == "anonymous" else 200),
+    ("/tournaments/999", lambda p: 302 if p == "anonymous" else 404),
 ]
 
 # Moderators' actions (POST): members and observers are refused, outsiders learn nothing.
@@ -217,11 +223,21 @@ def _group_content(personas) -> dict:
     library.propose(moderator, drafts[1], library.ListingInput(
         themes="transport", contact_user_id=moderator.id))
     library.publish(moderator, drafts[1])
+    other = materials.share_material(
+        moderator, group, materials.MaterialInput(title="Druga", kind="good_practice"), None,
+        practice_input)
+    library.propose(moderator, other, library.ListingInput(
+        themes="kultura", contact_user_id=moderator.id))
+    library.publish(moderator, other)
+    tournament = tournaments.open_tournament(
+        factories.user(personas.admin.id), title="Turniej", description="", kind="ranked",
+        points=0, closes_at=utcnow() + timedelta(days=2))
     recommendation = recommendations.create(moderator, group, recommendations.RecommendationInput(
         title="Szkolenia", on=workshops.group_today(group)))
     return {"thread": thread.id, "post": post, "message": message.id, "report": report.id,
             "poll": poll.id, "recommendation": recommendation.id,
-            "practice_draft": drafts[0].id, "practice_public": drafts[1].id}
+            "practice_draft": drafts[0].id, "practice_public": drafts[1].id,
+            "tournament": tournament.id}
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

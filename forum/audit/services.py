@@ -94,6 +94,9 @@ AUDIT_ACTIONS = {
     "practice.publish": _l("good practice published in the library"),
     "practice.send_back": _l("good practice sent back to draft"),
     "practice.unpublish": _l("good practice taken out of the library"),
+    "tournament.open": _l("good-practice tournament opened"),
+    "tournament.round": _l("tournament round started"),
+    "tournament.finish": _l("tournament finished"),
     "recommendation.create": _l("recommendation added to the register"),
     "recommendation.status": _l("recommendation status changed"),
 }

@@ -45,7 +45,9 @@ class Poll(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("exchange_group.id", ondelete="CASCADE"))
+    # None: a poll of the whole programme (the good-practice tournament, forum.tournaments).
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("exchange_group.id",
+                                                            ondelete="CASCADE"))
     thread_id: Mapped[int | None] = mapped_column(ForeignKey("thread.id", ondelete="CASCADE"))
     workshop_id: Mapped[int | None] = mapped_column(
         ForeignKey("workshop.id", ondelete="SET NULL"), index=True)
@@ -67,7 +69,7 @@ class Poll(db.Model):
     revision: Mapped[int] = mapped_column(default=0)
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    group: Mapped[Group] = relationship()
+    group: Mapped[Group | None] = relationship()
     created_by: Mapped[User | None] = relationship()
     options: Mapped[list[PollOption]] = relationship(
         back_populates="poll", order_by="PollOption.position", cascade="all, delete-orphan")

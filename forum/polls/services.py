@@ -77,6 +77,11 @@ _DATE_OPTION = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}):(\d{2}))?$")
 # --- reading ---------------------------------------------------------------------------------
 
 
+def _id(group: Group | None) -> int | None:
+    """The group's id; None for a poll of the whole programme."""
+    return group.id if group is not None else None
+
+
 def get_poll_for(actor, group: Group, poll_id: int) -> Poll:
     if not can_view_poll(actor, group):
         raise NotFound()
@@ -156,6 +161,9 @@ class PollInput:
     per_organisation: bool = False
     max_choices: int = 0
     points: int = 10
+    # Options given by the caller as (label, code) instead of typed lines (the tournament's
+    # practices: code "practice:<id>").
+    preset_options: list[tuple[str, str]] | None = None
 
 
 def _parse_date_option(line: str) -> str | None:
@@ -175,6 +183,11 @@ def _parse_date_option(line: str) -> str | None:
 
 
 def _options_of(data: PollInput, errors: dict) -> list[PollOption]:
+    if data.preset_options is not None:
+        if len(data.preset_options) < 2:
+            errors["options"] = _l("Give at least two options, one per line.")
+        return [PollOption(position=n, label=label[:MAX_OPTION], code=code)
+                for n, (label, code) in enumerate(data.preset_options, start=1)]
     if data.kind == PollKind.CONSENT:
         return [PollOption(position=n, label=str(position), code=position)
                 for n, position in enumerate(Position, start=1)]
@@ -211,7 +224,7 @@ def _options_of(data: PollInput, errors: dict) -> list[PollOption]:
 def start_poll(actor, group: Group, data: PollInput, *, thread: Thread | None = None,
                workshop=None, now: datetime | None = None) -> Poll:
     """A poll in a thread, or (without one) from the chat of a session."""
-    if thread is not None and thread.group_id != group.id:
+    if thread is not None and (group is None or thread.group_id != group.id):
         raise NotFound()
     if not can_start_poll(actor, group, thread):
         raise PermissionDenied()
@@ -237,7 +250,7 @@ def start_poll(actor, group: Group, data: PollInput, *, thread: Thread | None = 
         errors["max_choices"] = _l("Between 0 (no limit) and %(n)d.", n=MAX_OPTIONS)
     if errors:
         raise InvalidInput(errors)
-    poll = Poll(group_id=group.id, thread_id=thread.id if thread is not None else None,
+    poll = Poll(group_id=_id(group), thread_id=thread.id if thread is not None else None,
                 workshop_id=getattr(workshop, "id", None), kind=data.kind, question=question,
                 details=data.details.strip(), details_html=render_markdown(data.details.strip()),
                 anonymous=data.anonymous, per_organisation=data.per_organisation,
@@ -288,7 +301,7 @@ def cast_ballot(actor, group: Group, poll: Poll, marks: dict[int, int], *, reaso
     it since, nothing is stored and the voter is asked to look again (their choices stay in
     the form). The poll row is updated first, so a ballot and a close queue behind each other:
     a ballot is either in before the close or refused."""
-    if not can_view_poll(actor, group) or poll.group_id != group.id:
+    if not can_view_poll(actor, group) or poll.group_id != _id(group):
         raise NotFound()
     if not can_vote(actor, group, poll):
         raise PermissionDenied()
@@ -349,7 +362,7 @@ def cast_ballot(actor, group: Group, poll: Poll, marks: dict[int, int], *, reaso
 
 def close_poll(actor, group: Group, poll: Poll, now: datetime | None = None) -> None:
     """Close before the closing time: the results are final from now on."""
-    if not can_view_poll(actor, group) or poll.group_id != group.id:
+    if not can_view_poll(actor, group) or poll.group_id != _id(group):
         raise NotFound()
     if not can_manage_poll(actor, group, poll):
         raise PermissionDenied()
@@ -370,7 +383,7 @@ def close_poll(actor, group: Group, poll: Poll, now: datetime | None = None) -> 
 def move_closing_time(actor, group: Group, poll: Poll, closes_at: datetime | None,
                       now: datetime | None = None) -> None:
     """A later (or earlier, but still future) closing time, while the poll is open."""
-    if not can_view_poll(actor, group) or poll.group_id != group.id:
+    if not can_view_poll(actor, group) or poll.group_id != _id(group):
         raise NotFound()
     if not can_manage_poll(actor, group, poll):
         raise PermissionDenied()

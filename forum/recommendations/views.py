@@ -73,7 +73,7 @@ def programme():
 def _export(recommendations, name: str, heading: str, fmt: str):
     if fmt == "csv":
         return Response(
-            services.csv_lines(recommendations), mimetype="text/csv",
+            "".join(services.csv_lines(recommendations)), mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
     return Response(services.docx_document(recommendations, heading), mimetype=DOCX_MIME,
                     headers={"Content-Disposition": f'attachment; filename="{name}.docx"'})
