@@ -33,6 +33,7 @@ from forum.polls import services as polls
 from forum.reviews import services as reviews
 from forum.text import render_markdown
 from forum.timeutil import utcnow
+from forum.tournaments import services as tournaments
 from forum.workshops.models import Workshop
 from forum.workshops.services import group_today
 
@@ -197,7 +198,7 @@ def seed_demo(seed: int = 2026) -> dict:
     }
     db.session.add_all(groups.values())
 
-    user(ADMIN_EMAIL, "Administrator Forum", partner, "administrator", is_admin=True)
+    admin = user(ADMIN_EMAIL, "Administrator Forum", partner, "administrator", is_admin=True)
     moderator = user(MODERATOR_EMAIL, "Marta Moderatorska", partner, "moderatorka GWD",
                      locale="pl")
     member = user(MEMBER_EMAIL, "Jan Kowalski", organisations["cities"][0],
@@ -247,6 +248,7 @@ def seed_demo(seed: int = 2026) -> dict:
         _seed_curation(group, moderators[key], threads, member if key == "cities" else None)
         _seed_polls(group, moderators[key], threads, people)
     _seed_library(groups, moderators, memberships)
+    _seed_tournament(admin, memberships)
     seed_chat(groups.values(), memberships)  # forum/chat/demo.py
     return {
         "password": DEMO_PASSWORD,
@@ -373,6 +375,28 @@ def _seed_library(groups: dict[str, Group], moderators: dict[str, User],
                                 "Od września dwa kursy popołudniowe, jak w Lublinie.")
         library.contact(rural_people[0], published[1],
                         "Jak rozliczacie czas pracy bibliotekarek w szkole?")
+
+
+def _seed_tournament(admin: User, memberships: list) -> None:
+    """A running tournament over the published practices: round 1, a few organisations
+    have voted (ranked)."""
+    tournament = tournaments.open_tournament(
+        admin, title="Turniej dobrych praktyk 2027", kind="ranked", points=0,
+        description="Wybieramy praktyki, które pokażemy na konferencji podsumowującej.",
+        closes_at=utcnow() + timedelta(days=10))
+    poll = tournaments.current_round(tournament).poll
+    options = [o.id for o in poll.options]
+    voted: set[int] = set()
+    for membership in memberships:
+        person = membership.user
+        if (membership.role == Role.OBSERVER or person.organisation_id is None
+                or person.organisation_id in voted or person.is_admin):
+            continue
+        voted.add(person.organisation_id)
+        order = options[len(voted) % len(options):] + options[:len(voted) % len(options)]
+        tournaments.vote(person, tournament, {o: rank for rank, o in enumerate(order, 1)})
+        if len(voted) == 5:
+            break
 
 
 def _seed_polls(group: Group, moderator: User, threads: list, people: list[User]) -> None:
