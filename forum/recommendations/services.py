@@ -25,7 +25,7 @@ from forum.materials.models import Material
 from forum.polls import services as polls
 from forum.polls.models import Poll, PollKind
 from forum.recommendations.models import Recommendation, RecommendationStatus, RecommendationStep
-from forum.text import render_markdown
+from forum.text import fold, render_markdown
 from forum.timeutil import utcnow
 from forum.workshops.models import Workshop
 from forum.workshops.services import group_today
@@ -73,6 +73,7 @@ class Filters:
     status: str = ""
     group_slug: str = ""  # the programme's register only
     session: int | None = None  # a session number (a group's register only)
+    query: str = ""  # words that must all occur in the title, text or notes
 
 
 def _visible_group_ids(actor) -> list[int] | None:
@@ -106,7 +107,18 @@ def list_recommendations(actor, group: Group | None = None,
                 Group.slug == filters.group_slug)
     if filters.status in STATUSES:
         statement = statement.where(Recommendation.status == filters.status)
-    return list(db.session.scalars(statement.limit(1000)))
+    found = list(db.session.scalars(statement.limit(1000)))
+    words = fold(filters.query).split()[:10]
+    if words:
+        # A register holds dozens of recommendations, not millions: matched here, with
+        # accents and case folded (forum.text.fold), so "szkolen" finds "Szkoleń".
+        found = [r for r in found if all(word in _searchable(r) for word in words)]
+    return found
+
+
+def _searchable(recommendation: Recommendation) -> str:
+    return fold(" ".join([recommendation.title, recommendation.text,
+                          *(step.note for step in recommendation.steps)]))
 
 
 # --- where a recommendation comes from -------------------------------------------------------

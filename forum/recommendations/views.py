@@ -33,12 +33,13 @@ def _load(slug: str, recommendation_id: int):
 
 def _export_args() -> dict:
     """The filters to carry over to the export links."""
-    return {key: request.args[key] for key in ("status", "session", "group")
+    return {key: request.args[key] for key in ("status", "session", "group", "q")
             if request.args.get(key)}
 
 
 def _filters(group=None) -> services.Filters:
-    return services.Filters(status=request.args.get("status", ""),
+    return services.Filters(query=request.args.get("q", "")[:200],
+                            status=request.args.get("status", ""),
                             group_slug=request.args.get("group", "") if group is None else "",
                             session=request.args.get("session", type=query_id))
 

@@ -138,3 +138,13 @@ def test_filters_and_exports(people, group):
     document = docx.Document(io.BytesIO(services.docx_document(everything, "Rejestr")))
     text = "\n".join(p.text for p in document.paragraphs)
     assert "Pierwsza" in text and "Rejestr" in text
+
+
+def test_the_register_is_searched_by_words_without_accents(people, group):
+    _by_hand(people, group, "Szkolenia dla dyrektorów szkół")
+    _by_hand(people, group, "Wspólne zakupy")
+    found = services.list_recommendations(people["member"], None,
+                                          services.Filters(query="SZKOL dyrektorow"))
+    assert [r.title for r in found] == ["Szkolenia dla dyrektorów szkół"]
+    assert services.list_recommendations(people["outsider"], None,
+                                         services.Filters(query="zakupy")) == []

@@ -87,3 +87,10 @@ def test_members_read_but_do_not_write(world, login_as, personas):
     assert member.post(url + "/status", data={"status": "agreed",
                                               "on": world.today}).status_code == 403
     assert login_as(personas.outsider).get(url).status_code == 404
+
+
+def test_search_points_to_the_register(world, login_as, personas):
+    member = login_as(personas.member)
+    page = member.get("/search?q=online").get_data(as_text=True)
+    assert "/recommendations/?q=online" in page
+    assert "Szkolenia online" in member.get("/recommendations/?q=online").get_data(as_text=True)
