@@ -230,6 +230,7 @@ def erase_user(actor: User | None, user: User) -> ErasureReport:
     scrub = _Scrubber(old_name, old_email, user.id)
     removed_posts, removed_messages = _contributions(actor, user, report, scrub)
     _personal_rows(user, old_email, report)
+    _decision_texts(user, scrub)
     export_keys = _exports(user, report)
     report.scrubbed += _scrub_notes(scrub)
     _anonymise_account(user)
@@ -240,6 +241,25 @@ def erase_user(actor: User | None, user: User) -> ErasureReport:
     _after_erasure(user.id, old_email, export_keys)  # once committed
     log.info("account %s erased by %s", user.id, actor.id if actor else "the command line")
     return report
+
+
+def _decision_texts(user: User, scrub: _Scrubber) -> None:
+    """Ballots stay (a poll's result is counted from them), their reasons go; messages to
+    and from a practice's contact person (private, not a group's record) lose their text;
+    notes on adoptions and recommendation steps keep their words, not the person's name."""
+    from forum.library.models import PracticeAdoption, PracticeMessage
+    from forum.polls.models import Ballot
+    from forum.recommendations.models import RecommendationStep
+
+    db.session.execute(db.update(Ballot).where(Ballot.cast_by_id == user.id).values(reason="")
+                       .execution_options(synchronize_session=False))
+    db.session.execute(db.update(PracticeMessage).where(PracticeMessage.author_id == user.id)
+                       .values(body="", body_html="")
+                       .execution_options(synchronize_session=False))
+    for model in (PracticeAdoption, RecommendationStep):
+        for row in db.session.scalars(db.select(model).where(
+                (model.recorded_by_id == user.id), scrub.matches(model.note))):
+            row.note = scrub(row.note)
 
 
 def _after_erasure(user_id: int, old_email: str, export_keys: list[str]) -> None:

@@ -522,6 +522,32 @@ def _polls(user: User, groups) -> dict:
     return {"started": started, "ballots": ballots}
 
 
+def _library(user: User, groups) -> dict:
+    """What the person wrote about good practices: their messages to and from contact
+    persons (their own messages only) and the adoptions they recorded."""
+    from forum.library.models import PracticeAdoption, PracticeConversation, PracticeMessage
+
+    messages = [{"practice": m_title, "conversation_id": conversation_id, "body": body,
+                 "created_at": iso(created_at)}
+                for conversation_id, m_title, body, created_at in db.session.execute(
+                    db.select(PracticeMessage.conversation_id, Material.title,
+                              PracticeMessage.body, PracticeMessage.created_at)
+                    .join(PracticeConversation,
+                          PracticeConversation.id == PracticeMessage.conversation_id)
+                    .join(Material, Material.id == PracticeConversation.material_id)
+                    .where(PracticeMessage.author_id == user.id)
+                    .order_by(PracticeMessage.id))]
+    adoptions = [{"practice": title, "organisation_id": organisation_id, "note": note,
+                  "recorded_at": iso(created_at)}
+                 for title, organisation_id, note, created_at in db.session.execute(
+                     db.select(Material.title, PracticeAdoption.organisation_id,
+                               PracticeAdoption.note, PracticeAdoption.created_at)
+                     .join(Material, Material.id == PracticeAdoption.material_id)
+                     .where(PracticeAdoption.recorded_by_id == user.id)
+                     .order_by(PracticeAdoption.id))]
+    return {"messages": messages, "adoptions_recorded": adoptions}
+
+
 def collect(user: User, *, export_id: int, requested_by_admin: bool, generated_at: datetime,
             site: str, base_url: str) -> tuple[dict, list[ExportFile]]:
     """The export's data (the structure of export.json) and the files to include."""
@@ -552,6 +578,7 @@ def collect(user: User, *, export_id: int, requested_by_admin: bool, generated_a
         "reports": _reports(user, groups),
         "reviews": _review_opinions(user, groups),
         "polls": _polls(user, groups),
+        "library": _library(user, groups),
         "notifications": _notifications(user, groups),
         "email_settings": email_settings,
         "emails": emails,

@@ -156,3 +156,18 @@ def test_search_everywhere_finds_published_practices_of_other_groups(people, gro
     assert search.search(outsider, "rodzica").hits == []  # the draft stays in its group
     assert {h.id for h in search.search(people["member"], "rodzica").hits} == {draft.id}
     assert search.search(outsider, "autobusy", group=people["g2"]).hits == []
+
+
+def test_the_data_export_holds_messages_and_adoptions(people, group):
+    from tests.reviews.test_export import _export_json
+
+    material = published(people, group)
+    outsider = people["outsider"]
+    services.contact(outsider, material, "Jak to działa?")
+    organisation = factories.make_organisation(name="Gmina Wola")
+    outsider.organisation_id = organisation.id
+    db.session.commit()
+    services.record_adoption(outsider, material, "Od września")
+    data = _export_json(outsider)["library"]
+    assert [m["body"] for m in data["messages"]] == ["Jak to działa?"]
+    assert [a["note"] for a in data["adoptions_recorded"]] == ["Od września"]

@@ -121,6 +121,32 @@ def _everything(app, personas, setting: str = erasure.ANONYMISE) -> SimpleNamesp
         materials.Upload(io.BytesIO(samples.PDF), f"Regulamin — {NAME}.pdf"))
     export.request_export(admin, her)  # the audit entry names her
 
+    # Decisions: a vote with a reason, a practice she wrote to the contact person of (and
+    # adopted for her organisation), a recommendation step naming her.
+    from datetime import timedelta
+
+    from forum.library import services as library
+    from forum.polls import services as polls
+    from forum.recommendations import services as recommendations
+    from forum.timeutil import utcnow
+
+    poll = polls.start_poll(moderator, g1, polls.PollInput(
+        kind="single", question="Termin?", options="Poniedziałek\nWtorek",
+        closes_at=utcnow() + timedelta(days=2)))
+    polls.cast_ballot(her, g1, poll, {poll.options[0].id: 1}, reason=f"Pasuje — {NAME}")
+    practice = materials.share_material(
+        moderator, g1, materials.MaterialInput(title="Dowozy", kind="good_practice"), None,
+        materials.GoodPracticeInput(problem="Problem", actions="Działania"))
+    library.propose(moderator, practice, library.ListingInput(
+        themes="transport", contact_user_id=jan.id))
+    library.publish(moderator, practice)
+    library.contact(her, practice, f"Proszę o kontakt: {EMAIL}")
+    library.record_adoption(her, practice, f"Wdrożyła {NAME}")
+    recommendation = recommendations.create(moderator, g1, recommendations.RecommendationInput(
+        title="Szkolenia", on=utcnow().date(), note=f"Zgłosiła {NAME}"))
+    recommendation.steps[0].recorded_by_id = her.id
+    db.session.commit()
+
     run_batcher()  # e-mails: to her (Jan's reply), to Jan (her reply), to the moderators
     return SimpleNamespace(id=her.id, thread_id=thread.id, opening_id=opening.id,
                            reply_id=her_reply.id, message_id=message.id, jans_post_id=jans_post.id,
