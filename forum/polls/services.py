@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, literal
+from sqlalchemy import and_, case, literal, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -474,8 +474,9 @@ def results(poll: Poll, ballots: list[Ballot] | None = None) -> Results:
 
 
 def waiting_for_vote(actor, now: datetime | None = None, limit: int = 20) -> list[Poll]:
-    """Open polls in the actor's groups (as a member or moderator) without their ballot (or,
-    per organisation, without their organisation's), closing soonest first."""
+    """Open polls in the actor's groups (as a member or moderator), and the programme's own
+    (the tournament's rounds) for a member of any group, without their ballot (or, per
+    organisation, without their organisation's), closing soonest first."""
     if getattr(actor, "id", None) is None:
         return []
     now = now or utcnow()
@@ -485,11 +486,15 @@ def waiting_for_vote(actor, now: datetime | None = None, limit: int = 20) -> lis
          literal(f"org:{organisation_id}" if organisation_id is not None else "org:none")),
         else_=literal(f"user:{actor.id}"))
     voted = db.select(Ballot.id).where(Ballot.poll_id == Poll.id, Ballot.voter == own_key)
+    participant = [Role.MEMBER, Role.MODERATOR]
+    in_programme = db.select(Membership.id).where(Membership.user_id == actor.id,
+                                                  Membership.role.in_(participant)).exists()
     statement = (
-        db.select(Poll).join(Membership, and_(Membership.group_id == Poll.group_id,
-                                              Membership.user_id == actor.id))
-        .where(Membership.role.in_([Role.MEMBER, Role.MODERATOR]), _open_clause(now),
-               ~voted.exists())
+        db.select(Poll).outerjoin(Membership, and_(Membership.group_id == Poll.group_id,
+                                                   Membership.user_id == actor.id))
+        .where(or_(Membership.role.in_(participant),
+                   and_(Poll.group_id.is_(None), in_programme)),
+               _open_clause(now), ~voted.exists())
         .options(joinedload(Poll.group))
         .order_by(Poll.closes_at, Poll.id).limit(limit))
     if organisation_id is None:
@@ -502,10 +507,14 @@ def waiting_for_vote(actor, now: datetime | None = None, limit: int = 20) -> lis
 
 def _voters_still_to_vote(poll: Poll) -> list[int]:
     keys = set(db.session.scalars(db.select(Ballot.voter).where(Ballot.poll_id == poll.id)))
+    # A programme poll (the tournament): members of any group.
+    in_scope = (Membership.group_id == poll.group_id if poll.group_id is not None
+                else Membership.group_id.is_not(None))
     rows = db.session.execute(
         db.select(User.id, User.organisation_id).join(Membership, Membership.user_id == User.id)
-        .where(Membership.group_id == poll.group_id, User.active.is_(True),
-               Membership.role.in_([Role.MEMBER, Role.MODERATOR]))).all()
+        .where(in_scope, User.active.is_(True),
+               Membership.role.in_([Role.MEMBER, Role.MODERATOR]))
+        .distinct()).all()
     if poll.per_organisation:
         return [user_id for user_id, organisation_id in rows
                 if organisation_id is not None and f"org:{organisation_id}" not in keys]
@@ -544,6 +553,8 @@ def reminder_url(actor, notification) -> str | None:
     poll = reminded_poll(notification)
     if poll is None or not can_view_poll(actor, poll.group):
         return None
+    if poll.group is None:  # a round of the tournament
+        return url_for("tournaments.index")
     return url_for("polls.detail", slug=poll.group.slug, poll_id=poll.id)
 
 

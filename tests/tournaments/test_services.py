@@ -109,3 +109,16 @@ def test_a_tournament_needs_two_published_practices(people, group):
     with pytest.raises(InvalidInput) as error:
         _open(people)
     assert "material_ids" in error.value.errors
+
+
+def test_a_round_waits_for_the_vote_of_every_organisation_of_the_programme(people, practices):
+    tournament = _open(people)
+    poll = services.current_round(tournament).poll
+    assert poll in polls.waiting_for_vote(people["member"])
+    assert poll not in polls.waiting_for_vote(people["observer"])
+    services.vote(people["moderator"], tournament, {_option(tournament, "Klub"): 1})
+    assert poll not in polls.waiting_for_vote(people["member"])  # the same organisation
+    db.session.execute(db.update(polls.Poll).where(polls.Poll.id == poll.id).values(
+        closes_at=utcnow() + timedelta(hours=12), created_at=utcnow() - timedelta(days=1)))
+    db.session.commit()
+    assert polls.send_due_reminders() == 0  # every organisation with members has voted
