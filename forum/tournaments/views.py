@@ -4,9 +4,20 @@ and the CSV export. Rules in tournaments.services."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -42,7 +53,7 @@ class TournamentForm(FlaskForm):
     kind = SelectField(_l("Kind of vote"), validate_choice=False)
     points = IntegerField(_l("Dot vote: points per organisation"), default=10,
                           validators=[Optional()])
-    closes_at = DateTimeLocalField(_l("Round 1 closes at (UTC)"), format=_FORMATS,
+    closes_at = DateTimeLocalField(_l("Round 1 closes at"), format=_FORMATS,
                                    validators=[Optional()])
     material_ids = SelectMultipleField(_l("Practices"), coerce=int, validate_choice=False,
                                        widget=ListWidget(prefix_label=False),
@@ -51,14 +62,18 @@ class TournamentForm(FlaskForm):
 
 class RoundForm(FlaskForm):
     keep = IntegerField(_l("Practices going on to the next round"), validators=[Optional()])
-    closes_at = DateTimeLocalField(_l("The next round closes at (UTC)"), format=_FORMATS,
+    closes_at = DateTimeLocalField(_l("The next round closes at"), format=_FORMATS,
                                    validators=[Optional()])
 
 
-def _utc(value):
-    from datetime import UTC
+def _zone() -> ZoneInfo:
+    """The programme's time zone (its groups may have their own): the site's default."""
+    return ZoneInfo(current_app.config["FORUM_DEFAULT_TIMEZONE"])
 
-    return value.replace(tzinfo=UTC) if value is not None else None
+
+def _utc(value):
+    """A time typed in the programme's time zone, in UTC."""
+    return value.replace(tzinfo=_zone()).astimezone(UTC) if value is not None else None
 
 
 @bp.get("/tournaments/")
@@ -81,7 +96,7 @@ def new():
     form.material_ids.choices = [(e.material.id, f"{e.material.title} ({e.material.group.name})")
                                  for e in library.library(current_user, limit=500)]
     if request.method == "GET":
-        form.closes_at.data = (utcnow() + timedelta(days=7)).replace(
+        form.closes_at.data = (utcnow() + timedelta(days=7)).astimezone(_zone()).replace(
             tzinfo=None, minute=0, second=0, microsecond=0)
         form.material_ids.data = [value for value, _label in form.material_ids.choices]
     status = 200
@@ -99,7 +114,8 @@ def new():
             return redirect(url_for("tournaments.detail", tournament_id=tournament.id))
     if form.errors or form.form_errors:
         status = 400
-    return render_template("tournaments/new.html", form=form), status
+    return render_template("tournaments/new.html", form=form,
+                           zone=current_app.config["FORUM_DEFAULT_TIMEZONE"]), status
 
 
 def _typed(poll) -> dict[int, int]:
@@ -128,6 +144,7 @@ def _render(tournament, *, typed=None, reason=None, errors=None, round_form=None
         may_run=services.can_run(current_user),
         rankings=[(r, services.ranking(r.poll)) for r in reversed(tournament.rounds)],
         round_form=round_form or RoundForm(formdata=None), kinds=polls.KINDS,
+        zone=current_app.config["FORUM_DEFAULT_TIMEZONE"],
         positions=polls.POSITIONS, date_answers=polls.DATE_ANSWERS,
         option_label=polls.option_label), status
 
