@@ -18,7 +18,8 @@ from tests.factories import add_messages
 
 
 def _audit(action: str) -> list[AuditEntry]:
-    return list(db.session.scalars(db.select(AuditEntry).where(AuditEntry.action == action)))
+    return list(db.session.scalars(db.select(AuditEntry).where(AuditEntry.action == action)
+                                   .order_by(AuditEntry.id)))
 
 
 def test_a_message_is_stored_sanitised_and_ids_grow(people):

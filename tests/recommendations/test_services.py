@@ -96,7 +96,7 @@ def test_status_moves_step_by_step_with_dated_notes_and_is_audited(people, group
         services.change_status(people["moderator"], group, recommendation, "not_adopted",
                                on=today, note="")
     entries = db.session.scalars(db.select(AuditEntry).where(
-        AuditEntry.action == "recommendation.status")).all()
+        AuditEntry.action == "recommendation.status").order_by(AuditEntry.id)).all()
     assert [e.details["to"] for e in entries] == ["agreed", "sent", "adopted"]
 
 
