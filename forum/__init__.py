@@ -79,6 +79,9 @@ def register_extensions(app: Flask) -> None:
     from forum.accounts import login  # noqa: F401  (registers the user loader)
     from forum.notifications import models  # noqa: F401  (outbox tables for migrations)
     from forum.privacy import models as privacy_models  # noqa: F401  (data-rights tables)
+    from forum.attendance import models as attendance_models  # noqa: F401  (issue 17 tables)
+    from forum.evaluation import models as evaluation_models  # noqa: F401
+    from forum.minutes import models as minutes_models  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:

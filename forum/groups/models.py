@@ -44,6 +44,8 @@ class Group(db.Model):
     # For how many minutes after sending authors may edit or delete their own chat messages
     # (0: not at all).
     chat_edit_minutes: Mapped[int] = mapped_column(default=15, server_default="15")
+    # At most this many people of one organisation may register for a session (None: no cap).
+    registration_cap: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:

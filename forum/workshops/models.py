@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, time
 from enum import StrEnum
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import Date, ForeignKey, Index, String, Text, Time, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.accounts.models import Organisation
@@ -48,6 +48,12 @@ class Workshop(db.Model):
     agenda_day1_html: Mapped[str] = mapped_column(Text, default="")
     agenda_day2: Mapped[str] = mapped_column(Text, default="")
     agenda_day2_html: Mapped[str] = mapped_column(Text, default="")
+    # When each day starts and ends, in the group's time zone (None: not set). The hours of
+    # attendance and of a certificate come from them; "live" uses them when set.
+    day1_starts: Mapped[time | None] = mapped_column(Time)
+    day1_ends: Mapped[time | None] = mapped_column(Time)
+    day2_starts: Mapped[time | None] = mapped_column(Time)
+    day2_ends: Mapped[time | None] = mapped_column(Time)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Calendar identity: the UID never changes (not even on renumbering); SEQUENCE grows
     # with every change so that calendar apps replace their copy.
