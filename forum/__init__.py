@@ -77,11 +77,11 @@ def register_extensions(app: Flask) -> None:
     socketio.init_app(app, **realtime.socketio_options(app))
     realtime.init_app(app)  # this app's Socket.IO server, chat presence and rate limits
     from forum.accounts import login  # noqa: F401  (registers the user loader)
-    from forum.notifications import models  # noqa: F401  (outbox tables for migrations)
-    from forum.privacy import models as privacy_models  # noqa: F401  (data-rights tables)
     from forum.attendance import models as attendance_models  # noqa: F401  (issue 17 tables)
     from forum.evaluation import models as evaluation_models  # noqa: F401
     from forum.minutes import models as minutes_models  # noqa: F401
+    from forum.notifications import models  # noqa: F401  (outbox tables for migrations)
+    from forum.privacy import models as privacy_models  # noqa: F401  (data-rights tables)
 
 
 def register_blueprints(app: Flask) -> None:
