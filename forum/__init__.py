@@ -87,20 +87,25 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from forum.accounts.views import bp as accounts_bp
     from forum.admin.views import bp as admin_bp
+    from forum.attendance.views import bp as attendance_bp
     from forum.audit.views import bp as audit_bp
+    from forum.certificates.views import bp as certificates_bp
     from forum.chat.views import bp as chat_bp
     from forum.discussions import curation_views, live_views  # noqa: F401  (their routes)
     from forum.discussions.views import bp as discussions_bp
+    from forum.evaluation.views import bp as evaluation_bp
     from forum.health import bp as health_bp
     from forum.library.views import bp as library_bp
     from forum.mailings.views import bp as mailings_bp
     from forum.materials.views import bp as materials_bp
+    from forum.minutes.views import bp as minutes_bp
     from forum.moderation.views import bp as moderation_bp
     from forum.notifications.views import bp as notifications_bp
     from forum.pages.groups import bp as groups_bp
     from forum.pages.workshops import bp as workshops_bp
     from forum.polls.views import bp as polls_bp
     from forum.recommendations.views import bp as recommendations_bp
+    from forum.report.views import bp as report_bp
     from forum.reviews.views import bp as reviews_bp
     from forum.search.views import bp as search_bp
     from forum.tournaments.views import bp as tournaments_bp
@@ -108,7 +113,8 @@ def register_blueprints(app: Flask) -> None:
     for bp in (health_bp, accounts_bp, groups_bp, workshops_bp, materials_bp, discussions_bp,
                search_bp, chat_bp, admin_bp, moderation_bp, audit_bp, notifications_bp,
                mailings_bp, reviews_bp, polls_bp, recommendations_bp, library_bp,
-               tournaments_bp):
+               tournaments_bp, attendance_bp, certificates_bp, evaluation_bp, minutes_bp,
+               report_bp):
         app.register_blueprint(bp)
     from forum.privacy.export_views import bp as export_bp  # /profile/data: export my data
 
