@@ -111,6 +111,9 @@ limiter = Limiter(key_func=get_remote_address)
 socketio = SocketIO()
 
 
+THREADED_BUSY_MS = 30_000
+
+
 def use_sqlite_synchronous(app) -> None:
     """Every SQLite connection of this app syncs as FORUM_SQLITE_SYNCHRONOUS says (call
     after `db.init_app`). In WAL mode "normal" writes a commit to the log without waiting
@@ -120,9 +123,17 @@ def use_sqlite_synchronous(app) -> None:
     if level not in {"NORMAL", "FULL"}:
         raise ValueError(f"FORUM_SQLITE_SYNCHRONOUS: {level!r}")
 
+    # Under threads (FORUM_ASYNC_MODE=threading, gunicorn's gthread worker) a writer waiting
+    # for SQLite's write lock blocks only its own thread, so it may wait longer than the 5 s
+    # that suit gevent (where SQLite's wait blocks the whole process): a burst of writers is
+    # served in turn instead of failing with "database is locked" (issue 18, finding 3).
+    threaded = app.config.get("FORUM_ASYNC_MODE") == "threading"
+
     def set_level(dbapi_connection, connection_record) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA synchronous={level}")
+        if threaded:
+            cursor.execute(f"PRAGMA busy_timeout={THREADED_BUSY_MS}")
         cursor.close()
 
     with app.app_context():

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import String, cast, func
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import Forbidden, HTTPException
 from werkzeug.exceptions import NotFound as PageNotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -168,12 +169,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         # Show back what was typed (never passwords) so nothing is lost.
-        kept = {
-            key: value
-            for key, value in request.form.items()
-            if key != "csrf_token" and "password" not in key and value.strip()
-        }
-        return render_template("errors/csrf.html", kept=kept), 400
+        return render_template("errors/csrf.html", kept=kept_form_input()), 400
 
     def forbidden_in_group():
         """On a 403 under /g/<slug>/: the group (to offer the way back) and whether the person
@@ -218,6 +214,26 @@ def init_app(app: Flask) -> None:
     def permission_denied(error):
         log_denial(error)
         return http_error(Forbidden())
+
+    def kept_form_input() -> dict[str, str]:
+        """What the person typed into the refused form (never passwords), to show back."""
+        return {key: value for key, value in request.form.items()
+                if key not in {"csrf_token", "client_token"} and "password" not in key
+                and value.strip()}
+
+    @app.errorhandler(OperationalError)
+    def database_busy(error):
+        """SQLite's write lock stayed taken longer than the busy timeout (issue 18, finding
+        3): nothing was saved. Say so with a 503 and Retry-After, and show back what was typed,
+        instead of the generic 500 page."""
+        if "database is locked" not in str(error.orig if hasattr(error, "orig") else error):
+            return unexpected_error(error)
+        log.warning("database busy on %s %s: %s", request.method, request.path, error)
+        from forum.extensions import db
+
+        db.session.rollback()
+        return render_template("errors/busy.html", kept=kept_form_input()), 503, {
+            "Retry-After": "5"}
 
     @app.errorhandler(Exception)
     def unexpected_error(error):
