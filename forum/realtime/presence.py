@@ -13,12 +13,14 @@ signing out or a removal from a group can disconnect all of them.
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
 
 TTL_SECONDS = 90  # a Redis entry lives this long unless its worker refreshes it
 REFRESH_SECONDS = 30
+CHECK_SECONDS = 2  # how often a worker checks that Redis still has its entries
 
 
 @dataclass
@@ -29,6 +31,7 @@ class _Local:
     user_id: int
     alternative_id: str = ""
     groups: set[int] = field(default_factory=set)
+    person: dict | None = None  # name and organisation, as shown in the presence list
 
 
 class _LocalConnections:
@@ -45,10 +48,12 @@ class _LocalConnections:
             local = self.by_sid.get(sid)
             return (local.user_id, local.alternative_id) if local else None
 
-    def joined(self, sid: str, group_id: int) -> None:
+    def joined(self, sid: str, group_id: int, person: dict | None = None) -> None:
         with self.lock:
             if sid in self.by_sid:
                 self.by_sid[sid].groups.add(group_id)
+                if person is not None:
+                    self.by_sid[sid].person = person
 
     def left(self, sid: str, group_id: int) -> None:
         with self.lock:
@@ -71,7 +76,8 @@ class _LocalConnections:
 
     def snapshot(self) -> list[tuple[str, _Local]]:
         with self.lock:
-            return [(sid, _Local(local.user_id, local.alternative_id, set(local.groups)))
+            return [(sid, _Local(local.user_id, local.alternative_id, set(local.groups),
+                                 local.person))
                     for sid, local in self.by_sid.items()]
 
 
@@ -147,6 +153,9 @@ class MemoryPresence:
     def needs_refresh(self) -> bool:
         return False
 
+    def lost_data(self) -> bool:
+        return False
+
 
 class RedisPresence:
     """Several workers: sorted sets in Redis whose entries expire unless refreshed."""
@@ -158,6 +167,10 @@ class RedisPresence:
         self.redis = redis.Redis.from_url(url, decode_responses=True)
         self.prefix = prefix
         self.local = _LocalConnections()
+        # This worker's mark in Redis, written by every refresh: when it is missing, Redis
+        # lost its data (a restart without persistence, a flush) and the worker writes all of
+        # its connections again (issue 18, finding 2).
+        self._alive_key = f"{prefix}:alive:{secrets.token_hex(8)}"
 
     def _group_key(self, group_id: int) -> str:
         return f"{self.prefix}:presence:{group_id}"
@@ -188,7 +201,7 @@ class RedisPresence:
         return {int(member.split(":", 1)[0]) for member in members}
 
     def join(self, group_id: int, person: dict, sid: str) -> bool:
-        self.local.joined(sid, group_id)
+        self.local.joined(sid, group_id, person)
         before = self._people_in(group_id)
         with self.redis.pipeline() as pipe:
             pipe.hset(self._people_key(), str(person["id"]), json.dumps(person))
@@ -228,16 +241,37 @@ class RedisPresence:
     def needs_refresh(self) -> bool:
         return True
 
+    def lost_data(self) -> bool:
+        """True when this worker's mark is gone from Redis: its entries must be written again."""
+        return not self.redis.exists(self._alive_key)
+
     def refresh(self) -> None:
-        """Extend this worker's entries (called every REFRESH_SECONDS by a background task)."""
+        """Write this worker's connections again and extend them (called every
+        REFRESH_SECONDS, and at once when `lost_data()`): the groups each socket joined, the
+        person's socket list that sign-out and removals use to cut sockets off, and the
+        person's entry of the presence list. Writing (not only extending) rebuilds all of it
+        after Redis lost its data."""
         expires = time.time() + TTL_SECONDS
+        snapshot = self.local.snapshot()
         with self.redis.pipeline() as pipe:
-            for sid, local in self.local.snapshot():
+            for sid, local in snapshot:
+                sids_key = self._sids_key(local.user_id)
+                pipe.sadd(sids_key, sid)
+                pipe.expire(sids_key, 86400)
+                if local.person is not None:
+                    pipe.hsetnx(self._people_key(), str(local.user_id), json.dumps(local.person))
                 for group_id in local.groups:
-                    pipe.zadd(self._group_key(group_id), {f"{local.user_id}:{sid}": expires},
-                              xx=True)
-                pipe.expire(self._sids_key(local.user_id), 86400)
+                    pipe.zadd(self._group_key(group_id), {f"{local.user_id}:{sid}": expires})
+            pipe.set(self._alive_key, "1", ex=TTL_SECONDS)
             pipe.execute()
+        # A socket that went away while the pipeline was built must not stay written.
+        for sid, local in snapshot:
+            if self.local.who(sid) is None:
+                with self.redis.pipeline() as pipe:
+                    pipe.srem(self._sids_key(local.user_id), sid)
+                    for group_id in local.groups:
+                        pipe.zrem(self._group_key(group_id), f"{local.user_id}:{sid}")
+                    pipe.execute()
 
 
 def make_presence(redis_url: str | None, prefix: str):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -23,7 +24,7 @@ from forum.errors import Refused
 from forum.events import after_commit
 from forum.extensions import db
 from forum.realtime.models import SocketCutoff
-from forum.realtime.presence import REFRESH_SECONDS, make_presence
+from forum.realtime.presence import CHECK_SECONDS, REFRESH_SECONDS, make_presence
 from forum.redis_names import limits_storage, redis_name
 from forum.timeutil import utcnow
 
@@ -123,12 +124,15 @@ def start_presence_refresher() -> None:
     server, presence = realtime.server, realtime.presence
 
     def refresh_forever():
+        last = time.monotonic()
         while True:
-            server.sleep(REFRESH_SECONDS)
+            server.sleep(CHECK_SECONDS)
             try:
-                presence.refresh()
-            except Exception:  # Redis away for a moment: try again at the next tick
-                log.exception("refreshing chat presence failed")
+                if time.monotonic() - last >= REFRESH_SECONDS or presence.lost_data():
+                    presence.refresh()
+                    last = time.monotonic()
+            except Exception as error:  # Redis away for a moment: again at the next tick
+                log.warning("refreshing chat presence failed: %s", error)
 
     server.start_background_task(refresh_forever)
 

@@ -99,7 +99,7 @@ def run_command(env: dict, *args: str) -> None:
 
 @contextmanager
 def chat_server(database_url: str, tmp: Path, *, redis_url: str = "", workers_log: str = "",
-                **settings: str) -> Iterator[str]:
+                tolerate: tuple[str, ...] = (), **settings: str) -> Iterator[str]:
     """Serve the forum with gunicorn's gevent worker; yields its base URL."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -116,8 +116,10 @@ def chat_server(database_url: str, tmp: Path, *, redis_url: str = "", workers_lo
         yield url
     finally:
         stop_process(process)
+    # tolerate: log lines a test causes on purpose (a Redis outage's retries).
     errors = [line for line in log_path.read_text(errors="replace").splitlines()
-              if "Traceback" in line or " ERROR " in line or "[ERROR]" in line]
+              if ("Traceback" in line or " ERROR " in line or "[ERROR]" in line)
+              and not any(part in line for part in tolerate)]
     if errors:
         raise ServerFailed(f"the server logged errors:\n{log_path.read_text()[-4000:]}")
 
