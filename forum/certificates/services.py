@@ -39,6 +39,7 @@ from forum.timeutil import utcnow
 from forum.workshops.models import Workshop
 
 FONT_FILES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
+SPOOL_BYTES = 8 * 1024 * 1024  # a session's ZIP beyond this is built on disk
 
 
 class NotYetAvailable(ForumError):
@@ -179,7 +180,7 @@ def texts(data: CertificateData) -> dict[str, str]:
         "session": _("Session %(number)d: %(theme)s", number=workshop.number,
                      theme=workshop.theme),
         "dates_label": _("Dates attended"),
-        "dates": ", ".join(_format_day(day_date(workshop, d)) for d in data.days),
+        "dates": "\n".join(_format_day(day_date(workshop, d)) for d in data.days),
         "hours_label": _("Hours"),
         "hours": _format_hours(data.hours),
         "place_label": _("Place"),
@@ -240,7 +241,7 @@ def render_pdf(data: CertificateData) -> bytes:
     pdf.set_text_color(90, 90, 90)
     line(words["site"], 11, gap=14)
     pdf.set_text_color(40, 70, 120)
-    line(words["title"], 22, "B", gap=18)
+    line(words["title"], 22, "B", gap=14)
     pdf.set_text_color(20, 20, 20)
     line(words["intro"], 13, gap=8)
     line(words["name"], 22, "B", gap=4)
@@ -250,23 +251,23 @@ def render_pdf(data: CertificateData) -> bytes:
         pdf.ln(8)
     line(words["took_part"], 13, gap=4)
     line(words["group"], 16, "B", gap=10)
-    line(words["session"], 15, "B", gap=18)
+    line(words["session"], 15, "B", gap=14)
 
     def row(label: str, value: str):
-        pdf.set_x(40)
+        pdf.set_x(35)
         pdf.set_font("DejaVu", "", 11)
         pdf.set_text_color(90, 90, 90)
-        pdf.cell(50, 8, label)
+        pdf.cell(55, 7, label)
         pdf.set_font("DejaVu", "B", 11)
         pdf.set_text_color(20, 20, 20)
-        pdf.multi_cell(pdf.w - 40 - 50 - 30, 8, value, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(pdf.w - 35 - 55 - 30, 7, value, new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)
 
     row(words["dates_label"], words["dates"])
     row(words["hours_label"], words["hours"])
     if words["place"]:
         row(words["place_label"], words["place"])
-    pdf.set_y(pdf.h - 60)
+    pdf.set_y(max(pdf.h - 60, pdf.get_y() + 4))  # lower on long names, themes and places
     pdf.set_draw_color(160, 160, 160)
     pdf.line(40, pdf.get_y(), pdf.w - 40, pdf.get_y())
     pdf.ln(4)
@@ -302,16 +303,20 @@ def download_name(workshop: Workshop) -> str:
 
 def write_session_zip(actor, group: Group, workshop: Workshop, out,
                       now: datetime | None = None) -> int:
-    """Write a ZIP of every attendee's certificate (one PDF each, in the person's language) to
+    """Write a ZIP of every due attendee's certificate (one PDF each, in the person's language) to
     the binary file `out`; issues the certificates not yet issued (each committed as it is
-    issued), records the download in the audit log and commits. Returns how many certificates it holds. NotFound for those who
-    cannot see the group; PermissionDenied for those who may not download them all."""
-    if not can_view_group(actor, group) or workshop.group_id != group.id:
+    issued), records the download in the audit log and commits. Returns how many certificates
+    it holds. NotFound for those who cannot see the group; PermissionDenied for those who may
+    not download them all."""
+    if not can_view_group(actor, group) or workshop.group_id != group.id \
+            or workshop.cancelled_at is not None:
         raise NotFound()
     if not can_download_all(actor, group):
         raise PermissionDenied()
     now = now or utcnow()
-    attendees = _attendees(workshop)
+    # As for the person's own download: only those whose last attended day is over.
+    attendees = {user_id: days for user_id, days in _attendees(workshop).items()
+                 if available_at(workshop, days) <= now}
     users = {u.id: u for u in db.session.scalars(
         db.select(User).where(User.id.in_(attendees)))} if attendees else {}
     used: set[str] = set()
@@ -335,8 +340,9 @@ def write_session_zip(actor, group: Group, workshop: Workshop, out,
 
 
 def session_zip_file(actor, group: Group, workshop: Workshop):
-    """The ZIP in a temporary file (deleted when closed), positioned at its start."""
-    out = tempfile.TemporaryFile(suffix=".zip")
+    """The ZIP in a temporary file (in memory while small, on disk beyond SPOOL_BYTES;
+    deleted when closed), positioned at its start."""
+    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
     try:
         write_session_zip(actor, group, workshop, out)
     except BaseException:

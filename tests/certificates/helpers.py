@@ -48,5 +48,6 @@ def make_world(people, *, days_from_today: int = -10) -> SimpleNamespace:
 
 
 def pdf_text(data: bytes) -> str:
+    """The text of the PDF, each run of white space as one space."""
     reader = PdfReader(io.BytesIO(data))
-    return "\n".join(page.extract_text() for page in reader.pages)
+    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())

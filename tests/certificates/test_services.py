@@ -154,6 +154,25 @@ def test_the_zip_holds_one_readable_pdf_per_attendee_and_issues_them(people, wor
     assert NAME in texts["Lucja-Zolc.pdf"] and NAME in texts["Lucja-Zolc-2.pdf"]
 
 
+def test_the_zip_holds_those_whose_last_attended_day_is_over(people):
+    world = make_world(people, days_from_today=0)
+    moderator = people["moderator"]
+    lucja_due = services.available_at(world.workshop, [1])
+    out = io.BytesIO()
+    assert services.write_session_zip(moderator, world.group, world.workshop, out,
+                                      now=lucja_due - timedelta(seconds=1)) == 0
+    assert _count() == 0
+    out = io.BytesIO()
+    assert services.write_session_zip(moderator, world.group, world.workshop, out,
+                                      now=lucja_due) == 1
+    with zipfile.ZipFile(out) as archive:
+        assert archive.namelist() == ["Lucja-Zolc.pdf"]
+    world.workshop.cancelled_at = utcnow()
+    db.session.commit()
+    with pytest.raises(NotFound):
+        services.write_session_zip(moderator, world.group, world.workshop, io.BytesIO())
+
+
 def test_only_moderators_and_administrators_get_the_zip(people, world):
     with pytest.raises(PermissionDenied):
         services.write_session_zip(people["member"], world.group, world.workshop, io.BytesIO())
@@ -184,4 +203,3 @@ def test_safe_file_stems():
     assert services.safe_file_stem("Łucja Żółć") == "Lucja-Zolc"
     assert services.safe_file_stem("../../etc/passwd") == "etc-passwd"
     assert services.safe_file_stem("山田", "person-7") == "person-7"
-    assert utcnow()  # the module's clock is the forum's
