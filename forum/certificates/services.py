@@ -87,6 +87,16 @@ def _attendees(workshop: Workshop) -> dict[int, list[int]]:
     return found
 
 
+def readiness(actor, workshop: Workshop, now: datetime | None = None) -> datetime | None:
+    """For a link on another part's page: None when the person has no certificate for the
+    session (did not check in, or it was cancelled), else when (UTC) it is or will be ready;
+    `readiness(...) <= now` means the link can be offered."""
+    if not is_signed_in(actor) or workshop.cancelled_at is not None:
+        return None
+    days = attended_days(workshop, actor.id)
+    return available_at(workshop, days) if days else None
+
+
 def can_download_all(actor, group: Group) -> bool:
     """The ZIP of a session's certificates: site administrators and the group's moderators."""
     return can_moderate_group(actor, group)

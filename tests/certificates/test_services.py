@@ -109,6 +109,16 @@ def test_not_before_the_last_attended_day_is_over(people):
     assert _count() == 1
 
 
+def test_readiness_for_links_on_other_pages(people):
+    world = make_world(people, days_from_today=0)
+    assert services.readiness(world.lucja, world.workshop) == services.available_at(
+        world.workshop, [1])
+    assert services.readiness(people["moderator"], world.workshop) is None
+    world.workshop.cancelled_at = utcnow()
+    db.session.commit()
+    assert services.readiness(world.lucja, world.workshop) is None
+
+
 def test_without_end_times_the_day_is_over_at_midnight_in_the_group(people):
     world = make_world(people, days_from_today=0)
     world.workshop.day1_ends = None
