@@ -270,7 +270,8 @@ def render_pdf(data: CertificateData) -> bytes:
         pdf.cell(55, 7, label)
         pdf.set_font("DejaVu", "B", 11)
         pdf.set_text_color(20, 20, 20)
-        pdf.multi_cell(pdf.w - 35 - 55 - 30, 7, value, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(pdf.w - 35 - 55 - 30, 7, value, align="L", new_x="LMARGIN",
+                       new_y="NEXT")
         pdf.ln(1)
 
     row(words["dates_label"], words["dates"])
