@@ -84,6 +84,7 @@ AUDIT_ACTIONS = {
     "thread.agenda_unmark": _l("thread no longer marked for the next session"),
     "workshop.agenda": _l("agenda items added to a session"),
     "workshop.agenda_remove": _l("agenda item removed from a session"),
+    "certificate.zip": _l("all certificates of a session downloaded"),
     "review.open": _l("review of a material opened"),
     "review.extend": _l("review deadline extended"),
     "review.remind": _l("review reminder sent"),

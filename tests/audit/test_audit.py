@@ -11,6 +11,7 @@ from forum.accounts import services as accounts
 from forum.audit import services
 from forum.audit.models import AuditEntry
 from forum.audit.services import AuditFilters, AuditLogImmutable, csv_cell
+from forum.certificates import services as certificates
 from forum.chat import services as chat
 from forum.discussions import curation
 from forum.discussions import services as discussions
@@ -215,6 +216,8 @@ def test_every_moderator_and_administrator_action_is_recorded_once_with_its_item
                 number=1, theme="Edukacja włączająca", day1=today + timedelta(days=10)))),
         ("workshop.cancel", lambda: workshops.set_cancelled(moderator, workshop(), True)),
         ("workshop.reinstate", lambda: workshops.set_cancelled(moderator, workshop(), False)),
+        ("certificate.zip", lambda: certificates.write_session_zip(
+            moderator, group, workshop(), io.BytesIO())),
         ("material.create", lambda: material()),
         ("material.version", lambda: materials.add_version(
             moderator, material(), materials.Upload(io.BytesIO(samples.PDF), "r2.pdf"))),
