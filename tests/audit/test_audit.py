@@ -15,6 +15,7 @@ from forum.chat import services as chat
 from forum.discussions import curation
 from forum.discussions import services as discussions
 from forum.errors import NotFound, PermissionDenied
+from forum.evaluation import services as evaluation
 from forum.extensions import db
 from forum.groups import services as groups
 from forum.library import services as library
@@ -215,6 +216,8 @@ def test_every_moderator_and_administrator_action_is_recorded_once_with_its_item
                 number=1, theme="Edukacja włączająca", day1=today + timedelta(days=10)))),
         ("workshop.cancel", lambda: workshops.set_cancelled(moderator, workshop(), True)),
         ("workshop.reinstate", lambda: workshops.set_cancelled(moderator, workshop(), False)),
+        ("evaluation.questions", lambda: evaluation.set_questions(
+            moderator, group, workshop(), [evaluation.QuestionInput(standard="usefulness")])),
         ("material.create", lambda: material()),
         ("material.version", lambda: materials.add_version(
             moderator, material(), materials.Upload(io.BytesIO(samples.PDF), "r2.pdf"))),
