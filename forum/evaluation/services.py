@@ -224,8 +224,14 @@ def set_questions(actor, group: Group, workshop: Workshop, rows: list[QuestionIn
     if errors:
         raise InvalidInput(errors)
     before = _describe(questions_of(workshop))
-    chosen.sort(key=lambda item: (item[0], item[1]))
     by_standard = {r.standard: r for r in existing.values() if r.standard}
+    current = {q.standard or q.id: q.position for q in questions_of(workshop)}
+
+    def moved(row: QuestionInput) -> int:
+        """0 for a question given a new place (or new): it goes before one that kept it."""
+        return 0 if current.get(row.standard or row.id) != row.position else 1
+
+    chosen.sort(key=lambda item: (item[0], moved(item[2]), item[1]))
     kept: set[int] = set()
     for position, (_p, _o, row) in enumerate(chosen, start=1):
         target = (by_standard.get(row.standard) if row.standard
