@@ -140,7 +140,8 @@ def test_choose_questions_answer_and_see_results(new_context, live_server, prepa
     chart = moderator.locator("figure.evaluation-chart svg")
     expect(chart).to_be_visible()
     assert chart.locator("g.chart-series").first.locator("circle").count() >= 1
-    expect(moderator.locator("table.evaluation-table")).to_contain_text("3,33")  # usefulness: (4 + 4 + 2) / 3
+    # Usefulness: (4 + 4 + 2) / 3.
+    expect(moderator.locator("table.evaluation-table")).to_contain_text("3,33")
     assert_accessible(moderator)
     phone.goto(f"/g/{GROUP}/evaluation")
     assert_accessible(phone)
