@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-WIDTH, HEIGHT = 640, 300
-LEFT, RIGHT, TOP, BOTTOM = 48, 16, 16, 64
+WIDTH, HEIGHT = 460, 270
+LEFT, RIGHT, TOP, BOTTOM = 36, 12, 14, 70
+FONT = 15  # user units: about 12 px on a phone, 18 px at the widest
 # Dark enough for 4.5:1 on white; told apart by dashes and markers as well.
 STYLES = (
     {"colour": "#1d4f91", "dash": "", "marker": "circle"},
@@ -74,13 +75,13 @@ def line_chart(title: str, description: str, xs: list[int], series: list[Series]
         parts.append(f'<line x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y}" y2="{y}" '
                      f'stroke="#d0d0d0" stroke-width="1"/>')
         parts.append(f'<text x="{LEFT - 8}" y="{y}" text-anchor="end" '
-                     f'dominant-baseline="middle" font-size="13" fill="#222222">{value}</text>')
+                     f'dominant-baseline="middle" font-size="{FONT}" fill="#222222">{value}</text>')
     for i, x in enumerate(xs):
-        parts.append(f'<text x="{_num(x_of(i))}" y="{TOP + plot_h + 18}" text-anchor="middle" '
-                     f'font-size="13" fill="#222222">{escape(str(x))}</text>')
+        parts.append(f'<text x="{_num(x_of(i))}" y="{TOP + plot_h + 20}" text-anchor="middle" '
+                     f'font-size="{FONT}" fill="#222222">{escape(str(x))}</text>')
     if x_label:
-        parts.append(f'<text x="{_num(LEFT + plot_w / 2)}" y="{TOP + plot_h + 36}" '
-                     f'text-anchor="middle" font-size="13" fill="#222222">'
+        parts.append(f'<text x="{_num(LEFT + plot_w / 2)}" y="{TOP + plot_h + 40}" '
+                     f'text-anchor="middle" font-size="{FONT}" fill="#222222">'
                      f"{escape(x_label)}</text>")
     for n, s in enumerate(series):
         style = STYLES[n % len(STYLES)]
@@ -110,7 +111,7 @@ def line_chart(title: str, description: str, xs: list[int], series: list[Series]
                                      tip))
         parts.append("</g>")
     # The legend under the plot: marker, line pattern and label per series.
-    legend_y = HEIGHT - 12
+    legend_y = HEIGHT - 10
     x = LEFT
     for n, s in enumerate(series):
         style = STYLES[n % len(STYLES)]
@@ -119,7 +120,7 @@ def line_chart(title: str, description: str, xs: list[int], series: list[Series]
                      f'stroke="{style["colour"]}" stroke-width="2.5"{dash}/>')
         parts.append(_marker(style["marker"], x + 18, legend_y, style["colour"], s.label))
         parts.append(f'<text x="{x + 44}" y="{legend_y}" dominant-baseline="middle" '
-                     f'font-size="13" fill="#222222">{escape(s.label)}</text>')
-        x += 60 + 8 * min(len(s.label), 30)
+                     f'font-size="{FONT}" fill="#222222">{escape(s.label)}</text>')
+        x += 64 + 9 * min(len(s.label), 30)
     parts.append("</svg>")
     return Markup("".join(parts))
