@@ -198,3 +198,24 @@ def test_trend_per_session_with_gaps(people, group):
     assert rows[0].averages == {"usefulness": 4.0, "organisation": 5.0}
     assert rows[1].averages == {"usefulness": None, "organisation": None}
     assert rows[2].averages == {"usefulness": None, "organisation": None}
+
+
+def test_a_question_moved_to_a_taken_place_goes_before_the_one_that_kept_it(people, group):
+    moderator = people["moderator"]
+    workshop = open_session(moderator, group)
+    services.set_questions(moderator, group, workshop, [
+        services.QuestionInput(standard="usefulness", position=1),
+        services.QuestionInput(standard="organisation", position=2),
+        services.QuestionInput(standard="change", position=3),
+        services.QuestionInput(text="Nowe pytanie", kind="text", position=2)])
+    assert [q.standard for q in services.questions_of(workshop)] == [
+        "usefulness", None, "organisation", "change"]
+    assert [q.position for q in services.questions_of(workshop)] == [1, 2, 3, 4]
+    change = services.QuestionInput(standard="change", position=1)  # moved to the top
+    own = services.questions_of(workshop)[1]
+    services.set_questions(moderator, group, workshop, [
+        services.QuestionInput(standard="usefulness", position=1),
+        services.QuestionInput(standard="organisation", position=3),
+        change, services.QuestionInput(id=own.id, text=own.own_text, kind="text", position=2)])
+    assert [q.standard for q in services.questions_of(workshop)] == [
+        "change", "usefulness", None, "organisation"]
