@@ -100,6 +100,7 @@ AUDIT_ACTIONS = {
     "tournament.finish": _l("tournament finished"),
     "recommendation.create": _l("recommendation added to the register"),
     "recommendation.status": _l("recommendation status changed"),
+    "evaluation.questions": _l("evaluation questions changed"),
 }
 
 

@@ -16,6 +16,7 @@ from forum.chat import services as chat
 from forum.discussions import curation
 from forum.discussions import services as discussions
 from forum.errors import NotFound, PermissionDenied
+from forum.evaluation import services as evaluation
 from forum.extensions import db
 from forum.groups import services as groups
 from forum.library import services as library
@@ -218,6 +219,8 @@ def test_every_moderator_and_administrator_action_is_recorded_once_with_its_item
         ("workshop.reinstate", lambda: workshops.set_cancelled(moderator, workshop(), False)),
         ("certificate.zip", lambda: certificates.write_session_zip(
             moderator, group, workshop(), io.BytesIO())),
+        ("evaluation.questions", lambda: evaluation.set_questions(
+            moderator, group, workshop(), [evaluation.QuestionInput(standard="usefulness")])),
         ("material.create", lambda: material()),
         ("material.version", lambda: materials.add_version(
             moderator, material(), materials.Upload(io.BytesIO(samples.PDF), "r2.pdf"))),
