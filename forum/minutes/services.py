@@ -207,9 +207,11 @@ def agenda_markdown(workshop: Workshop) -> str:
         conclusion = conclusion_of(thread) if thread is not None else None
         if conclusion is not None:
             by = f" ({escape(conclusion.author)})" if conclusion.author else ""
-            parts.append(f"**{_('Conclusion')}**{by}\n\n{_quote(_excerpt(conclusion.text))}")
+            label = _("Conclusion")
+            parts.append(f"**{label}**{by}\n\n{_quote(_excerpt(conclusion.text))}")
         else:
-            parts.append(f"_{_('No conclusion yet.')}_")
+            none_yet = _("No conclusion yet.")
+            parts.append(f"_{none_yet}_")
     return "\n\n".join(parts) + "\n"
 
 
@@ -467,8 +469,8 @@ def decide_amendment(actor, amendment: MinutesAmendment, decision: str) -> Minut
         raise InvalidInput({"": _l("This amendment was decided already.")})
     if decision == "apply":
         author = amendment.author.name if amendment.author else _("(deleted account)")
-        append_block(actor, minutes, f"**{_('Amendment by %(author)s', author=escape(author))}**"
-                                     f"\n\n{amendment.text}")
+        heading = _("Amendment by %(author)s", author=escape(author))
+        append_block(actor, minutes, f"**{heading}**\n\n{amendment.text}")
     accepted = decision != "decline"
     amendment.state = AmendmentState.ACCEPTED if accepted else AmendmentState.DECLINED
     amendment.decided_at, amendment.decided_by_id = utcnow(), actor.id

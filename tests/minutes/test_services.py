@@ -194,3 +194,17 @@ def test_observers_read_only_approved_minutes(people, data):
     assert not services.can_read(people["observer"], data.workshop, minutes)
     services.approve(people["moderator"], minutes)
     assert services.can_read(people["observer"], data.workshop, minutes)
+
+
+def test_the_generated_text_is_in_the_moderators_language(people, data):
+    from flask_babel import force_locale
+
+    moderator = people["moderator"]
+    with force_locale("pl"):
+        minutes = services.start_minutes(moderator, data.workshop)
+        services.open_amendments(moderator, minutes, utcnow() + timedelta(days=1))
+        amendment = services.propose_amendment(people["member"], minutes, "Poprawka")
+        services.decide_amendment(moderator, amendment, "apply")
+    assert minutes.body.startswith("# Protokół sesji 1: Transport szkolny")
+    assert "**Wniosek** (Marta Moderator)" in minutes.body and "_Brak wniosku._" in minutes.body
+    assert "**Poprawka zgłoszona przez: Jan Kowalski**" in minutes.body
