@@ -32,6 +32,7 @@ from forum.discussions.models import Post, Thread
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.groups.policy import can_moderate_group, can_participate, can_view_group
+from forum.ids import parse_id
 from forum.minutes.models import AmendmentState, Minutes, MinutesAmendment, MinutesState
 from forum.polls import services as polls
 from forum.polls.models import Poll, PollKind
@@ -450,6 +451,7 @@ def propose_amendment(actor, minutes: Minutes, text: str,
 
 
 def get_amendment(minutes: Minutes, amendment_id: int | None) -> MinutesAmendment:
+    amendment_id = parse_id(amendment_id)
     amendment = (db.session.get(MinutesAmendment, amendment_id)
                  if amendment_id is not None else None)
     if amendment is None or amendment.minutes_id != minutes.id:
