@@ -89,6 +89,9 @@ def session_minutes(slug: str, number: int):
         return _render(group, workshop, error.minutes, form=form, conflict=error.minutes,
                        status=409)
     except InvalidInput as error:
+        if minutes.state == MinutesState.APPROVED:  # approved meanwhile: nothing to edit
+            _flash_errors(error)
+            return _back(group, workshop)
         apply_errors(form, error)
         return _render(group, workshop, minutes, form=form, status=400)
     flash(_("The minutes are saved."), "success")

@@ -151,3 +151,15 @@ def test_the_recap_shows_approved_minutes_only(app, login_as, personas, session_
         archive = zipfile.ZipFile(io.BytesIO(response.data))
     index = next(n for n in archive.namelist() if n.endswith(".html"))
     assert "Wspólny przetarg." in archive.read(index).decode()
+
+
+def test_saving_after_approval_says_the_minutes_are_frozen(app, login_as, personas,
+                                                           session_url):
+    _start(app, personas)
+    moderator = login_as(personas.moderator)
+    moderator.post(session_url + "/approve")
+    response = moderator.post(session_url, data={"body": "zmiana", "revision": "2"},
+                              follow_redirects=True)
+    assert "they can no longer change" in response.get_data(as_text=True)
+    with app.app_context():
+        assert _minutes().body != "zmiana"
