@@ -101,6 +101,10 @@ AUDIT_ACTIONS = {
     "recommendation.create": _l("recommendation added to the register"),
     "recommendation.status": _l("recommendation status changed"),
     "evaluation.questions": _l("evaluation questions changed"),
+    "minutes.open_amendments": _l("amendments to a session's minutes opened"),
+    "minutes.amendment_accept": _l("amendment to the minutes accepted"),
+    "minutes.amendment_decline": _l("amendment to the minutes declined"),
+    "minutes.approve": _l("session minutes approved"),
 }
 
 

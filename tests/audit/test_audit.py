@@ -21,6 +21,7 @@ from forum.extensions import db
 from forum.groups import services as groups
 from forum.library import services as library
 from forum.materials import services as materials
+from forum.minutes import services as minutes
 from forum.moderation import reports
 from forum.pages import agenda
 from forum.polls import services as polls
@@ -221,6 +222,17 @@ def test_every_moderator_and_administrator_action_is_recorded_once_with_its_item
             moderator, group, workshop(), io.BytesIO())),
         ("evaluation.questions", lambda: evaluation.set_questions(
             moderator, group, workshop(), [evaluation.QuestionInput(standard="usefulness")])),
+        ("minutes.open_amendments", lambda: state.setdefault(
+            "minutes", minutes.open_amendments(
+                moderator, minutes.start_minutes(moderator, workshop()),
+                utcnow() + timedelta(days=2)))),
+        ("minutes.amendment_accept", lambda: minutes.decide_amendment(
+            moderator, minutes.propose_amendment(member, state["minutes"], "Dopisać termin"),
+            "accept")),
+        ("minutes.amendment_decline", lambda: minutes.decide_amendment(
+            moderator, minutes.propose_amendment(member, state["minutes"], "Skreślić"),
+            "decline")),
+        ("minutes.approve", lambda: minutes.approve(moderator, state["minutes"])),
         ("material.create", lambda: material()),
         ("material.version", lambda: materials.add_version(
             moderator, material(), materials.Upload(io.BytesIO(samples.PDF), "r2.pdf"))),
