@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from forum.report import services
 from forum.report.services import ReportFilters
+
+pytestmark = pytest.mark.usefixtures("ctx")
 
 WHOLE_YEAR = ReportFilters(date(2026, 1, 1), date(2026, 12, 31))
 
@@ -58,7 +62,7 @@ def test_figures_per_group_and_totals(programme):
 def test_figures_per_organisation(programme):
     report = services.build_report(WHOLE_YEAR)
     organisations = rows_by_label(report.organisations)
-    lublin = organisations[programme.lublin.name]
+    lublin = organisations[programme.lublin]
     assert lublin["registered"] == 2
     assert lublin["attended_people"] == 2
     assert lublin["hours"] == 13.0  # 9.5 + 3.5 + 0
@@ -91,8 +95,8 @@ def test_date_range_limits_sessions_and_activity(programme):
     assert empty.totals.people == 0 and empty.totals.figures["hours"] == 0
 
 
-def test_group_filter(programme, people):
-    only_g2 = services.build_report(ReportFilters(group_id=people["g2"].id))
+def test_group_filter(programme):
+    only_g2 = services.build_report(ReportFilters(group_id=programme.g2_id))
     assert [row.label for row in only_g2.groups] == ["Powiaty testowe"]
     assert only_g2.sessions == [] and only_g2.totals.people == 0
     only_g1 = services.build_report(ReportFilters(group_id=programme.g1.id))
