@@ -4,7 +4,8 @@ and per organisation, for a date range, as a page, CSV and XLSX.
 Every figure comes from aggregate queries (GROUP BY), a fixed number of them whatever the size
 of the programme. What counts:
 
-- sessions: not cancelled, day 1 within the range (and in the chosen group);
+- sessions: not cancelled, day 1 within the range (and in the chosen group); "held" once
+  their day 1 has come (a session planned later in the range is listed but not held yet);
 - registrations, check-ins ("attended"), hours, certificates and evaluation answers: those of
   these sessions;
 - posts (visible), chat messages (not removed), opinions on drafts (an organisation's submitted
@@ -41,6 +42,7 @@ from forum.materials.models import GoodPractice, Material
 from forum.recommendations.models import Recommendation
 from forum.reviews.models import AnswerStatus, OrganisationAnswer, Review
 from forum.workshops.models import Workshop
+from forum.workshops.services import group_today
 
 # The figures, in the order of the columns (key, label). A row's value is None where the
 # figure does not apply to that kind of row (shown as "—", an empty cell in the files).
@@ -318,8 +320,10 @@ def build_report(filters: ReportFilters) -> Report:
     group_query = select(Group).order_by(Group.name, Group.id)
     if filters.group_id is not None:
         group_query = group_query.where(Group.id == filters.group_id)
-    held = _counts(select(Workshop.group_id, func.count(Workshop.id))
-                   .where(*scope.sessions_where(Workshop.id)).group_by(Workshop.group_id))
+    held: dict[int, int] = defaultdict(int)
+    for session in sessions:
+        if _held(session):
+            held[session.group_id] += 1
     group_rows = []
     for group in db.session.scalars(group_query):
         row = Row(label=group.name, figures=figures(by_group, group.id),
@@ -340,8 +344,13 @@ def build_report(filters: ReportFilters) -> Report:
                 info={"kind": str(ORGANISATION_KINDS.get(organisation.kind, organisation.kind)),
                       "region": organisation.region}))
 
-    return Report(filters, _totals(scope, session_rows, group_rows), group_rows, session_rows,
-                  organisation_rows)
+    return Report(filters, _totals(scope, sum(held.values()), group_rows), group_rows,
+                  session_rows, organisation_rows)
+
+
+def _held(session: Workshop) -> bool:
+    """Held: not cancelled (the report's sessions are not) and day 1 has come in the group."""
+    return session.day1 <= group_today(session.group)
 
 
 def _hours(sessions: list[Workshop]) -> tuple[dict, dict, dict]:
@@ -376,7 +385,7 @@ def _hours(sessions: list[Workshop]) -> tuple[dict, dict, dict]:
     return by_session, by_group, by_org
 
 
-def _totals(scope: _Scope, sessions: list[Row], groups: list[Row]) -> Totals:
+def _totals(scope: _Scope, sessions_held: int, groups: list[Row]) -> Totals:
     checkins = select().select_from(CheckIn).where(*scope.sessions_where(CheckIn.workshop_id))
     people = db.session.execute(
         checkins.add_columns(func.count(func.distinct(CheckIn.user_id)))).scalar_one()
@@ -405,7 +414,7 @@ def _totals(scope: _Scope, sessions: list[Row], groups: list[Row]) -> Totals:
     figures["evaluation_average"] = None if average is None else round(float(average), 2)
     figures = {name: figures[name] for name in FIGURE_KEYS}
     return Totals(
-        sessions_held=len(sessions), local_governments=int(local_governments),
+        sessions_held=sessions_held, local_governments=int(local_governments),
         people=int(people),
         by_kind=[(str(ORGANISATION_KINDS.get(kind, kind)), int(count)) for kind, count in kinds],
         figures=figures)

@@ -110,3 +110,15 @@ def test_parse_filters():
     filters, errors = services.parse_filters({"from": "1.1.2026", "group": "x"})
     assert filters == ReportFilters() and set(errors) == {"from", "group"}
     assert ReportFilters(date(2026, 1, 1), None).file_stem() == "programme-report_2026-01-01_end"
+
+
+def test_a_planned_session_is_listed_but_not_held(programme, people):
+    from tests import factories
+
+    factories.make_workshop(people["moderator"], people["g1"], 4, days_from_today=20,
+                            theme="Planowana")
+    report = services.build_report(ReportFilters(date(2026, 1, 1), None))
+    assert "Planowana" in [row.label for row in report.sessions]
+    assert report.totals.sessions_held == 2
+    assert rows_by_label(report.groups) and next(
+        row for row in report.groups if row.label == programme.g1.name).info["sessions"] == 2
