@@ -90,3 +90,45 @@ def test_group_filter_and_polish(programme, login_as, personas):
     book = load_workbook(io.BytesIO(response.data))
     assert len(book.sheetnames) == 4
     assert book.worksheets[2].max_row == 1  # no sessions in g2
+
+
+def test_a_fixed_number_of_queries(programme, app, login_as, personas):
+    """More sessions, people and check-ins do not add queries (aggregates, no N+1)."""
+    from tests.test_query_counts import count_queries
+
+    client = login_as(personas.admin)
+    with count_queries(app) as small:
+        assert client.get("/admin/report.xlsx", query_string=RANGE).status_code == 200
+
+    from datetime import date
+
+    from forum.attendance.models import CheckIn, Registration
+    from forum.extensions import db
+    from tests import factories
+
+    with app.app_context():
+        g1 = factories.group(personas.g1.id)
+        moderator = factories.user(personas.moderator.id)
+        people = [factories.make_user(organisation=factories.make_organisation())
+                  for _ in range(4)]
+        for number in (5, 6, 7):
+            session = factories.make_workshop(moderator, g1, number)
+            session.day1, session.day2 = date(2026, 5, number), date(2026, 5, number + 1)
+            db.session.flush()
+            for person in people:
+                db.session.add(Registration(workshop_id=session.id, user_id=person.id,
+                                            organisation_id=person.organisation_id))
+                db.session.add(CheckIn(workshop_id=session.id, user_id=person.id, day=1,
+                                       organisation_id=person.organisation_id))
+        db.session.commit()
+    with count_queries(app) as large:
+        assert client.get("/admin/report.xlsx", query_string=RANGE).status_code == 200
+    import re
+    from collections import Counter
+
+    def shapes(statements):
+        return Counter(re.sub(r"IN \([^)]*\)|IN \(__\[POSTCOMPILE_\w+\]\)", "IN (…)", q)
+                       for q in statements)
+
+    more, fewer = shapes(large) - shapes(small), shapes(small) - shapes(large)
+    assert not more, "\n\n".join(more) + "\n---\n" + "\n\n".join(fewer)
