@@ -37,6 +37,7 @@ from forum.discussions.models import Post, Thread
 from forum.evaluation.models import EvaluationAnswer, EvaluationQuestion, QuestionKind
 from forum.extensions import db
 from forum.groups.models import Group
+from forum.ids import parse_id
 from forum.library.models import ListingStatus, PracticeListing
 from forum.materials.models import GoodPractice, Material
 from forum.recommendations.models import Recommendation
@@ -78,7 +79,9 @@ class ReportFilters:
 
     def ends(self) -> datetime | None:
         """The first moment after the range (its last day included)."""
-        return None if self.date_to is None else datetime.combine(
+        if self.date_to is None or self.date_to == date.max:
+            return None
+        return datetime.combine(
             self.date_to + timedelta(days=1), time(0), tzinfo=UTC)
 
     def file_stem(self) -> str:
@@ -136,8 +139,9 @@ def parse_filters(args) -> tuple[ReportFilters, dict[str, str]]:
     group_id = None
     value = (args.get("group") or "").strip()
     if value:
-        if value.isdigit() and db.session.get(Group, int(value)) is not None:
-            group_id = int(value)
+        found = parse_id(value)
+        if found is not None and db.session.get(Group, found) is not None:
+            group_id = found
         else:
             errors["group"] = str(_l("Choose a group from the list."))
     return ReportFilters(date_from, date_to, group_id), errors

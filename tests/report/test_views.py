@@ -39,6 +39,14 @@ def test_page_reports_a_wrong_date(programme, login_as, personas):
     assert 'aria-invalid="true"' in html and "YYYY-MM-DD" in html
 
 
+@pytest.mark.parametrize("args", [{"group": "99999999999999999999999"}, {"group": "-1"},
+                                  {"from": "0001-01-01", "to": "9999-12-31"}, {"to": "2026-02-30"}])
+def test_odd_filters_are_no_error(programme, login_as, personas, args):
+    client = login_as(personas.admin)
+    for url in ("/admin/report", "/admin/report.csv", "/admin/report.xlsx"):
+        assert client.get(url, query_string=args).status_code == 200
+
+
 def test_csv(programme, login_as, personas):
     response = login_as(personas.admin).get("/admin/report.csv", query_string=RANGE)
     assert response.status_code == 200
