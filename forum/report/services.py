@@ -406,6 +406,9 @@ def _totals(scope: _Scope, sessions_held: int, groups: list[Row]) -> Totals:
         if name in ("attended_people", "attended_organisations"):
             continue
         figures[name] = sum(row.figures[name] or 0 for row in groups)
+    figures["registered"] = int(db.session.execute(
+        select(func.count(func.distinct(Registration.user_id)))
+        .where(*scope.sessions_where(Registration.workshop_id))).scalar_one())
     figures["attended_people"] = int(people)
     figures["attended_organisations"] = int(local_governments)
     # The mean of every scale answer of the report's sessions (not a mean of means).
@@ -427,7 +430,7 @@ def _totals(scope: _Scope, sessions_held: int, groups: list[Row]) -> Totals:
 # --- the files -------------------------------------------------------------------------------
 
 
-def _labels(report: Report) -> dict[str, list]:
+def _labels() -> dict[str, list]:
     """The header rows of the four tables (page, CSV and XLSX share them)."""
     figure_labels = [str(label) for _key, label in FIGURES]
     return {
@@ -441,7 +444,7 @@ def _labels(report: Report) -> dict[str, list]:
 
 def table_rows(report: Report) -> dict[str, tuple[list, list[list]]]:
     """Each table as (header, rows of plain values: str, int, float, date or None)."""
-    labels = _labels(report)
+    labels = _labels()
 
     def values(row: Row) -> list:
         return [row.figures[key] for key in FIGURE_KEYS]

@@ -56,6 +56,7 @@ def test_figures_per_group_and_totals(programme):
     assert totals.local_governments == 2
     assert sorted(totals.by_kind) == sorted([("rural commune", 1), ("county", 1)])
     assert totals.figures["hours"] == 19.0
+    assert totals.figures["registered"] == 3  # distinct people
     assert totals.figures["evaluation_average"] == 3.5
 
 
