@@ -70,6 +70,42 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+def _check_downgrade(connection):
+    """A downgrade drops the tables and columns of the newer migrations and what they hold.
+    In production it runs only with FORUM_ALLOW_DOWNGRADE=1 (after a backup); elsewhere it
+    says so in the log. (Issue 18: downgrades dropped data without a warning.)"""
+    import os
+
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    destination = context.get_revision_argument()
+    current = MigrationContext.configure(connection).get_current_revision()
+    if current is None or destination is None:
+        return
+    script = ScriptDirectory.from_config(config)
+    destination = str(destination)
+    if destination.startswith("-"):  # relative: "-1"
+        undone = [r.revision for r in script.iterate_revisions(current, "base")]
+        undone = undone[:int(destination[1:])]
+    elif destination == "base" or destination in {
+            r.revision for r in script.iterate_revisions(current, "base")} - {current}:
+        lower = None if destination == "base" else destination
+        undone = [r.revision for r in script.iterate_revisions(current, lower or "base")
+                  if r.revision != lower]
+    else:
+        return  # an upgrade, or staying put
+    if not undone:
+        return
+    message = (f"Downgrading undoes migration(s) {', '.join(undone)}: their tables and "
+               f"columns are dropped with everything stored in them. Make a backup first "
+               f"(flask --app wsgi forum backup).")
+    if current_app.config.get("FORUM_ENV") == "production" and \
+            os.environ.get("FORUM_ALLOW_DOWNGRADE") != "1":
+        raise SystemExit(message + " To go ahead, run it again with FORUM_ALLOW_DOWNGRADE=1.")
+    logger.warning(message)
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -105,6 +141,9 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        _check_downgrade(connection)
+        if connection.in_transaction():  # reading the revision began one: end it, so that
+            connection.rollback()  # the migrations' own transaction is committed
         # SQLite alters a table by copying it and dropping the old one; with foreign keys
         # enforced, that drop would cascade and delete rows in other tables. The pragma only
         # works outside a transaction, so it is set on the raw connection first.

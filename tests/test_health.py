@@ -151,7 +151,8 @@ def test_not_ready_when_the_storage_cannot_be_made(own_db, tmp_path):
 # --- schema behind, ahead --------------------------------------------------------------------
 
 
-def test_not_ready_and_upgrading_page_while_the_schema_is_behind(own_db):
+def test_not_ready_and_upgrading_page_while_the_schema_is_behind(own_db, monkeypatch):
+    monkeypatch.setenv("FORUM_ALLOW_DOWNGRADE", "1")  # a production downgrade, on purpose
     app = production_guard(own_db())
     with app.app_context():
         downgrade(revision=PREVIOUS)

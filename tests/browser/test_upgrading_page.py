@@ -13,7 +13,8 @@ from tests.conftest import make_config
 from tests.servers import free_port
 
 
-def test_upgrading_page_is_shown_and_accessible(browser, smtp, tmp_path):
+def test_upgrading_page_is_shown_and_accessible(browser, smtp, tmp_path, monkeypatch):
+    monkeypatch.setenv("FORUM_ALLOW_DOWNGRADE", "1")  # a production downgrade, on purpose
     scripts = ScriptDirectory(str(ROOT / "migrations"))
     [head] = scripts.get_heads()
     app = create_app(make_config(f"sqlite:///{tmp_path / 'behind.db'}", smtp,
