@@ -54,8 +54,8 @@ def names_read_in_python(source: str) -> set[str]:
 
 
 def names_read_by_the_code() -> set[str]:
-    files = [ROOT / "wsgi.py", *sorted((ROOT / "forum").rglob("*.py")),
-             *sorted((ROOT / "deploy").rglob("*.py"))]
+    files = [ROOT / "wsgi.py", ROOT / "migrations" / "env.py",
+             *sorted((ROOT / "forum").rglob("*.py")), *sorted((ROOT / "deploy").rglob("*.py"))]
     found: set[str] = set()
     for path in files:
         found |= names_read_in_python(path.read_text(encoding="utf-8"))
