@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import delete, update
 
 from forum.accounts import services as accounts
+from forum.attendance import services as attendance
 from forum.audit import services
 from forum.audit.models import AuditEntry
 from forum.audit.services import AuditFilters, AuditLogImmutable, csv_cell
@@ -215,6 +216,8 @@ def test_every_moderator_and_administrator_action_is_recorded_once_with_its_item
                 number=1, theme="Edukacja włączająca", day1=today + timedelta(days=10)))),
         ("workshop.cancel", lambda: workshops.set_cancelled(moderator, workshop(), True)),
         ("workshop.reinstate", lambda: workshops.set_cancelled(moderator, workshop(), False)),
+        ("attendance.correct", lambda: attendance.correct(moderator, group, workshop(),
+                                                          member.id, 1, True)),
         ("material.create", lambda: material()),
         ("material.version", lambda: materials.add_version(
             moderator, material(), materials.Upload(io.BytesIO(samples.PDF), "r2.pdf"))),
