@@ -12,10 +12,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
@@ -25,7 +25,8 @@ from forum.audit.services import record_audit
 from forum.errors import InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.groups.models import Group, Membership, Role
-from forum.groups.policy import can_moderate_group, can_participate, is_admin
+from forum.groups.policy import can_moderate_group, can_participate, can_view_group, is_admin
+from forum.notifications.inbox import notify
 from forum.timeutil import utcnow
 from forum.workshops.models import Workshop, WorkshopState
 from forum.workshops.services import group_today
@@ -33,7 +34,8 @@ from forum.workshops.services import group_today
 # The day's code: 6 characters without look-alikes (no 0/O, 1/I/L).
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
-MAX_CAP = 1000
+# The notification a registered person gets the day before day 1 (`text`: the session's id).
+REMINDER_KIND = "session_reminder"
 
 
 # --- policy ------------------------------------------------------------------------------------
@@ -346,3 +348,48 @@ def is_site_admin(actor) -> bool:
 def checkin_time(group: Group, checkin: CheckIn) -> str:
     """When a check-in was made, as HH:MM in the group's time zone."""
     return checkin.created_at.astimezone(ZoneInfo(group.time_zone)).strftime("%H:%M")
+
+
+# --- the reminder the day before ----------------------------------------------------------------
+
+
+def send_due_reminders(now: datetime | None = None) -> int:
+    """The day before day 1 (in the group's time zone), a notification to each person
+    registered for the session, once (Registration.reminded_at is claimed first, so several
+    workers send one). Called by every round of the mail worker. Returns people notified."""
+    now = now or utcnow()
+    soonest = now.date() - timedelta(days=1)  # every time zone's "tomorrow" lies in here
+    rows = db.session.execute(
+        db.select(Registration.id, Registration.user_id, Workshop, Group)
+        .join(Workshop, Workshop.id == Registration.workshop_id)
+        .join(Group, Group.id == Workshop.group_id)
+        .where(Registration.reminded_at.is_(None), Workshop.cancelled_at.is_(None),
+               Workshop.day1 >= soonest, Workshop.day1 <= soonest + timedelta(days=3))).all()
+    people = 0
+    for registration_id, user_id, workshop, group in rows:
+        if workshop.day1 != group_today(group, now) + timedelta(days=1):
+            continue
+        claimed = db.session.execute(
+            db.update(Registration)
+            .where(Registration.id == registration_id, Registration.reminded_at.is_(None))
+            .values(reminded_at=now).execution_options(synchronize_session=False)).rowcount
+        if claimed and db.session.scalar(db.select(Membership.id).where(
+                Membership.user_id == user_id, Membership.group_id == group.id)):
+            notify(user_id, REMINDER_KIND, group_id=group.id, text=str(workshop.id))
+            people += 1
+        db.session.commit()
+    return people
+
+
+def reminded_workshop(notification) -> Workshop | None:
+    if notification.kind != REMINDER_KIND or not notification.text.isdigit():
+        return None
+    return db.session.get(Workshop, int(notification.text))
+
+
+def reminder_url(actor, notification) -> str | None:
+    workshop = reminded_workshop(notification)
+    if workshop is None or not can_view_group(actor, workshop.group):
+        return None
+    return url_for("attendance.session_attendance", slug=workshop.group.slug,
+                   number=workshop.number)
