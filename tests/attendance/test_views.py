@@ -117,3 +117,40 @@ def test_moderator_ticks_off_and_corrects(app, personas, login_as):
     with app.app_context():
         assert sorted((c.day, c.method) for c in db.session.scalars(db.select(CheckIn))) == [
             (1, "list"), (2, "correction")]
+
+
+def test_wrong_codes_are_rate_limited(app, personas, login_as):
+    number, code = _session(app, personas)
+    member = login_as(personas.member)
+    for _ in range(10):
+        assert member.post(url(personas, number, "check-in"),
+                           data={"code": "AAAAAA"}).status_code == 400
+    assert member.post(url(personas, number, "check-in"),
+                       data={"code": code}).status_code == 429
+
+
+def test_observer_cannot_check_in(app, personas, login_as):
+    number, code = _session(app, personas)
+    observer = login_as(personas.observer)
+    assert observer.get(url(personas, number, f"check-in?code={code}")).status_code == 403
+    assert observer.post(url(personas, number, "check-in"),
+                         data={"code": code}).status_code == 403
+
+
+def test_certificate_links_after_the_days(app, personas, login_as):
+    number, _code = _session(app, personas, -5)
+    with app.app_context():
+        people = factories.people_of(personas)
+        workshop = db.session.scalar(db.select(services.Workshop))
+        services.correct(people["moderator"], people["g1"], workshop, people["member"].id, 1,
+                         True)
+    member_page = login_as(personas.member).get(url(personas, number)).get_data(as_text=True)
+    assert f'href="/g/{personas.g1.slug}/sessions/{number}/certificate.pdf"' in member_page
+    assert "certificates.zip" not in member_page
+    assert "Registration is closed" in member_page
+    observer_page = login_as(personas.observer).get(url(personas, number)).get_data(
+        as_text=True)
+    assert "certificate.pdf" not in observer_page
+    for persona in (personas.moderator, personas.admin):
+        page = login_as(persona).get(url(personas, number)).get_data(as_text=True)
+        assert f'href="/g/{personas.g1.slug}/sessions/{number}/certificates.zip"' in page
