@@ -168,6 +168,10 @@ def register_inbox(app: Flask) -> None:
     from forum.library import services as library
 
     register_kind_opener(app, library.CONTACT_KIND, library.contact_url)
+    # A reminder of a session one registered for leads to its attendance page.
+    from forum.attendance import services as attendance
+
+    register_kind_opener(app, attendance.REMINDER_KIND, attendance.reminder_url)
 
 
 def register_thread_merge_hooks(app: Flask) -> None:

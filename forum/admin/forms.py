@@ -46,6 +46,13 @@ class GroupForm(FlaskForm):
         description=_l("0: messages cannot be changed once they are sent. At most a day; "
                        "left empty, the setting stays as it is."),
         render_kw={"inputmode": "numeric", "min": 0, "max": MAX_CHAT_EDIT_MINUTES})
+    registration_cap = IntegerField(
+        _l("Registration cap per organisation"),
+        validators=[Optional(), NumberRange(min=1, max=1000,
+                                            message=_l("Enter a number from 1 to 1000."))],
+        description=_l("At most this many people of one organisation may register for a "
+                       "session. Empty: no cap."),
+        render_kw={"inputmode": "numeric", "min": 1, "max": 1000})
     erased_posts = RadioField(_l("When a member's account is erased, their posts and chat "
                                  "messages in this group are"), default="anonymise",
                               validate_choice=False)

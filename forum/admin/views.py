@@ -244,7 +244,8 @@ def group(group_id: int):
                                 time_zone=form.time_zone.data,
                                 members_can_upload=form.members_can_upload.data,
                                 erased_posts=form.erased_posts.data,
-                                chat_edit_minutes=form.chat_edit_minutes.data)
+                                chat_edit_minutes=form.chat_edit_minutes.data,
+                                registration_cap=form.registration_cap.data)
         except InvalidInput as error:
             apply_errors(form, error)
         else:

@@ -51,6 +51,7 @@ AUDIT_ACTIONS = {
     "workshop.update": _l("session changed"),
     "workshop.cancel": _l("session cancelled"),
     "workshop.reinstate": _l("session reinstated"),
+    "attendance.correct": _l("attendance list corrected"),
     "material.create": _l("material shared"),
     "material.version": _l("new version of a material"),
     "material.update": _l("material changed"),

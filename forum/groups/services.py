@@ -239,14 +239,20 @@ def create_group(actor, *, name: str, slug: str, description: str = "",
     return group
 
 
+KEEP = object()  # update_group: leave the setting as it is
+MAX_REGISTRATION_CAP = 1000
+
+
 def update_group(actor, group: Group, *, name: str, slug: str, description: str, kind: str,
                  time_zone: str, members_can_upload: bool | None = None,
                  erased_posts: str | None = None,
-                 chat_edit_minutes: int | None = None) -> Group:
+                 chat_edit_minutes: int | None = None,
+                 registration_cap: int | None | object = KEEP) -> Group:
     """`erased_posts`: "anonymise" | "remove", what happens to an erased person's posts
     and chat messages in the group (forum.privacy.erasure); `chat_edit_minutes`: for how
     long authors may change their chat messages (0 to MAX_CHAT_EDIT_MINUTES); None leaves
-    either as it is."""
+    either as it is. `registration_cap`: at most this many people per organisation may
+    register for a session (1 to MAX_REGISTRATION_CAP; None: no cap; KEEP: as it is)."""
     if not can_administer(actor):
         raise PermissionDenied()
     slug = slug.strip().lower()
@@ -256,8 +262,15 @@ def update_group(actor, group: Group, *, name: str, slug: str, description: str,
     if chat_edit_minutes is not None and not 0 <= chat_edit_minutes <= MAX_CHAT_EDIT_MINUTES:
         raise InvalidInput({"chat_edit_minutes": _l(
             "Enter a number of minutes from 0 to %(most)d.", most=MAX_CHAT_EDIT_MINUTES)})
+    if registration_cap is not KEEP and registration_cap is not None and not (
+            1 <= registration_cap <= MAX_REGISTRATION_CAP):
+        raise InvalidInput({"registration_cap": _l(
+            "Enter a number from 1 to %(most)d, or leave it empty for no cap.",
+            most=MAX_REGISTRATION_CAP)})
     group.name, group.slug, group.description = name.strip(), slug, description.strip()
     group.kind, group.time_zone = kind, time_zone
+    if registration_cap is not KEEP:
+        group.registration_cap = registration_cap
     if members_can_upload is not None:
         group.members_can_upload = members_can_upload
     if erased_posts is not None:

@@ -20,6 +20,7 @@ from flask_babel import format_date, format_datetime, ngettext
 from flask_babel import gettext as _
 
 from forum.accounts.models import User
+from forum.attendance import services as attendance
 from forum.chat.models import MENTION, ChatMessage
 from forum.discussions.models import Post
 from forum.extensions import db
@@ -235,6 +236,15 @@ def _notice_item(notice: Notification, post: Post | None,
                                          question=poll.question,
                                          when=format_datetime(poll.closes_at, "medium")),
                     group_name, url)
+    if notice.kind == attendance.REMINDER_KIND:  # `text` is the session's id (attendance)
+        workshop = attendance.reminded_workshop(notice)
+        if workshop is None or workshop.cancelled_at is not None:
+            return None
+        return Item(notice.created_at, _("Session %(number)d, “%(theme)s”, starts tomorrow "
+                                         "(%(date)s)", number=workshop.number,
+                                         theme=workshop.theme,
+                                         date=format_date(workshop.day1, "long")),
+                    group_name, url, workshop.place)
     if notice.kind == "erasure_request":  # to administrators (forum.privacy.erasure)
         return Item(notice.created_at, _("Someone asked for their account to be deleted: "
                                          "an administrator needs to confirm it"), "", url)

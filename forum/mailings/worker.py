@@ -27,6 +27,7 @@ def run_once() -> tuple[BatchReport, DeliveryReport]:
     exports (whose e-mails then go in the same round), send due e-mails."""
     send_review_reminders()
     send_poll_reminders()
+    send_session_reminders()
     batch = run_batcher()
     build_exports()
     delivery = deliver_all()
@@ -62,6 +63,21 @@ def send_poll_reminders() -> None:
         return
     if people:
         log.info("poll reminders: %d people notified", people)
+
+
+def send_session_reminders() -> None:
+    """The day before a session (forum.attendance): notifications to the people registered
+    for it, which this same round's batcher mails as each person's settings say."""
+    from forum.attendance.services import send_due_reminders
+
+    try:
+        people = send_due_reminders()
+    except Exception:
+        log.exception("session reminder step failed")
+        db.session.rollback()
+        return
+    if people:
+        log.info("session reminders: %d people notified", people)
 
 
 def build_exports() -> None:

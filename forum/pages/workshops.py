@@ -61,7 +61,9 @@ def _input(form: WorkshopForm) -> services.WorkshopInput:
         day2=form.day2.data, description=form.description.data or "",
         host_organisation_id=form.host_organisation_id.data or None,
         place=form.place.data or "", agenda_day1=form.agenda_day1.data or "",
-        agenda_day2=form.agenda_day2.data or "", keep_chat=bool(form.keep_chat.data))
+        agenda_day2=form.agenda_day2.data or "", keep_chat=bool(form.keep_chat.data),
+        times=(form.day1_starts.data, form.day1_ends.data, form.day2_starts.data,
+               form.day2_ends.data))
 
 
 @bp.get("/g/<slug>/sessions/")

@@ -7,6 +7,7 @@ from wtforms import (
     SelectField,
     StringField,
     TextAreaField,
+    TimeField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -25,6 +26,10 @@ class WorkshopForm(FlaskForm):
         InputRequired(message=_l("Enter the date of day 1."))])
     day2 = DateField(_l("Day 2"), validators=[Optional()],
                      description=_l("Leave empty for the day after day 1."))
+    day1_starts = TimeField(_l("Day 1 starts at"), validators=[Optional()])
+    day1_ends = TimeField(_l("Day 1 ends at"), validators=[Optional()])
+    day2_starts = TimeField(_l("Day 2 starts at"), validators=[Optional()])
+    day2_ends = TimeField(_l("Day 2 ends at"), validators=[Optional()])
     host_organisation_id = SelectField(_l("Host organisation"), coerce=int,
                                        validate_choice=False)
     place = StringField(_l("Place"), validators=[Length(max=200)],

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -134,6 +134,9 @@ class WorkshopInput:
     agenda_day1: str = ""
     agenda_day2: str = ""
     keep_chat: bool | None = None  # None: leave as it is (exempt from chat retention)
+    # When each day starts and ends (group's time zone): (day1_starts, day1_ends, day2_starts,
+    # day2_ends); None: leave the times as they are.
+    times: tuple[time | None, time | None, time | None, time | None] | None = None
 
 
 def _validate(group: Group, data: WorkshopInput, existing: Workshop | None) -> None:
@@ -164,6 +167,13 @@ def _validate(group: Group, data: WorkshopInput, existing: Workshop | None) -> N
     for field in ("description", "agenda_day1", "agenda_day2"):
         if len(getattr(data, field)) > 20000:
             errors[field] = too_long(20000)
+    if data.times is not None:
+        for day, (starts, ends) in ((1, data.times[:2]), (2, data.times[2:])):
+            if (starts is None) != (ends is None):
+                errors[f"day{day}_ends" if ends is None else f"day{day}_starts"] = _l(
+                    "Enter both the start and the end time of the day, or neither.")
+            elif starts is not None and ends <= starts:
+                errors[f"day{day}_ends"] = _l("The day must end after it starts.")
     if errors:
         raise InvalidInput(errors)
 
@@ -190,6 +200,9 @@ def _apply(workshop: Workshop, data: WorkshopInput) -> None:
     workshop.agenda_day2_html = render_markdown(data.agenda_day2)
     if data.keep_chat is not None:
         workshop.keep_chat = data.keep_chat
+    if data.times is not None:
+        (workshop.day1_starts, workshop.day1_ends,
+         workshop.day2_starts, workshop.day2_ends) = data.times
     workshop.updated_at = utcnow()
 
 

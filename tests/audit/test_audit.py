@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import delete, update
 
 from forum.accounts import services as accounts
+from forum.attendance import services as attendance
 from forum.audit import services
 from forum.audit.models import AuditEntry
 from forum.audit.services import AuditFilters, AuditLogImmutable, csv_cell
@@ -233,6 +234,8 @@ def test_every_moderator_and_administrator_action_is_recorded_once_with_its_item
             moderator, minutes.propose_amendment(member, state["minutes"], "Skreślić"),
             "decline")),
         ("minutes.approve", lambda: minutes.approve(moderator, state["minutes"])),
+        ("attendance.correct", lambda: attendance.correct(moderator, group, workshop(),
+                                                          member.id, 1, True)),
         ("material.create", lambda: material()),
         ("material.version", lambda: materials.add_version(
             moderator, material(), materials.Upload(io.BytesIO(samples.PDF), "r2.pdf"))),
