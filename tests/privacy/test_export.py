@@ -579,3 +579,17 @@ def test_apply_retention_removes_expired_exports(app, personas):
     with app.app_context():
         assert _export_of(factories.user(personas.member.id)) is None
         assert not storage_for(app).exists(key)
+
+
+def test_someone_who_never_attended_gets_empty_attendance_sections(ctx, personas, smtp):
+    person = factories.user(personas.observer.id)
+    export.request_export(person, person)
+    worker.run_once()
+    archive = _zip(_export_of(person))
+    data = json.loads(archive.read("export.json").decode("utf-8"))
+    assert data["attendance"] == {"recorded": True, "registrations": [], "check_ins": []}
+    assert data["certificates"] == {"recorded": True, "items": []}
+    assert data["evaluation"]["answered"] == [] and data["minutes"] == {"amendments": []}
+    index = archive.read("index.html").decode("utf-8")
+    attended = index[index.index('id="attendance"'):]
+    assert attended.count("Nothing of this kind.") == 5  # 3 attendance, evaluation, minutes
