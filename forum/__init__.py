@@ -205,13 +205,14 @@ def register_socket_handlers(app: Flask) -> None:
     from forum.discussions import live, live_sockets
     from forum.extensions import socketio
     from forum.polls import sockets as poll_sockets
-    from forum.realtime.server import on_disconnect_user
+    from forum.realtime.server import on_disconnect_user, on_queue_resumed
 
     sockets.register(socketio)  # /chat
     live_sockets.register(socketio)  # /threads: follow a thread
     poll_sockets.register(socketio)  # /threads: follow a poll's results
     on_disconnect_user(app, rooms.disconnect_user)  # sign-out, removal: cut the sockets off
     on_disconnect_user(app, live.disconnect_user)
+    on_queue_resumed(app, sockets.resync_after_outage)  # Redis back: clients fetch what they missed
 
 
 def register_cli(app: Flask) -> None:

@@ -249,6 +249,10 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "FORUM_SCAN_COMMAND": env.get("FORUM_SCAN_COMMAND", ""),
         "MAX_CONTENT_LENGTH": (_int(env, "FORUM_MAX_UPLOAD_MB", 50, minimum=1) + 1) * 1024 * 1024,
         "FORUM_STORAGE_ROOT": env.get("FORUM_STORAGE_ROOT", str(instance / "uploads")),
+        # Attendance certificates (forum.certificates): the folder holding DejaVuSans.ttf and
+        # DejaVuSans-Bold.ttf (Debian's fonts-dejavu-core), fonts with Polish letters.
+        "FORUM_CERTIFICATE_FONT_DIR": env.get("FORUM_CERTIFICATE_FONT_DIR", "").strip()
+        or "/usr/share/fonts/truetype/dejavu",
         # Object storage instead of the disk: s3://bucket/optional/prefix (S3 API, boto3).
         "FORUM_STORAGE_URL": env.get("FORUM_STORAGE_URL", ""),
         "FORUM_S3_ENDPOINT_URL": env.get("FORUM_S3_ENDPOINT_URL", ""),

@@ -84,6 +84,7 @@ AUDIT_ACTIONS = {
     "thread.agenda_unmark": _l("thread no longer marked for the next session"),
     "workshop.agenda": _l("agenda items added to a session"),
     "workshop.agenda_remove": _l("agenda item removed from a session"),
+    "certificate.zip": _l("all certificates of a session downloaded"),
     "review.open": _l("review of a material opened"),
     "review.extend": _l("review deadline extended"),
     "review.remind": _l("review reminder sent"),
@@ -99,6 +100,11 @@ AUDIT_ACTIONS = {
     "tournament.finish": _l("tournament finished"),
     "recommendation.create": _l("recommendation added to the register"),
     "recommendation.status": _l("recommendation status changed"),
+    "evaluation.questions": _l("evaluation questions changed"),
+    "minutes.open_amendments": _l("amendments to a session's minutes opened"),
+    "minutes.amendment_accept": _l("amendment to the minutes accepted"),
+    "minutes.amendment_decline": _l("amendment to the minutes declined"),
+    "minutes.approve": _l("session minutes approved"),
 }
 
 

@@ -193,6 +193,13 @@ def catch_up(actor, group: Group, after_id: int, limit: int = CATCH_UP_LIMIT) ->
     return Page(rows[:limit], len(rows) > limit)
 
 
+def last_id_before(when: datetime) -> int:
+    """The id of the newest message of any group sent before `when` (0: none): a client that
+    asks for "after" it gets everything since (clients de-duplicate by id)."""
+    return db.session.scalar(db.select(func.max(ChatMessage.id))
+                             .where(ChatMessage.created_at < when)) or 0
+
+
 # --- sending ---------------------------------------------------------------------------------
 
 

@@ -9,6 +9,8 @@ memberships also disconnect open sockets straight after their commit
 from __future__ import annotations
 
 import logging
+import time
+from datetime import timedelta
 
 from flask import current_app, request
 from flask_babel import lazy_gettext as _l
@@ -25,9 +27,26 @@ from forum.groups.services import get_group_for
 from forum.ids import is_id
 from forum.realtime import server as realtime
 from forum.realtime.handlers import bad_request, forget_socket, socket_event, unknown_event
+from forum.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 security_log = logging.getLogger("forum.security")
+
+
+# Messages sent this long before the message queue was found lost are sent again too: one
+# published just before may have been in flight on the broken connection.
+RESYNC_MARGIN_SECONDS = 5
+
+
+def resync_after_outage(lost_at: float) -> None:
+    """The message queue is back (forum.realtime.server.ResyncingRedisManager): every
+    message sent since shortly before it was lost may have reached nobody on this worker.
+    Tell this worker's clients to fetch everything after `after_id` again (`join` with it;
+    they de-duplicate by id), so an acknowledged message is never missing at a receiver."""
+    lost = utcnow() - timedelta(seconds=time.time() - lost_at + RESYNC_MARGIN_SECONDS)
+    after_id = services.last_id_before(lost)
+    realtime.state().server.emit("resync", {"after_id": after_id}, namespace=NAMESPACE,
+                                 ignore_queue=True)  # this worker's own clients
 
 
 def register(socketio) -> None:
@@ -149,6 +168,10 @@ def typing(actor: User, data: dict) -> dict:
     group = get_group_for(actor, _slug(data))
     if not can_participate(actor, group):
         raise PermissionDenied()
+    if not realtime.queue_reachable():  # say so: the notice would reach nobody
+        return {"ok": False, "error": "unavailable",
+                "message": str(_l("The live connection between servers is interrupted; "
+                                  "others do not see that you are typing."))}
     publish_to_group(group.id, "typing",
                      {"group": group.slug, "user": {"id": actor.id, "name": actor.name}},
                      skip_sid=request.sid)

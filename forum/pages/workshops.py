@@ -29,6 +29,7 @@ from forum.groups.policy import can_manage_workshops, can_plan_agenda
 from forum.ids import parse_ids
 from forum.materials import services as material_services
 from forum.materials.filetypes import content_disposition
+from forum.minutes import services as minutes_services
 from forum.pages import agenda, recap
 from forum.redirects import safe_next
 from forum.timeutil import utcnow
@@ -255,7 +256,8 @@ def recap_page(slug: str, number: int):
                else None)
     return render_template("workshops/recap.html", group=group, workshop=workshop,
                            state=state, recap=summary, hours=recap.format_hours,
-                           material_kinds=material_services.MATERIAL_KINDS)
+                           material_kinds=material_services.MATERIAL_KINDS,
+                           minutes=minutes_services.approved_minutes(current_user, workshop))
 
 
 @bp.get("/g/<slug>/sessions/<int:number>/recap.zip")
@@ -272,6 +274,7 @@ def recap_zip(slug: str, number: int):
     index_html = render_template(
         "workshops/recap_export.html", group=group, workshop=workshop, recap=summary,
         files=files, material_kinds=material_services.MATERIAL_KINDS, hours=recap.format_hours,
+        minutes=minutes_services.approved_minutes(current_user, workshop),
         forum_url=lambda endpoint, **values: base + url_for(endpoint, **values),
         absolute=lambda html: recap.absolute_links(html, base),
         exported_at=utcnow())

@@ -13,10 +13,13 @@ signing out or a removal from a group can disconnect all of them.
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
 
 TTL_SECONDS = 90  # a Redis entry lives this long unless its worker refreshes it
 REFRESH_SECONDS = 30
@@ -181,16 +184,30 @@ class RedisPresence:
     def _people_key(self) -> str:
         return f"{self.prefix}:people"
 
+    def _unreachable(self, what: str, error: Exception) -> None:
+        """Redis cannot be reached: the chat goes on within this process (issue 18, finding
+        5); the refresher writes this worker's sockets again once Redis answers."""
+        log.warning("chat presence: Redis unreachable while %s (%s); this process only",
+                    what, error)
+
     def connect(self, user_id: int, sid: str, alternative_id: str = "") -> None:
         self.local.connect(user_id, sid, alternative_id)
         key = self._sids_key(user_id)
-        with self.redis.pipeline() as pipe:
-            pipe.sadd(key, sid)
-            pipe.expire(key, 86400)
-            pipe.execute()
+        try:
+            with self.redis.pipeline() as pipe:
+                pipe.sadd(key, sid)
+                pipe.expire(key, 86400)
+                pipe.execute()
+        except Exception as error:
+            self._unreachable("connecting", error)
 
     def sids_of(self, user_id: int) -> set[str]:
-        return set(self.redis.smembers(self._sids_key(user_id)))
+        local = {sid for sid, entry in self.local.snapshot() if entry.user_id == user_id}
+        try:
+            return set(self.redis.smembers(self._sids_key(user_id))) | local
+        except Exception as error:
+            self._unreachable("listing a person's sockets", error)
+            return local
 
     def _people_in(self, group_id: int) -> set[int]:
         key = self._group_key(group_id)
@@ -200,14 +217,22 @@ class RedisPresence:
             _, members = pipe.execute()
         return {int(member.split(":", 1)[0]) for member in members}
 
+    def _local_people(self, group_id: int) -> dict[int, dict]:
+        return {entry.user_id: entry.person for _, entry in self.local.snapshot()
+                if group_id in entry.groups and entry.person is not None}
+
     def join(self, group_id: int, person: dict, sid: str) -> bool:
         self.local.joined(sid, group_id, person)
-        before = self._people_in(group_id)
-        with self.redis.pipeline() as pipe:
-            pipe.hset(self._people_key(), str(person["id"]), json.dumps(person))
-            pipe.zadd(self._group_key(group_id), {f"{person['id']}:{sid}": time.time()
-                                                  + TTL_SECONDS})
-            pipe.execute()
+        try:
+            before = self._people_in(group_id)
+            with self.redis.pipeline() as pipe:
+                pipe.hset(self._people_key(), str(person["id"]), json.dumps(person))
+                pipe.zadd(self._group_key(group_id), {f"{person['id']}:{sid}": time.time()
+                                                      + TTL_SECONDS})
+                pipe.execute()
+        except Exception as error:
+            self._unreachable("joining", error)
+            return False
         return person["id"] not in before
 
     def leave(self, group_id: int, user_id: int, sid: str) -> bool:
@@ -215,23 +240,32 @@ class RedisPresence:
         return self._leave_quietly(group_id, user_id, sid)
 
     def _leave_quietly(self, group_id: int, user_id: int, sid: str) -> bool:
-        removed = self.redis.zrem(self._group_key(group_id), f"{user_id}:{sid}")
-        return bool(removed) and user_id not in self._people_in(group_id)
+        try:
+            removed = self.redis.zrem(self._group_key(group_id), f"{user_id}:{sid}")
+            return bool(removed) and user_id not in self._people_in(group_id)
+        except Exception as error:
+            self._unreachable("leaving", error)
+            return False
 
     def disconnect(self, sid: str) -> tuple[int | None, list[int]]:
         local = self.local.forget(sid)
         if local is None:
             return None, []
         gone = [g for g in sorted(local.groups) if self._leave_quietly(g, local.user_id, sid)]
-        self.redis.srem(self._sids_key(local.user_id), sid)
+        try:
+            self.redis.srem(self._sids_key(local.user_id), sid)
+        except Exception as error:
+            self._unreachable("disconnecting", error)
         return local.user_id, gone
 
     def present(self, group_id: int) -> list[dict]:
-        ids = sorted(self._people_in(group_id))
-        if not ids:
-            return []
-        rows = self.redis.hmget(self._people_key(), [str(i) for i in ids])
-        people = [json.loads(row) for row in rows if row]
+        try:
+            ids = sorted(self._people_in(group_id))
+            rows = self.redis.hmget(self._people_key(), [str(i) for i in ids]) if ids else []
+            people = [json.loads(row) for row in rows if row]
+        except Exception as error:
+            self._unreachable("listing who is present", error)
+            people = list(self._local_people(group_id).values())
         return sorted(people, key=lambda p: (p["name"].lower(), p["id"]))
 
     def forget(self, user_id: int) -> None:

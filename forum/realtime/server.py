@@ -18,6 +18,7 @@ import socketio as python_socketio
 from flask import Flask, current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from forum.errors import Refused
@@ -48,7 +49,8 @@ def socketio_options(app: Flask) -> dict:
     numbers, and rooms are named by ids that coincide between installations.
     """
     url = app.config.get("SOCKETIO_MESSAGE_QUEUE") or ""
-    manager = (python_socketio.RedisManager(url, channel=redis_name(app.config, "socketio"))
+    manager = (ResyncingRedisManager(url, channel=redis_name(app.config, "socketio"),
+                                     on_resumed=lambda lost_at: _queue_resumed(app, lost_at))
                if url else python_socketio.Manager())
     return {
         "async_mode": app.config["FORUM_ASYNC_MODE"],
@@ -63,16 +65,114 @@ def socketio_options(app: Flask) -> dict:
     }
 
 
+class ResyncingRedisManager(python_socketio.RedisManager):
+    """python-socketio's Redis message queue, listening again within RETRY_SECONDS of Redis
+    coming back (the stock one waits 1, 2, 4 … 60 s) and calling `on_resumed(lost_at)` once
+    it listens again: every event published while this worker was not listening (the outage
+    and the moment after it) was lost for its clients, who are then told to fetch what they
+    missed (issue 18, finding 1; the chat's `resync`)."""
+
+    RETRY_SECONDS = 0.5
+
+    def __init__(self, *args, on_resumed=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.on_resumed = on_resumed
+
+    lost_at: float | None = None  # since when this worker cannot listen (None: it can)
+
+    def _redis_listen_with_retries(self):  # the listening loop of python-socketio's manager
+        while True:
+            try:
+                self._redis_connect()
+                self.pubsub.subscribe(self.channel)
+                lost_at, self.lost_at = self.lost_at, None
+                if lost_at is not None:
+                    log.warning("the message queue is back after %.1f s; clients resync",
+                                time.time() - lost_at)
+                    if self.on_resumed is not None:
+                        try:
+                            self.on_resumed(lost_at)
+                        except Exception:
+                            log.exception("telling clients to resync failed")
+                yield from self.pubsub.listen()
+            except Exception as error:
+                if self.lost_at is None:
+                    self.lost_at = time.time()
+                    log.warning("lost the message queue (%s); trying again every %.1f s",
+                                error, self.RETRY_SECONDS)
+                time.sleep(self.RETRY_SECONDS)
+
+
+def queue_reachable() -> bool:
+    """False while this worker has lost its message queue: what it publishes reaches nobody."""
+    return getattr(state().server.manager, "lost_at", None) is None
+
+
+def on_queue_resumed(app: Flask, hook) -> None:
+    """Register a namespace's `hook(lost_at)`, called (in an app context) when this worker
+    listens to the message queue again after losing it since the time `lost_at`."""
+    state(app).resume_hooks.append(hook)
+
+
+def _queue_resumed(app: Flask, lost_at: float) -> None:
+    with app.app_context():
+        for hook in state(app).resume_hooks:
+            try:
+                hook(lost_at)
+            except Exception:  # one namespace failing must not keep the others stale
+                log.exception("resume hook %r failed", hook)
+            finally:
+                db.session.remove()
+
+
+class FallingBackLimiter:
+    """The chat's rate limits in their storage (Redis when configured), or in this process's
+    memory while the storage cannot be reached: sending keeps working with per-process counts
+    and a warning in the log, instead of a server error (issue 18, finding 5)."""
+
+    RETRY_SECONDS = 5.0
+
+    def __init__(self, storage) -> None:
+        self.primary = MovingWindowRateLimiter(storage)
+        self.memory = MovingWindowRateLimiter(MemoryStorage())
+        self.failed_at: float | None = None
+
+    def _call(self, name: str, *args):
+        now = time.monotonic()
+        if self.failed_at is None or now - self.failed_at > self.RETRY_SECONDS:
+            try:
+                result = getattr(self.primary, name)(*args)
+            except Exception as error:  # redis.ConnectionError, TimeoutError, …
+                if self.failed_at is None:
+                    log.warning("chat rate limits: storage unreachable (%s); counting in this "
+                                "process until it is back", error)
+                self.failed_at = now
+            else:
+                if self.failed_at is not None:
+                    log.warning("chat rate limits: storage reachable again")
+                self.failed_at = None
+                return result
+        return getattr(self.memory, name)(*args)
+
+    def hit(self, item, *keys) -> bool:
+        return self._call("hit", item, *keys)
+
+    def get_window_stats(self, item, *keys):
+        return self._call("get_window_stats", item, *keys)
+
+
 @dataclass
 class RealtimeState:
     server: python_socketio.Server
     presence: object  # who is in which group (presence.MemoryPresence | RedisPresence)
-    limiter: MovingWindowRateLimiter
+    limiter: FallingBackLimiter
     refresher_started: bool = False
     cutoff_watcher_started: bool = False
     group_slugs: dict[int, str] = field(default_factory=dict)  # for presence_changed
     # Each namespace's `fn(user_id, reason)`: tell the person's sockets why, then cut them off.
     disconnect_hooks: list = field(default_factory=list)
+    # Each namespace's `fn(lost_at)`: the message queue is back after an outage.
+    resume_hooks: list = field(default_factory=list)
 
 
 def init_app(app: Flask) -> None:
@@ -83,7 +183,7 @@ def init_app(app: Flask) -> None:
         server=socketio.server,
         presence=make_presence(app.config.get("FORUM_REDIS_URL") or None,
                                redis_name(app.config, "chat")),
-        limiter=MovingWindowRateLimiter(limits_storage(app.config)),
+        limiter=FallingBackLimiter(limits_storage(app.config)),
     )
     app.wsgi_app = QuietWebSocketDeparture(app.wsgi_app)
 

@@ -11,14 +11,17 @@ from forum.accounts import services as accounts
 from forum.audit import services
 from forum.audit.models import AuditEntry
 from forum.audit.services import AuditFilters, AuditLogImmutable, csv_cell
+from forum.certificates import services as certificates
 from forum.chat import services as chat
 from forum.discussions import curation
 from forum.discussions import services as discussions
 from forum.errors import NotFound, PermissionDenied
+from forum.evaluation import services as evaluation
 from forum.extensions import db
 from forum.groups import services as groups
 from forum.library import services as library
 from forum.materials import services as materials
+from forum.minutes import services as minutes
 from forum.moderation import reports
 from forum.pages import agenda
 from forum.polls import services as polls
@@ -215,6 +218,21 @@ def test_every_moderator_and_administrator_action_is_recorded_once_with_its_item
                 number=1, theme="Edukacja włączająca", day1=today + timedelta(days=10)))),
         ("workshop.cancel", lambda: workshops.set_cancelled(moderator, workshop(), True)),
         ("workshop.reinstate", lambda: workshops.set_cancelled(moderator, workshop(), False)),
+        ("certificate.zip", lambda: certificates.write_session_zip(
+            moderator, group, workshop(), io.BytesIO())),
+        ("evaluation.questions", lambda: evaluation.set_questions(
+            moderator, group, workshop(), [evaluation.QuestionInput(standard="usefulness")])),
+        ("minutes.open_amendments", lambda: state.setdefault(
+            "minutes", minutes.open_amendments(
+                moderator, minutes.start_minutes(moderator, workshop()),
+                utcnow() + timedelta(days=2)))),
+        ("minutes.amendment_accept", lambda: minutes.decide_amendment(
+            moderator, minutes.propose_amendment(member, state["minutes"], "Dopisać termin"),
+            "accept")),
+        ("minutes.amendment_decline", lambda: minutes.decide_amendment(
+            moderator, minutes.propose_amendment(member, state["minutes"], "Skreślić"),
+            "decline")),
+        ("minutes.approve", lambda: minutes.approve(moderator, state["minutes"])),
         ("material.create", lambda: material()),
         ("material.version", lambda: materials.add_version(
             moderator, material(), materials.Upload(io.BytesIO(samples.PDF), "r2.pdf"))),

@@ -119,12 +119,14 @@ def test_the_command_line_cuts_off_the_persons_open_socket(server, bots, command
     member = bots(people["member"]["email"]).connect()
     member.call("join", {"group": group, "after_id": None})
     try:
-        started = time.monotonic()
         _command(server, command, email,
                  *([group] if command == "remove-member" else []))
         ended = observer.wait_for("session_ended", timeout=5)
         assert ended["reason"] == ("membership" if command == "remove-member" else "signed_out")
-        while observer.client.connected and time.monotonic() < started + 5:
+        # The command's own start-up (seconds on a busy machine) is not the server's delay:
+        # the socket must be gone within seconds of the notice.
+        told = time.monotonic()
+        while observer.client.connected and time.monotonic() < told + 5:
             time.sleep(0.05)
         assert not observer.client.connected
         member.call("send_message", {"group": group, "body": "już bez obserwatora",

@@ -284,6 +284,26 @@ def test_typing_reaches_the_others_only(personas, chat_client):
     assert member.events("typing") == []
 
 
+def test_typing_says_it_reached_nobody_while_the_message_queue_is_lost(app, personas,
+                                                                       chat_client):
+    from forum.realtime import server as realtime
+
+    member, moderator = chat_client(personas.member), chat_client(personas.moderator)
+    member.join(personas.g1.slug)
+    moderator.join(personas.g1.slug)
+    moderator.events()
+    manager = realtime.state(app).server.manager
+    manager.lost_at = 1.0  # as ResyncingRedisManager marks an outage
+    try:
+        answer = member.emit("typing", {"group": personas.g1.slug})
+    finally:
+        del manager.lost_at
+    assert answer["ok"] is False and answer["error"] == "unavailable"
+    assert "interrupted" in answer["message"]
+    assert moderator.events("typing") == []
+    assert member.emit("typing", {"group": personas.g1.slug}) == {"ok": True}
+
+
 # --- bad input -------------------------------------------------------------------------------
 
 

@@ -44,6 +44,7 @@ export function connectChat(options) {
   var pending = new Map(); // client id → {clientId, body, el, state}
   var ended = false;
   var joining = false;
+  var resyncFrom = Infinity; // a resync to do once the join under way has answered
   var lastTypingSent = 0;
 
   var socket = window.io("/chat", { transports: options.transports });
@@ -99,15 +100,22 @@ export function connectChat(options) {
 
   // --- joining the group -------------------------------------------------------------------
 
-  function join() {
-    if (joining || ended) { return; }
+  // from: fetch everything after this id instead of after the last one seen (a resync, or
+  // the next part of a long catch-up), so that a hole before the last message is filled too.
+  function join(from) {
+    if (ended) { return; }
+    if (joining) {
+      if (typeof from === "number") { resyncFrom = Math.min(resyncFrom, from); }
+      return;
+    }
     joining = true;
-    var afterId = options.afterId();
+    var seen = options.afterId();
+    var afterId = typeof from === "number" && seen !== null ? Math.min(from, seen) : seen;
     var firstJoin = afterId === null;
     socket.timeout(15000).emit("join", { group: group, after_id: afterId }, function (error, ack) {
       joining = false;
       if (error) {
-        if (socket.connected) { setTimeout(join, 2000); }
+        if (socket.connected) { setTimeout(function () { join(from); }, 2000); }
         return;
       }
       if (!ack.ok) {
@@ -119,8 +127,16 @@ export function connectChat(options) {
         return;
       }
       options.onJoined(ack, firstJoin);
-      if (!firstJoin && ack.has_more) {
-        setTimeout(join, 0); // more was missed than one answer holds: ask for the rest
+      if (!firstJoin && ack.has_more && ack.messages.length) {
+        // More was missed than one answer holds: ask for the rest, after the last one given.
+        var next = ack.messages[ack.messages.length - 1].id;
+        setTimeout(function () { join(next); }, 0);
+        return;
+      }
+      if (resyncFrom !== Infinity) { // a resync arrived while this join was under way
+        var again = resyncFrom;
+        resyncFrom = Infinity;
+        setTimeout(function () { join(again); }, 0);
         return;
       }
       options.onStatus("connected");
@@ -137,7 +153,11 @@ export function connectChat(options) {
     }
   }
 
-  socket.on("connect", join);
+  socket.on("connect", function () { join(); });
+  // The server's message queue was away: what was sent since `after_id` may not have arrived.
+  socket.on("resync", function (data) {
+    if (data && typeof data.after_id === "number") { join(data.after_id); }
+  });
   socket.on("disconnect", function (reason) {
     options.onDisconnect();
     if (ended) { return; }
