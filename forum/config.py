@@ -185,6 +185,7 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "FORUM_EXPORT_KEEP_DAYS": _int(env, "FORUM_EXPORT_KEEP_DAYS", 7, minimum=1),
         "FORUM_RETAIN_SIGNIN_DAYS": _int(env, "FORUM_RETAIN_SIGNIN_DAYS", 30),
         "FORUM_RETAIN_AUDIT_DAYS": _int(env, "FORUM_RETAIN_AUDIT_DAYS", 1825),
+        "FORUM_RETAIN_ATTENDANCE_DAYS": _int(env, "FORUM_RETAIN_ATTENDANCE_DAYS", 0),
         # E-mail
         "MAIL_HOST": env.get("FORUM_MAIL_HOST", "localhost"),
         "MAIL_PORT": _int(env, "FORUM_MAIL_PORT", 25, minimum=1),

@@ -10,22 +10,32 @@ from __future__ import annotations
 
 import io
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 
 from forum.accounts.models import Organisation, OrganisationKind, User
 from forum.accounts.services import hash_password
+from forum.attendance.models import Certificate, CheckIn, CheckInMethod, Registration
 from forum.chat.demo import seed_chat
 from forum.demo_files import make_chart_png, make_csv, make_pdf
 from forum.discussions import curation
 from forum.discussions import services as discussions
 from forum.discussions.models import Post
+from forum.evaluation.models import (
+    EvaluationAnswer,
+    EvaluationQuestion,
+    EvaluationSubmission,
+    QuestionKind,
+    StandardQuestion,
+)
 from forum.extensions import db
 from forum.groups.models import Group, GroupKind, Membership, Role
 from forum.library import services as library
 from forum.materials import services as materials
 from forum.materials.models import Material, MaterialKind
+from forum.minutes.models import AmendmentState, Minutes, MinutesAmendment, MinutesState
 from forum.moderation import reports
 from forum.notifications.mentions import handle_for
 from forum.pages import agenda
@@ -117,6 +127,31 @@ LUBLIN_AGENDA_DAY2 = """- 9:00 konferencja w Urzędzie Miasta Lublin
 - 10:30 panel: samorząd jako organizator edukacji włączającej
 - 12:30 praca w grupach nad materiałem szkoleniowym
 - 14:30 podsumowanie i zadania przed kolejną sesją"""
+
+
+# Every demo session: day 1 10:00–16:00 (6 h), day 2 09:00–14:00 (5 h), in the group's zone.
+DAY1_TIMES = (time(10), time(16))
+DAY2_TIMES = (time(9), time(14))
+# Per group: the concluded session recorded in full (registrations, check-ins, certificates,
+# evaluation, approved minutes) and the next one, open for registration.
+RECORDED_SESSIONS = {"cities": (4, 6), "rural": (5, 6), "counties": (2, 3)}
+# At most this many people per organisation may register for a session of the cities group
+# (Miasto Lublin has three demo people there: the third finds its places taken).
+CITIES_REGISTRATION_CAP = 2
+DEMO_AGENDA_DAY1 = """- 10:00 powitanie i wizyta studyjna w szkole gospodarza
+- 12:30 obiad
+- 13:30 rozmowa z dyrekcją i samorządem gospodarza
+- 15:00 co możemy przenieść do siebie"""
+DEMO_AGENDA_DAY2 = """- 9:00 konferencja: doświadczenia samorządów grupy
+- 11:00 praca w grupach nad rekomendacjami
+- 13:00 podsumowanie i zadania przed kolejną sesją"""
+OWN_QUESTION = "Czy temat warto kontynuować na kolejnej sesji?"
+CHANGE_ANSWERS = ["Więcej czasu na rozmowy w małych grupach.",
+                  "Wcześniej wysłane materiały do przeczytania.",
+                  "Krótsza część konferencyjna, dłuższa wizyta studyjna.",
+                  "Nic, było bardzo dobrze."]
+AMENDMENT = ("Proszę dopisać, że dwie gminy zgłosiły się do pilotażu wspólnych dowozów "
+             "przed kolejną sesją.")
 
 
 class DemoRefused(Exception):
@@ -247,6 +282,10 @@ def seed_demo(seed: int = 2026) -> dict:
         threads = _seed_threads(rng, group, moderators[key], people)
         _seed_curation(group, moderators[key], threads, member if key == "cities" else None)
         _seed_polls(group, moderators[key], threads, people)
+    for key, group in groups.items():
+        _seed_attendance(rng, group, moderators[key], memberships, *RECORDED_SESSIONS[key])
+    groups["cities"].registration_cap = CITIES_REGISTRATION_CAP
+    db.session.commit()
     _seed_library(groups, moderators, memberships)
     _seed_tournament(admin, memberships)
     seed_chat(groups.values(), memberships)  # forum/chat/demo.py
@@ -269,13 +308,141 @@ def _seed_workshops(group: Group, hosts: list[Organisation], offset: int,
             group=group, number=number, theme=theme, day1=day1, day2=day1 + timedelta(days=1),
             host=host, place=f"{town}, Szkoła Podstawowa nr {number + 1}",
             description=f"Sesja {number} grupy: {theme.lower()}. Dzień 1 to wizyta studyjna, "
-                        "dzień 2 to konferencja i praca warsztatowa.")
+                        "dzień 2 to konferencja i praca warsztatowa.",
+            day1_starts=DAY1_TIMES[0], day1_ends=DAY1_TIMES[1],
+            day2_starts=DAY2_TIMES[0], day2_ends=DAY2_TIMES[1])
         if host is lublin:
             workshop.place = "Lublin, Szkoła Podstawowa nr 24 i Urząd Miasta"
             workshop.agenda_day1, workshop.agenda_day2 = LUBLIN_AGENDA_DAY1, LUBLIN_AGENDA_DAY2
         for field in ("description", "agenda_day1", "agenda_day2"):
             setattr(workshop, f"{field}_html", render_markdown(getattr(workshop, field)))
         db.session.add(workshop)
+
+
+def _at(group: Group, day, hour: int, minute: int = 0) -> datetime:
+    """A moment on a session day, in the group's time zone, as UTC."""
+    local = datetime.combine(day, time(hour, minute), ZoneInfo(group.time_zone))
+    return local.astimezone(UTC)
+
+
+def _seed_attendance(rng: random.Random, group: Group, moderator: User, memberships: list,
+                     recorded: int, upcoming: int) -> None:
+    """Session `recorded` (concluded) in full: most members registered (both days or one),
+    checked in per day (the day's code, or ticked off on the list by the moderator),
+    certificates for everyone who came, the evaluation (the standard questions and one of
+    the group's own) answered by several of them, and approved minutes with one accepted
+    amendment. Session `upcoming`: a few registrations (within the group's cap)."""
+    members = [m.user for m in memberships if m.group is group and m.role == Role.MEMBER]
+    sessions = {w.number: w for w in db.session.scalars(
+        db.select(Workshop).where(Workshop.group_id == group.id,
+                                  Workshop.number.in_([recorded, upcoming])))}
+    workshop = sessions[recorded]
+    day_of = {1: workshop.day1, 2: workshop.day2}
+    attendees: list[tuple[User, list[int]]] = []
+    for index, person in enumerate(members):
+        if index % 5 == 4:  # most members, not all
+            continue
+        days = {3: [1], 5: [2]}.get(index % 7, [1, 2])  # a few come for one day only
+        db.session.add(Registration(
+            workshop_id=workshop.id, user_id=person.id, organisation_id=person.organisation_id,
+            day1=1 in days, day2=2 in days,
+            created_at=_at(group, workshop.day1 - timedelta(days=14 + index % 5), 9 + index % 8),
+            updated_at=_at(group, workshop.day1 - timedelta(days=14 + index % 5), 9 + index % 8),
+            reminded_at=_at(group, workshop.day1 - timedelta(days=2), 8)))
+        present = [day for day in days if not (index % 6 == 1 and day == 2)]  # left early
+        for day in present:
+            by_list = (index + day) % 4 == 0
+            db.session.add(CheckIn(
+                workshop_id=workshop.id, user_id=person.id, day=day,
+                organisation_id=person.organisation_id,
+                method=CheckInMethod.LIST if by_list else CheckInMethod.CODE,
+                recorded_by_id=moderator.id if by_list else None,
+                created_at=_at(group, day_of[day], 9 if day == 2 else 10, rng.randint(0, 25))))
+        if present:
+            attendees.append((person, present))
+    issued = _at(group, workshop.day2 + timedelta(days=3), 12)
+    for person, _days in attendees:
+        db.session.add(Certificate(
+            workshop_id=workshop.id, user_id=person.id, issued_at=issued,
+            serial=f"{issued.year}/{workshop.id:05d}/{person.id:06d}"))
+
+    questions = [EvaluationQuestion(workshop_id=workshop.id, position=position, kind=kind,
+                                    standard=standard, text=text)
+                 for position, (kind, standard, text) in enumerate((
+                     (QuestionKind.SCALE, StandardQuestion.USEFULNESS, ""),
+                     (QuestionKind.SCALE, StandardQuestion.ORGANISATION, ""),
+                     (QuestionKind.TEXT, StandardQuestion.CHANGE, ""),
+                     (QuestionKind.SCALE, None, OWN_QUESTION)), start=1)]
+    db.session.add_all(questions)
+    db.session.flush()
+    answering = attendees[:max(3, len(attendees) * 2 // 3)]
+    for n, (person, _days) in enumerate(answering):
+        db.session.add(EvaluationSubmission(
+            workshop_id=workshop.id, user_id=person.id,
+            submitted_at=_at(group, workshop.day2 + timedelta(days=n % 3), 18)))
+        for question in questions:
+            if question.kind == QuestionKind.TEXT:
+                db.session.add(EvaluationAnswer(workshop_id=workshop.id,
+                                                question_id=question.id,
+                                                text=CHANGE_ANSWERS[n % len(CHANGE_ANSWERS)]))
+            else:
+                db.session.add(EvaluationAnswer(workshop_id=workshop.id,
+                                                question_id=question.id,
+                                                scale=rng.choice((3, 4, 4, 5, 5))))
+
+    _seed_minutes(group, moderator, workshop, [p for p, _days in attendees])
+
+    # The next session: a few registrations, within the group's cap per organisation.
+    cap = CITIES_REGISTRATION_CAP if group.kind == GroupKind.CITIES else None
+    taken: dict[int | None, int] = {}
+    next_session = sessions[upcoming]
+    member_first = sorted(members, key=lambda p: p.email != MEMBER_EMAIL)
+    registered = 0
+    for index, person in enumerate(member_first):
+        if registered == 5:
+            break
+        if cap is not None and taken.get(person.organisation_id, 0) >= cap:
+            continue
+        taken[person.organisation_id] = taken.get(person.organisation_id, 0) + 1
+        registered += 1
+        db.session.add(Registration(
+            workshop_id=next_session.id, user_id=person.id,
+            organisation_id=person.organisation_id, day1=True, day2=index % 3 != 2,
+            created_at=utcnow() - timedelta(days=index + 1),
+            updated_at=utcnow() - timedelta(days=index + 1)))
+    db.session.commit()
+
+
+def _seed_minutes(group: Group, moderator: User, workshop: Workshop,
+                  attendees: list[User]) -> None:
+    """Approved minutes written from the session's agenda, with one accepted amendment."""
+    if not workshop.agenda_day1:
+        workshop.agenda_day1, workshop.agenda_day2 = DEMO_AGENDA_DAY1, DEMO_AGENDA_DAY2
+        for field in ("agenda_day1", "agenda_day2"):
+            setattr(workshop, f"{field}_html", render_markdown(getattr(workshop, field)))
+    body = (f"## Dzień 1, {workshop.day1.isoformat()}\n\n{workshop.agenda_day1}\n\n"
+            f"## Dzień 2, {workshop.day2.isoformat()}\n\n{workshop.agenda_day2}\n\n"
+            "## Ustalenia\n\n"
+            "- Każdy samorząd przygotuje krótki opis swojej praktyki do następnej sesji.\n"
+            "- Moderatorka zbierze pytania do ekspertów na forum grupy.\n"
+            f"- {AMENDMENT}\n")
+    approved = _at(group, workshop.day2 + timedelta(days=12), 10)
+    minutes = Minutes(workshop_id=workshop.id, body=body, body_html=render_markdown(body),
+                      state=MinutesState.APPROVED, revision=3,
+                      amendments_until=approved - timedelta(days=1), approved_at=approved,
+                      approved_by_id=moderator.id,
+                      created_at=_at(group, workshop.day2 + timedelta(days=2), 10),
+                      updated_at=approved)
+    db.session.add(minutes)
+    db.session.flush()
+    author = next((p for p in attendees if p.id != moderator.id), None)
+    if author is not None:
+        db.session.add(MinutesAmendment(
+            minutes_id=minutes.id, author_id=author.id, text=AMENDMENT,
+            text_html=render_markdown(AMENDMENT), state=AmendmentState.ACCEPTED,
+            created_at=_at(group, workshop.day2 + timedelta(days=5), 14),
+            decided_at=_at(group, workshop.day2 + timedelta(days=8), 9),
+            decided_by_id=moderator.id))
 
 
 def _seed_materials(moderator: User, group: Group, organisations: list[Organisation]):

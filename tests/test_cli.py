@@ -124,6 +124,93 @@ def test_demo_data_matches_the_brief(ctx):
     assert {g for (e, g), r in roles.items() if r == "moderator"} == {"miasta", "gminy", "powiaty"}
 
 
+def test_demo_sessions_have_times_and_one_recorded_session_per_group(ctx):
+    """Issue 17: day times everywhere; per group one concluded session with registrations,
+    check-ins, certificates, an answered evaluation and approved minutes with an accepted
+    amendment; the next session open with a few registrations; a cap in the cities group."""
+    from datetime import time
+
+    from forum.attendance.hours import hours_for_days
+    from forum.attendance.models import Certificate, CheckIn, Registration
+    from forum.evaluation.models import (
+        EvaluationAnswer,
+        EvaluationQuestion,
+        EvaluationSubmission,
+    )
+    from forum.minutes.models import Minutes, MinutesAmendment
+    from forum.pages import recap
+    from forum.workshops.models import Workshop
+    from forum.workshops.services import group_today
+
+    demo.seed_demo()
+
+    def count(model, *where):
+        return db.session.scalar(db.select(db.func.count()).select_from(model).where(*where))
+
+    workshops = db.session.scalars(db.select(Workshop)).all()
+    assert workshops and all(
+        (w.day1_starts, w.day1_ends, w.day2_starts, w.day2_ends)
+        == (time(10), time(16), time(9), time(14)) for w in workshops)
+    assert hours_for_days(workshops[0], [1, 2]) == 11
+    groups = {g.slug: g for g in db.session.scalars(db.select(Group))}
+    assert groups["miasta"].registration_cap == 2
+    assert groups["gminy"].registration_cap is None
+    for slug, (done, upcoming) in {"miasta": (4, 6), "gminy": (5, 6), "powiaty": (2, 3)}.items():
+        group = groups[slug]
+        session = next(w for w in workshops if w.group_id == group.id and w.number == done)
+        assert session.state_on(group_today(group)) == "concluded"
+        members = count(Membership, Membership.group_id == group.id,
+                        Membership.role == "member")
+        registered = count(Registration, Registration.workshop_id == session.id)
+        assert registered >= members * 2 // 3  # most members
+        assert count(Registration, Registration.workshop_id == session.id,
+                     Registration.day1.is_(False)) >= 1  # some registered for one day
+        days = dict(db.session.execute(
+            db.select(CheckIn.day, db.func.count()).where(CheckIn.workshop_id == session.id)
+            .group_by(CheckIn.day)).all())
+        assert days[1] >= 3 and days[2] >= 3
+        assert set(db.session.scalars(db.select(CheckIn.method).distinct().where(
+            CheckIn.workshop_id == session.id))) == {"code", "list"}
+        attendees = set(db.session.scalars(db.select(CheckIn.user_id).distinct().where(
+            CheckIn.workshop_id == session.id)))
+        certified = set(db.session.scalars(db.select(Certificate.user_id).where(
+            Certificate.workshop_id == session.id)))
+        assert certified == attendees
+        questions = db.session.scalars(db.select(EvaluationQuestion).where(
+            EvaluationQuestion.workshop_id == session.id)
+            .order_by(EvaluationQuestion.position)).all()
+        assert [q.standard for q in questions] == ["usefulness", "organisation", "change", None]
+        assert questions[3].text
+        answered = count(EvaluationSubmission, EvaluationSubmission.workshop_id == session.id)
+        assert answered >= 3
+        assert count(EvaluationAnswer, EvaluationAnswer.workshop_id == session.id) == \
+            answered * 4
+        minutes = db.session.scalars(db.select(Minutes).where(
+            Minutes.workshop_id == session.id)).one()
+        assert minutes.state == "approved" and minutes.approved_at and minutes.approved_by_id
+        assert "powitanie" in minutes.body and "<li>10:00 powitanie" in minutes.body_html
+        [amendment] = db.session.scalars(db.select(MinutesAmendment).where(
+            MinutesAmendment.minutes_id == minutes.id)).all()
+        assert amendment.state == "accepted" and amendment.author_id in attendees
+        # The recap counts them.
+        figures = recap.attendance_figures(session)
+        assert figures.registered == registered and figures.people == len(attendees)
+        assert figures.person_hours > 0
+
+        following = next(w for w in workshops if w.group_id == group.id
+                         and w.number == upcoming)
+        assert following.state_on(group_today(group)) == "upcoming"
+        assert 3 <= count(Registration, Registration.workshop_id == following.id) <= 6
+        assert count(CheckIn, CheckIn.workshop_id == following.id) == 0
+    # The cap holds in the demo: at most two people per organisation in the cities group.
+    per_organisation = db.session.execute(
+        db.select(Registration.organisation_id, db.func.count())
+        .join(Workshop, Workshop.id == Registration.workshop_id)
+        .where(Workshop.group_id == groups["miasta"].id, Workshop.number == 6)
+        .group_by(Registration.organisation_id)).all()
+    assert per_organisation and max(n for _o, n in per_organisation) <= 2
+
+
 def test_migrations_match_the_models(ctx):
     """A model change without a migration fails here (on both databases)."""
     with db.engine.connect() as connection:

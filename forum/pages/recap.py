@@ -16,15 +16,18 @@ import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy import or_
 from sqlalchemy.orm import selectinload
 
+from forum.attendance.hours import day_hours, hours_for_days
+from forum.attendance.models import CheckIn, Registration
 from forum.chat.models import MessageKind
 from forum.chat.services import TranscriptDay
 from forum.chat.services import transcript as chat_transcript
@@ -80,13 +83,69 @@ def _check_available(workshop: Workshop, now: datetime | None) -> None:
 # --- the recap -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class DayAttendance:
+    """Who was at the session on one of its days (at least one check-in that day)."""
+
+    day: int  # 1 or 2
+    date: date
+    registered: int  # people registered for that day
+    people: int
+    organisations: int
+    hours: float  # the day's hours (its start and end times; 0 when not set)
+
+
+@dataclass(frozen=True)
+class Attendance:
+    """The session's attendance figures (forum.attendance's tables, counted here). People
+    whose account was erased still count (their check-ins stay, anonymous)."""
+
+    registered: int  # people registered for at least one day
+    registered_organisations: int
+    people: int  # attended: at least one check-in
+    organisations: int
+    days: tuple[DayAttendance, ...]
+    # Hours of attendance: for each person, the hours of the days they attended, added up.
+    person_hours: float
+
+
+def attendance_figures(workshop: Workshop) -> Attendance:
+    registrations = db.session.execute(
+        db.select(Registration.user_id, Registration.organisation_id, Registration.day1,
+                  Registration.day2).where(Registration.workshop_id == workshop.id)).all()
+    check_ins = db.session.execute(
+        db.select(CheckIn.user_id, CheckIn.organisation_id, CheckIn.day)
+        .where(CheckIn.workshop_id == workshop.id)).all()
+    days_of: dict[int, set[int]] = {}
+    organisations: set[int] = set()
+    for user_id, organisation_id, day in check_ins:
+        days_of.setdefault(user_id, set()).add(day)
+        if organisation_id is not None:
+            organisations.add(organisation_id)
+    per_day = []
+    for day, on in ((1, workshop.day1), (2, workshop.day2)):
+        present = [(u, o) for u, o, d in check_ins if d == day]
+        per_day.append(DayAttendance(
+            day=day, date=on,
+            registered=sum(1 for r in registrations if (r.day1 if day == 1 else r.day2)),
+            people=len({u for u, _ in present}),
+            organisations=len({o for _, o in present if o is not None}),
+            hours=day_hours(workshop, day)))
+    return Attendance(
+        registered=len(registrations),
+        registered_organisations=len({r.organisation_id for r in registrations
+                                      if r.organisation_id is not None}),
+        people=len(days_of), organisations=len(organisations), days=tuple(per_day),
+        person_hours=sum(hours_for_days(workshop, days) for days in days_of.values()))
+
+
 @dataclass
 class Recap:
     workshop: Workshop
     materials: list[Material]
     threads: list[ThreadSummary]
     transcript: list[TranscriptDay]
-    participants: int
+    attendance: Attendance
     post_count: int
     message_count: int
     # For the export: every thread's visible posts, oldest first (only with_posts=True).
@@ -152,15 +211,9 @@ def build_recap(actor, workshop: Workshop, *, with_posts: bool = False,
     thread_ids = [s.thread.id for s in threads]
     messages = [m for day in transcript for m in day.messages
                 if m.kind == MessageKind.MESSAGE and not m.removed]
-    people = {m.author_id for m in messages if m.author_id is not None}
-    if thread_ids:
-        people.update(db.session.scalars(
-            db.select(Post.author_id).distinct().where(
-                Post.thread_id.in_(thread_ids), Post.author_id.is_not(None),
-                Post.deleted_at.is_(None), Post.hidden_at.is_(None))))
     return Recap(
         workshop=workshop, materials=materials, threads=threads, transcript=transcript,
-        participants=len(people), post_count=sum(s.post_count for s in threads),
+        attendance=attendance_figures(workshop), post_count=sum(s.post_count for s in threads),
         message_count=len(messages),
         posts=_visible_posts(thread_ids) if with_posts else {})
 
@@ -206,7 +259,7 @@ def _readme(recap: Recap, files: dict[int, tuple[MaterialVersion, str]],
           "and the counts. Open it in any web browser; it needs no connection."),
         _("materials/ — the current version of each material of the session."),
         "",
-        _("Participants: %(n)d", n=recap.participants),
+        *_attendance_lines(recap.attendance),
         _("Posts: %(n)d", n=recap.post_count),
         _("Chat messages: %(n)d", n=recap.message_count),
         _("Materials: %(n)d", n=recap.material_count),
@@ -224,6 +277,28 @@ def _readme(recap: Recap, files: dict[int, tuple[MaterialVersion, str]],
     lines += ["", _("Exported on %(when)s (UTC).",
                     when=utcnow().strftime("%Y-%m-%d %H:%M"))]
     return "\r\n".join(lines) + "\r\n"
+
+
+def format_hours(hours: float) -> str:
+    """Hours (to a quarter) in the reader's notation: "6", "5.5" / "5,5", "11.25"."""
+    return format_decimal(hours, format="#,##0.##")
+
+
+def _attendance_lines(attendance: Attendance) -> list[str]:
+    lines = [_("Registered: people: %(people)d, organisations: %(organisations)d",
+               people=attendance.registered,
+               organisations=attendance.registered_organisations),
+             _("Attended: people: %(people)d, organisations: %(organisations)d",
+               people=attendance.people, organisations=attendance.organisations)]
+    for day in attendance.days:
+        lines.append(_("Session day %(n)d, %(date)s", n=day.day, date=day.date.isoformat()) + " — "
+                     + _("attended: people: %(people)d, organisations: %(organisations)d; "
+                         "registered: %(registered)d; hours: %(hours)s",
+                         people=day.people, organisations=day.organisations,
+                         registered=day.registered, hours=format_hours(day.hours)))
+    lines.append(_("Hours attended, all people together: %(hours)s",
+                   hours=format_hours(attendance.person_hours)))
+    return lines
 
 
 def _compressed(mime: str) -> bool:

@@ -257,7 +257,7 @@ def recap_page(slug: str, number: int):
     summary = (recap.build_recap(current_user, workshop) if recap.recap_available(workshop)
                else None)
     return render_template("workshops/recap.html", group=group, workshop=workshop,
-                           state=state, recap=summary,
+                           state=state, recap=summary, hours=recap.format_hours,
                            material_kinds=material_services.MATERIAL_KINDS,
                            minutes=minutes_services.approved_minutes(current_user, workshop))
 
@@ -275,7 +275,7 @@ def recap_zip(slug: str, number: int):
     base = current_app.config["FORUM_BASE_URL"].rstrip("/")
     index_html = render_template(
         "workshops/recap_export.html", group=group, workshop=workshop, recap=summary,
-        files=files, material_kinds=material_services.MATERIAL_KINDS,
+        files=files, material_kinds=material_services.MATERIAL_KINDS, hours=recap.format_hours,
         minutes=minutes_services.approved_minutes(current_user, workshop),
         forum_url=lambda endpoint, **values: base + url_for(endpoint, **values),
         absolute=lambda html: recap.absolute_links(html, base),

@@ -60,6 +60,7 @@ from forum.groups.models import Group, Invitation, Membership
 from forum.groups.policy import can_administer, is_signed_in
 from forum.i18n import sorted_by_name
 from forum.materials.models import Material, MaterialVersion
+from forum.minutes.models import Minutes
 from forum.moderation.models import Report, ReportFlag
 from forum.notifications.inbox import notify
 from forum.notifications.mentions import handle_for
@@ -209,6 +210,11 @@ class ErasureReport:
     emails: int = 0
     invitations: int = 0
     exports: int = 0
+    registrations: int = 0
+    certificates: int = 0
+    evaluations: int = 0  # that she answered a questionnaire (the answers are anonymous)
+    check_ins_kept: int = 0  # counted in the programme's report, under the anonymous shell
+    amendments: int = 0  # amendments to minutes whose text was emptied
     scrubbed: int = 0  # notes, e-mails to others and audit entries where the name was replaced
 
     def as_details(self) -> dict:
@@ -231,6 +237,7 @@ def erase_user(actor: User | None, user: User) -> ErasureReport:
     removed_posts, removed_messages = _contributions(actor, user, report, scrub)
     _personal_rows(user, old_email, report)
     _decision_texts(user, scrub)
+    _attendance(user, report)
     export_keys = _exports(user, report)
     report.scrubbed += _scrub_notes(scrub)
     _anonymise_account(user)
@@ -260,6 +267,32 @@ def _decision_texts(user: User, scrub: _Scrubber) -> None:
         for row in db.session.scalars(db.select(model).where(
                 (model.recorded_by_id == user.id), scrub.matches(model.note))):
             row.note = scrub(row.note)
+
+
+def _attendance(user: User, report: ErasureReport) -> None:
+    """Issue 17. Registrations, certificates and the record that she answered a session's
+    questionnaire go (the answers themselves were never linked to her and stay). Check-ins
+    stay, attached to the anonymous shell like her kept ballots, so that the programme's
+    report keeps its counts of people, organisations and hours; nothing in them names her
+    (the organisation snapshot is the organisation's, as in the report). Her amendments to
+    minutes lose their text, like her other private texts; what a moderator took into the
+    minutes is the group's record (her name in it is replaced, `_SCRUBBED`)."""
+    from forum.attendance.models import Certificate, CheckIn, Registration
+    from forum.evaluation.models import EvaluationSubmission
+    from forum.minutes.models import MinutesAmendment
+
+    def delete(model) -> int:
+        return db.session.execute(db.delete(model).where(model.user_id == user.id)
+                                  .execution_options(synchronize_session=False)).rowcount
+
+    report.registrations = delete(Registration)
+    report.certificates = delete(Certificate)
+    report.evaluations = delete(EvaluationSubmission)
+    report.check_ins_kept = db.session.scalar(db.select(func.count(CheckIn.id)).where(
+        CheckIn.user_id == user.id)) or 0
+    report.amendments = db.session.execute(
+        db.update(MinutesAmendment).where(MinutesAmendment.author_id == user.id)
+        .values(text="", text_html="").execution_options(synchronize_session=False)).rowcount
 
 
 def _after_erasure(user_id: int, old_email: str, export_keys: list[str]) -> None:
@@ -471,6 +504,7 @@ _SCRUBBED = (
     (ChatMessage, ("moderation_note",)),
     (OutboxEmail, ("subject", "body_text", "body_html", "headers")),
     (MaterialVersion, ("original_name", "note")),  # "CV Anna Nowak.pdf"
+    (Minutes, ("body", "body_html")),  # "Anna Nowak presented …" in a session's minutes
 )
 
 

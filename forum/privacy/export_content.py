@@ -486,7 +486,6 @@ CALENDAR_NOTE = (
     "The forum does not record when a private calendar address was reset, so there is no "
     "history of resets to export. This is the current state. The address itself is left out: "
     "anyone who has it can read your calendar; it is shown on the forum's session pages.")
-NOT_RECORDED_NOTE = "The forum does not record {what}; this section is empty."
 
 
 def _polls(user: User, groups) -> dict:
@@ -548,6 +547,98 @@ def _library(user: User, groups) -> dict:
     return {"messages": messages, "adoptions_recorded": adoptions}
 
 
+def _session_ref(groups, workshop: Workshop | None) -> dict | None:
+    if workshop is None:
+        return None
+    return {"group": _group_ref(groups, workshop.group_id), "number": workshop.number,
+            "theme": workshop.theme, "day1": workshop.day1.isoformat(),
+            "day2": workshop.day2.isoformat()}
+
+
+def _organisation_names(ids) -> dict[int, str]:
+    from forum.accounts.models import Organisation
+
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return dict(db.session.execute(db.select(Organisation.id, Organisation.name)
+                                   .where(Organisation.id.in_(ids))).all())
+
+
+def _attendance(user: User, groups) -> tuple[dict, dict]:
+    """The person's registrations (which days), check-ins (day, how, when) and certificates
+    (number, date). Who ticked them off is another person: only "self" or "moderator"."""
+    from forum.attendance.models import Certificate, CheckIn, Registration
+
+    registrations = list(db.session.scalars(
+        db.select(Registration).options(lazyload(Registration.user),
+                                        lazyload(Registration.organisation))
+        .where(Registration.user_id == user.id).order_by(Registration.id)))
+    check_ins = list(db.session.scalars(
+        db.select(CheckIn).options(lazyload(CheckIn.user), lazyload(CheckIn.organisation))
+        .where(CheckIn.user_id == user.id).order_by(CheckIn.workshop_id, CheckIn.day)))
+    certificates = list(db.session.scalars(
+        db.select(Certificate).options(lazyload(Certificate.user))
+        .where(Certificate.user_id == user.id).order_by(Certificate.issued_at, Certificate.id)))
+    workshop_ids = {r.workshop_id for r in (*registrations, *check_ins, *certificates)}
+    workshops = {w.id: w for w in db.session.scalars(
+        db.select(Workshop).where(Workshop.id.in_(workshop_ids or {0})))}
+    names = _organisation_names([r.organisation_id for r in (*registrations, *check_ins)])
+    attendance = {
+        "recorded": True,
+        "registrations": [{
+            "session": _session_ref(groups, workshops.get(r.workshop_id)),
+            "days": [day for day, on in ((1, r.day1), (2, r.day2)) if on],
+            "organisation": names.get(r.organisation_id),
+            "registered_at": iso(r.created_at), "changed_at": iso(r.updated_at),
+            "reminded_at": iso(r.reminded_at)} for r in registrations],
+        "check_ins": [{
+            "session": _session_ref(groups, workshops.get(c.workshop_id)),
+            "day": c.day, "method": c.method,
+            "recorded_by": "self" if c.recorded_by_id in (None, user.id) else "moderator",
+            "organisation": names.get(c.organisation_id),
+            "at": iso(c.created_at)} for c in check_ins],
+    }
+    issued = {"recorded": True, "items": [{
+        "serial": c.serial, "issued_at": iso(c.issued_at),
+        "session": _session_ref(groups, workshops.get(c.workshop_id))} for c in certificates]}
+    return attendance, issued
+
+
+EVALUATION_NOTE = (
+    "Which sessions' questionnaires you answered. What you answered is not linked to you (the "
+    "answers are anonymous), so it cannot be part of your data.")
+
+
+def _evaluation(user: User, groups) -> dict:
+    from forum.evaluation.models import EvaluationSubmission
+
+    rows = db.session.execute(
+        db.select(EvaluationSubmission.submitted_at, Workshop)
+        .join(Workshop, Workshop.id == EvaluationSubmission.workshop_id)
+        .where(EvaluationSubmission.user_id == user.id)
+        .order_by(EvaluationSubmission.submitted_at, EvaluationSubmission.id)).all()
+    return {"answered": [{"session": _session_ref(groups, workshop),
+                          "submitted_at": iso(submitted_at)} for submitted_at, workshop in rows],
+            "note": EVALUATION_NOTE}
+
+
+def _minutes(user: User, groups) -> dict:
+    """The amendments the person proposed to a session's minutes (their own text)."""
+    from forum.minutes.models import Minutes, MinutesAmendment
+
+    rows = db.session.execute(
+        db.select(MinutesAmendment, Workshop)
+        .options(lazyload(MinutesAmendment.author), lazyload(MinutesAmendment.minutes))
+        .join(Minutes, Minutes.id == MinutesAmendment.minutes_id)
+        .join(Workshop, Workshop.id == Minutes.workshop_id)
+        .where(MinutesAmendment.author_id == user.id).order_by(MinutesAmendment.id)).all()
+    return {"amendments": [{"session": _session_ref(groups, workshop), "text": a.text,
+                            "text_html": a.text_html, "state": a.state,
+                            "proposed_at": iso(a.created_at), "decided_at": iso(a.decided_at)}
+                           for a, workshop in rows]}
+
+
 def collect(user: User, *, export_id: int, requested_by_admin: bool, generated_at: datetime,
             site: str, base_url: str) -> tuple[dict, list[ExportFile]]:
     """The export's data (the structure of export.json) and the files to include."""
@@ -557,6 +648,7 @@ def collect(user: User, *, export_id: int, requested_by_admin: bool, generated_a
     materials, good_practices, files = _materials(user, groups)
     email_settings, emails, digests = _email(user, groups)
     about_me, my_actions = _audit(user, groups)
+    attendance, certificates = _attendance(user, groups)
     data = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -590,9 +682,9 @@ def collect(user: User, *, export_id: int, requested_by_admin: bool, generated_a
         "audit_about_me": about_me,
         "audit_my_actions": my_actions,
         "data_exports": _exports(user),
-        "attendance": {"recorded": False, "items": [],
-                       "note": NOT_RECORDED_NOTE.format(what="attendance at sessions")},
-        "certificates": {"recorded": False, "items": [],
-                         "note": NOT_RECORDED_NOTE.format(what="certificates")},
+        "attendance": attendance,
+        "certificates": certificates,
+        "evaluation": _evaluation(user, groups),
+        "minutes": _minutes(user, groups),
     }
     return data, files

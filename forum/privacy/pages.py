@@ -93,6 +93,13 @@ def retention_rows(config=None) -> list[RetentionRow]:
                             "The forum's own log messages name only the network your address "
                             "belongs to; the web server's access log may hold the full "
                             "address."))),
+        RetentionRow(str(_l("Attendance at sessions: your registrations, the days you were "
+                            "there, your certificates, which questionnaires you answered")),
+                     days("attendance"),
+                     str(_l("Kept for the programme's reporting period and its audits, counted "
+                            "from the session's last day. Your answers to questionnaires are "
+                            "anonymous and not linked to you. After an erasure the days you "
+                            "attended stay as anonymous counts."))),
         RetentionRow(str(_l("Audit log of moderators' and administrators' actions")),
                      days("audit_entries")),
     ]

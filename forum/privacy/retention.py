@@ -13,6 +13,10 @@ states the same settings, so the page and the practice cannot drift apart.
 - data exports after FORUM_EXPORT_KEEP_DAYS (forum.privacy.export.expire_exports);
 - sign-in records: the database keeps none (only the time of a person's latest visit, on their
   account); failed sign-in counters live in Redis or memory and expire with their window;
+- attendance (issue 17): registrations, check-ins, certificates and the records of who
+  answered a questionnaire, of sessions whose day 2 is more than FORUM_RETAIN_ATTENDANCE_DAYS
+  ago (default 0: kept, for the programme's reporting period; the operator sets it once that
+  period is over). The anonymous answers stay;
 - audit entries older than FORUM_RETAIN_AUDIT_DAYS: the one deletion the append-only audit
   log allows, done with a Core DELETE here and itself recorded ("retention.apply" with the
   counts).
@@ -55,6 +59,7 @@ SETTINGS = {
     "failed_emails": "FORUM_RETAIN_FAILED_MAIL_DAYS",
     "exports": "FORUM_EXPORT_KEEP_DAYS",
     "sign_in_records": "FORUM_RETAIN_SIGNIN_DAYS",
+    "attendance": "FORUM_RETAIN_ATTENDANCE_DAYS",
     "audit_entries": "FORUM_RETAIN_AUDIT_DAYS",
 }
 # How the command line names each kind.
@@ -65,6 +70,7 @@ LABELS = {
     "failed_emails": "failed e-mails",
     "exports": "data exports",
     "sign_in_records": "sign-in records",
+    "attendance": "attendance records",
     "audit_entries": "audit entries",
 }
 
@@ -215,6 +221,23 @@ def _sign_in_records(now: datetime, days: int, dry_run: bool) -> KindResult:
     return KindResult("sign_in_records", days, 0, note)
 
 
+def _attendance(now: datetime, days: int, dry_run: bool) -> KindResult:
+    """Registrations, check-ins, certificates and evaluation submissions of sessions that
+    ended (day 2) more than `days` ago. The programme's report and the recaps of those
+    sessions then count nobody; the anonymous evaluation answers stay."""
+    from forum.attendance.models import Certificate, CheckIn, Registration
+    from forum.evaluation.models import EvaluationSubmission
+
+    old_sessions = db.select(Workshop.id).where(
+        Workshop.day2 < (now - timedelta(days=days)).date())
+    total = 0
+    for model in (Registration, CheckIn, Certificate, EvaluationSubmission):
+        total += _delete_batches(model, model.id, model.workshop_id.in_(old_sessions), dry_run)
+    return KindResult("attendance", days, total,
+                      "registrations, check-ins, certificates, who answered questionnaires"
+                      if total else "")
+
+
 def _audit_entries(now: datetime, days: int, dry_run: bool) -> KindResult:
     """The audit log refuses deletes through the ORM; retention is its one documented
     exception, so it deletes with Core statements on the connection (no ORM events)."""
@@ -244,6 +267,7 @@ STEPS = (
     ("failed_emails", _failed_emails),
     ("exports", _exports),
     ("sign_in_records", _sign_in_records),
+    ("attendance", _attendance),
     ("audit_entries", _audit_entries),
 )
 

@@ -32,6 +32,7 @@ from forum.privacy.models import DataExport
 from forum.text import fold
 from tests import factories
 from tests.materials import samples
+from tests.privacy.attendance_rows import add_session_records
 
 NAME = "Zdzisława Przybyszewska-Kołodziej"
 EMAIL = "z.przybyszewska@gmina-wola.pl"
@@ -147,10 +148,19 @@ def _everything(app, personas, setting: str = erasure.ANONYMISE) -> SimpleNamesp
     recommendation.steps[0].recorded_by_id = her.id
     db.session.commit()
 
+    # A session she registered for, attended, got a certificate for and evaluated; she
+    # proposed an amendment to its minutes (signed), and the minutes name her.
+    session = add_session_records(moderator, g1, [her, jan],
+                                  amendment={her.id: f"Proszę dopisać mój wniosek — {NAME}"})
+    session.minutes.body = f"Wniosek przedstawiła {NAME}."
+    session.minutes.body_html = f"<p>Wniosek przedstawiła {NAME}.</p>"
+    db.session.commit()
+
     run_batcher()  # e-mails: to her (Jan's reply), to Jan (her reply), to the moderators
     return SimpleNamespace(id=her.id, thread_id=thread.id, opening_id=opening.id,
                            reply_id=her_reply.id, message_id=message.id, jans_post_id=jans_post.id,
-                           admin=admin, g1=g1, g2=g2, _=thread_posts)
+                           admin=admin, g1=g1, g2=g2, session=session.workshop.id,
+                           _=thread_posts)
 
 
 def _her(person) -> User:
@@ -165,7 +175,7 @@ def test_the_scan_finds_her_everywhere_before_the_erasure(ctx, personas):
     tables = {table for table, _column, _key in traces()}
     assert {"user", "post", "post_revision", "chat_message", "invitation", "outbox_email",
             "audit_entry", "notification", "report_flag", "material_version",
-            "draft"} <= tables
+            "draft", "minutes_amendment", "session_minutes"} <= tables
 
 
 # --- erasing ----------------------------------------------------------------------------------
@@ -181,6 +191,39 @@ def test_erasure_leaves_no_trace_of_her_in_any_table(ctx, personas, setting):
 
     assert db.session.scalar(select(db.func.count()).select_from(ChatRead).where(
         ChatRead.user_id == person.id)) == 0
+
+
+def _count(model, *where) -> int:
+    return db.session.scalar(select(db.func.count()).select_from(model).where(*where))
+
+
+def test_her_attendance_goes_but_the_sessions_counts_stay_anonymous(ctx, personas):
+    from forum.attendance.models import Certificate, CheckIn, Registration
+    from forum.evaluation.models import EvaluationAnswer, EvaluationSubmission
+    from forum.minutes.models import MinutesAmendment
+
+    person = _everything(ctx, personas)
+    her = _her(person)
+    organisation_id = her.organisation_id
+    report = erasure.erase_user(person.admin, her)
+    db.session.expire_all()
+    assert (report.registrations, report.certificates, report.evaluations,
+            report.check_ins_kept, report.amendments) == (1, 1, 1, 2, 1)
+    for model in (Registration, Certificate, EvaluationSubmission):
+        assert _count(model, model.user_id == person.id) == 0
+        assert _count(model, model.user_id == personas.member.id) == 1  # Jan's stay
+    # Her two days still count for the programme's report: the same people, organisations
+    # and hours, under the anonymous account.
+    kept = db.session.scalars(select(CheckIn).where(CheckIn.user_id == person.id)
+                              .order_by(CheckIn.day)).all()
+    assert [(c.day, c.organisation_id) for c in kept] == [(1, organisation_id),
+                                                         (2, organisation_id)]
+    assert _count(EvaluationAnswer, EvaluationAnswer.workshop_id == person.session) == 2
+    [amendment] = db.session.scalars(select(MinutesAmendment).where(
+        MinutesAmendment.author_id == person.id)).all()
+    assert amendment.text == amendment.text_html == "" and amendment.state == "accepted"
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "user.erase")).one()
+    assert entry.details["check_ins_kept"] == 2 and entry.details["registrations"] == 1
 
 
 def test_anonymised_posts_stay_under_a_former_member(ctx, personas):

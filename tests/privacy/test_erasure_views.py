@@ -34,6 +34,7 @@ def test_the_request_page_says_what_each_group_does(app, login_as, personas):
         db.session.commit()
     page = login_as(personas.member).get("/profile/delete").get_data(as_text=True)
     assert personas.g1.name in page and "Remove them" in page
+    assert "The days you attended stay as anonymous counts" in page  # issue 17
     assert 'name="password"' in page
 
 
@@ -67,6 +68,8 @@ def test_administrators_see_the_request_and_its_notice_leads_to_the_confirmation
     response = admin.get(f"/notifications/{notice}")
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/admin/users/{personas.member.id}/erase")
+    confirm = admin.get(f"/admin/users/{personas.member.id}/erase").get_data(as_text=True)
+    assert "the days they attended stay, anonymous" in confirm
     # Nobody else has such notices, or the list of requests.
     assert "Requests to delete an account" not in login_as(personas.moderator).get(
         "/admin/users").get_data(as_text=True)

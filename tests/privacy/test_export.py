@@ -35,6 +35,7 @@ from forum.timeutil import utcnow
 from tests import factories
 from tests.materials import samples
 from tests.notifications.conftest import link_to, parts
+from tests.privacy.attendance_rows import add_session_records
 from tests.privacy.test_export_views import fetch
 
 PERSON_PDF_V2 = make_pdf("Raport Jana, wersja 2", ["Poprawione wnioski Jana."])
@@ -104,14 +105,19 @@ def build_world(personas) -> SimpleNamespace:
 
     notification_settings.update_email_settings(person, person, notifications="daily",
                                                 digest=False)
-    return SimpleNamespace(
+    # A session both attended (registrations, check-ins, certificates, evaluations) and
+    # amended the minutes of.
+    session = add_session_records(marta, g1, [person, marta], amendment={
+        person.id: "Poprawka **Jana** do protokołu", marta.id: "Poprawka Marty do protokołu"})
+    return SimpleNamespace(session=session,
         person=person, others=[marta, olek], g1=g1, g2=g2, jan_reply=jan_reply,
         jan_thread=jan_thread, marta_post=marta_post, jan_message=jan_message,
         jan_material=jan_material, marta_material=marta_material, practice=practice,
         report_post=report_post, report_chat=report_chat,
         other_texts=["Tekst Marty o autobusach", "Odpowiedź Marty dla Jana",
                      "Odpowiedź Olka", "Wiadomość Marty", "Wiadomość Olka", "Opis Marty",
-                     "Prezentacja Marty", "marta.docx", "Notatka Marty", "Szkic Marty"],
+                     "Prezentacja Marty", "marta.docx", "Notatka Marty", "Szkic Marty",
+                     "Poprawka Marty", "Anonimowa odpowiedź"],
     )
 
 
@@ -204,8 +210,30 @@ def test_the_export_holds_all_of_the_persons_data_and_nothing_of_anyone_elses(wo
         ("reply", "Dowozy uczniów", world.g1.slug, "", "Szkic Jana do Marty"),
         ("new_thread", None, world.g2.slug, "Szkic wątku Jana", "Treść szkicu Jana")]
     assert data["calendar"]["token_resets_recorded"] is False and data["calendar"]["note"]
-    assert data["attendance"]["items"] == [] and data["attendance"]["recorded"] is False
-    assert data["certificates"]["items"] == [] and data["certificates"]["recorded"] is False
+    session = world.session.workshop
+    reference = {"group": {"id": world.g1.id, "slug": world.g1.slug, "name": world.g1.name},
+                 "number": session.number, "theme": session.theme,
+                 "day1": session.day1.isoformat(), "day2": session.day2.isoformat()}
+    attendance = data["attendance"]
+    assert attendance["recorded"] is True
+    [registration] = attendance["registrations"]
+    assert registration["session"] == reference and registration["days"] == [1, 2]
+    assert registration["organisation"] == (person.organisation.name if person.organisation
+                                            else None)
+    assert [(c["session"], c["day"], c["method"], c["recorded_by"])
+            for c in attendance["check_ins"]] == [(reference, 1, "code", "self"),
+                                                   (reference, 2, "list", "moderator")]
+    assert all(c["at"].endswith("Z") for c in attendance["check_ins"])
+    [certificate] = data["certificates"]["items"]
+    assert certificate["serial"] == f"T-{session.id}-0001"  # hers, not Marta's (-0002)
+    assert certificate["session"] == reference and certificate["issued_at"]
+    [answered] = data["evaluation"]["answered"]
+    assert answered["session"] == reference and answered["submitted_at"]
+    assert "anonymous" in data["evaluation"]["note"]
+    [amendment] = data["minutes"]["amendments"]
+    assert amendment["text"] == "Poprawka **Jana** do protokołu"
+    assert "<strong>Jana</strong>" in amendment["text_html"]
+    assert amendment["state"] == "accepted" and amendment["session"] == reference
 
     # Nothing of the other people: names, addresses, texts, files.
     everything = _all_text(archive)
@@ -224,6 +252,13 @@ def test_the_export_holds_all_of_the_persons_data_and_nothing_of_anyone_elses(wo
     # The draft too, readable: which group, its title and text.
     drafts = index[index.index('id="drafts"'):index.index('id="email"')]
     assert "Szkic wątku Jana" in drafts and "Treść szkicu Jana" in drafts
+    # Attendance, certificates, evaluations and amendments, readable.
+    attended = index[index.index('id="attendance"'):]
+    assert "Sesja rozliczana 7" in attended and f"T-{session.id}-0001" in attended
+    assert "present on day 2, ticked off on the list" in attended
+    # registration, two check-ins, the certificate, the answer, the amendment
+    assert attended.count("Sesja rozliczana 7") == 6
+    assert "Poprawka <strong>Jana</strong> do protokołu" in attended
 
 
 def test_html_in_the_persons_own_text_is_escaped_or_sanitised_in_the_index(ctx, personas):
@@ -544,3 +579,17 @@ def test_apply_retention_removes_expired_exports(app, personas):
     with app.app_context():
         assert _export_of(factories.user(personas.member.id)) is None
         assert not storage_for(app).exists(key)
+
+
+def test_someone_who_never_attended_gets_empty_attendance_sections(ctx, personas, smtp):
+    person = factories.user(personas.observer.id)
+    export.request_export(person, person)
+    worker.run_once()
+    archive = _zip(_export_of(person))
+    data = json.loads(archive.read("export.json").decode("utf-8"))
+    assert data["attendance"] == {"recorded": True, "registrations": [], "check_ins": []}
+    assert data["certificates"] == {"recorded": True, "items": []}
+    assert data["evaluation"]["answered"] == [] and data["minutes"] == {"amendments": []}
+    index = archive.read("index.html").decode("utf-8")
+    attended = index[index.index('id="attendance"'):]
+    assert attended.count("Nothing of this kind.") == 5  # 3 attendance, evaluation, minutes

@@ -52,6 +52,11 @@ def test_privacy_page_is_public_and_names_the_controller_dpo_and_periods(setting
     assert _row(table, "Server logs: sign-ins and pages requested") == "30 days"
     assert _row(table, "Audit log of moderators&#39; and administrators&#39; actions") == \
         "without a time limit"
+    attendance = ("Attendance at sessions: your registrations, the days you were there, your "
+                  "certificates, which questionnaires you answered")
+    assert _row(table, attendance) == "without a time limit"  # the programme's period
+    assert "the programme&#39;s reporting period" in table
+    assert "record who registers for a session and who attends it on which day" in page
     # The rights and how to use them (the generated default text).
     assert 'href="/profile/data"' in page and 'href="/profile"' in page
     assert "Anonymised" in page and "Removed" in page
@@ -62,6 +67,8 @@ def test_changing_a_setting_changes_the_page(make_app):
     table = _retention_table(_text(other.test_client().get("/privacy")))
     assert _row(table, "Chat messages") == "30 days"
     assert _row(table, "Notifications in the forum and chat mentions") == "1 day"
+    assert "<td>400 days</td>" in _retention_table(_text(make_app(
+        FORUM_RETAIN_ATTENDANCE_DAYS=400).test_client().get("/privacy")))
     assert "Gmina Testowo" not in _text(other.test_client().get("/privacy"))
     assert "Write to the data controller named above." in _text(
         other.test_client().get("/privacy"))

@@ -121,7 +121,8 @@ def test_a_second_run_removes_nothing(old_and_new):
     again = apply_retention()
     assert again.total == 0
     assert _count(AuditEntry) == audit_entries  # nothing removed, nothing recorded
-    assert all(line.startswith(("removed 0", "sign-in records:")) for line in again.lines())
+    assert all(line.startswith(("removed 0", "sign-in records:", "attendance records: kept"))
+               for line in again.lines())
 
 
 def test_the_chat_of_a_session_the_group_keeps_is_exempt(people, group):
@@ -262,3 +263,39 @@ def test_record_audit_still_works_for_other_actions(people):
     record_audit(people["admin"], "post.hide", target="x")
     db.session.commit()
     assert _count(AuditEntry) == 1
+
+
+def test_attendance_is_kept_until_the_operator_sets_a_period(make_app, personas):
+    """FORUM_RETAIN_ATTENDANCE_DAYS: 0 keeps it (the programme's reporting period); a period
+    deletes the registrations, check-ins, certificates and evaluation submissions of sessions
+    whose day 2 is older, and keeps the anonymous answers and newer sessions' records."""
+    from forum.attendance.models import Certificate, CheckIn, Registration
+    from forum.evaluation.models import EvaluationAnswer, EvaluationSubmission
+    from tests.privacy.attendance_rows import add_session_records
+
+    kinds = (Registration, CheckIn, Certificate, EvaluationSubmission, EvaluationAnswer)
+    with make_app().app_context():  # the default: kept
+        moderator = factories.user(personas.moderator.id)
+        group = factories.group(personas.g1.id)
+        people = [factories.user(personas.member.id), moderator]
+        old = add_session_records(moderator, group, people, number=1, amendment={})
+        old.workshop.day1 = old.workshop.day1 - timedelta(days=400)
+        old.workshop.day2 = old.workshop.day1 + timedelta(days=1)
+        db.session.commit()
+        newer = add_session_records(moderator, group, people, number=2, amendment={},
+                                    serial_prefix="N")
+        old_id, newer_id = old.workshop.id, newer.workshop.id
+        report = apply_retention()
+        assert report.count("attendance") == 0
+        assert "attendance records: kept without a time limit (0 days)" in report.lines()
+        assert [_count(model) for model in kinds] == [4, 8, 4, 4, 4]
+    with make_app(FORUM_RETAIN_ATTENDANCE_DAYS=365).app_context():
+        dry = apply_retention(dry_run=True)
+        assert dry.count("attendance") == 2 + 4 + 2 + 2
+        report = apply_retention()
+        assert report.count("attendance") == 10
+        for model in kinds[:4]:
+            assert _count(model, model.workshop_id == old_id) == 0
+            assert _count(model, model.workshop_id == newer_id) > 0
+        assert _count(EvaluationAnswer, EvaluationAnswer.workshop_id == old_id) == 2
+        assert apply_retention().count("attendance") == 0

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from forum.attendance.models import CheckIn, Registration
 from forum.chat.models import ChatMessage
 from forum.discussions import services as discussions
 from forum.discussions.models import Thread
@@ -58,9 +59,31 @@ def concluded(people, group):
     return _concluded(people, group)
 
 
+def _attendance(people, session):
+    """Day 1 10:00–16:00 (6 h), day 2 09:00–14:00 (5 h). Registered: member (both days),
+    moderator (day 1), observer (both; no organisation). Present: member both days, moderator
+    day 1, observer day 2, and admin on day 1 without registering (no organisation). Member
+    and moderator come from the same organisation."""
+    session.day1_starts, session.day1_ends = time(10), time(16)
+    session.day2_starts, session.day2_ends = time(9), time(14)
+    for key, day1, day2 in (("member", True, True), ("moderator", True, False),
+                            ("observer", True, True)):
+        person = people[key]
+        db.session.add(Registration(workshop_id=session.id, user_id=person.id,
+                                    organisation_id=person.organisation_id, day1=day1,
+                                    day2=day2))
+    for key, day in (("member", 1), ("member", 2), ("moderator", 1), ("observer", 2),
+                     ("admin", 1)):
+        person = people[key]
+        db.session.add(CheckIn(workshop_id=session.id, user_id=person.id, day=day,
+                               organisation_id=person.organisation_id))
+    db.session.commit()
+
+
 def _concluded(people, group):
     """A concluded session with everything a recap gathers, and things it must leave out."""
     session = _session(people, group, 3, -10)
+    _attendance(people, session)
     other = _session(people, group, 2, -40)
     linked = discussions.start_thread(people["member"], group, title="Wątek sesji",
                                       body="Otwarcie **ważne**", workshop_number=3)
@@ -122,16 +145,33 @@ def test_the_recap_gathers_the_sessions_work(people, group, concluded):
     assert [d.day for d in result.transcript] == [concluded["session"].day1,
                                                    concluded["session"].day2]
     assert result.transcript[0].messages[1].removed
-    # member, moderator, admin posted; member and moderator chatted (removed ones don't count)
-    assert (result.participants, result.post_count, result.message_count,
-            result.material_count) == (3, 4, 2, 3)
+    assert (result.post_count, result.message_count, result.material_count) == (4, 2, 3)
     assert result.posts == {}
+
+
+def test_the_recap_counts_attendance_from_the_check_ins(people, group, concluded):
+    session = concluded["session"]
+    counts = recap.build_recap(people["member"], session).attendance
+    assert (counts.registered, counts.registered_organisations) == (3, 1)
+    assert (counts.people, counts.organisations) == (4, 1)
+    assert [(d.day, d.date, d.registered, d.people, d.organisations, d.hours)
+            for d in counts.days] == [(1, session.day1, 3, 3, 1, 6.0),
+                                      (2, session.day2, 2, 2, 1, 5.0)]
+    assert counts.person_hours == 11 + 6 + 5 + 6  # member both days, the others one each
+
+
+def test_a_session_without_attendance_or_times_counts_nothing(people, group):
+    session = _session(people, group, 5, -3)
+    counts = recap.build_recap(people["member"], session).attendance
+    assert (counts.registered, counts.people, counts.organisations, counts.person_hours) == (
+        0, 0, 0, 0)
+    assert [(d.people, d.hours) for d in counts.days] == [(0, 0.0), (0, 0.0)]
 
 
 def test_outsiders_get_not_found(people, group, concluded):
     with pytest.raises(NotFound):
         recap.build_recap(people["outsider"], concluded["session"])
-    assert recap.build_recap(people["observer"], concluded["session"]).participants == 3
+    assert recap.build_recap(people["observer"], concluded["session"]).attendance.people == 4
 
 
 def test_no_recap_before_the_session_or_when_cancelled(people, group):
@@ -209,6 +249,12 @@ def test_the_recap_page(personas, login_as, web):
                  "Materiał innej sesji", "Usunięty materiał"):
         assert text not in body
     assert "<script>alert" not in body
+    counts = body[body.index('id="recap-counts-heading"'):body.index('id="recap-materials')]
+    assert "people: 3, organisations: 1" in counts  # registered
+    assert "people: 4, organisations: 1" in counts  # attended
+    assert "attended: people: 3, organisations: 1; registered: 3; hours: 6" in counts
+    assert "attended: people: 2, organisations: 1; registered: 2; hours: 5" in counts
+    assert "<dd>28 <span" in counts and "Participants" not in counts
 
 
 def test_before_the_session_the_page_says_when(personas, login_as, web):
@@ -265,8 +311,11 @@ def test_the_zip_export(personas, login_as, web):
     for text in ("UKRYTY", "USUNIĘTY", "SKASOWANA", "INNA sesja", "Wątek spoza sesji",
                  "Scalony", "Usunięty materiał"):
         assert text not in index, text
+    assert "people: 4, organisations: 1" in index and "hours: 5" in index
     readme = archive.read("README.txt").decode()
     assert "index.html" in readme and "materials/diagnoza.pdf" in readme
+    assert "Attended: people: 4, organisations: 1" in readme
+    assert "Hours attended, all people together: 28" in readme and "Posts: 4" in readme
     assert web["pdf_sha"] in readme
 
 
