@@ -216,7 +216,8 @@ def register_socket_handlers(app: Flask) -> None:
     poll_sockets.register(socketio)  # /threads: follow a poll's results
     on_disconnect_user(app, rooms.disconnect_user)  # sign-out, removal: cut the sockets off
     on_disconnect_user(app, live.disconnect_user)
-    on_queue_resumed(app, sockets.resync_after_outage)  # Redis back: clients fetch what they missed
+    on_queue_resumed(app, sockets.resync_after_outage)
+    on_queue_resumed(app, live.resync_after_outage)  # Redis back: clients fetch what they missed
 
 
 def register_cli(app: Flask) -> None:

@@ -136,3 +136,12 @@ def disconnect_user(user_id: int, reason: str) -> None:
         except Exception:  # already gone
             log.debug("could not disconnect %s", sid, exc_info=True)
 
+
+def resync_after_outage(lost_at: float) -> None:
+    """The message queue is back after an outage (forum.realtime.server): write this worker's
+    follower sockets to Redis again (it may have lost them, and sign-out finds sockets there),
+    and tell the followers to `follow_thread` again, which fills in the posts they missed."""
+    connections = state().connections
+    if connections.needs_refresh():
+        connections.refresh()
+    realtime.state().server.emit("resync", {}, namespace=NAMESPACE, ignore_queue=True)

@@ -143,8 +143,16 @@
         }
         holder.setAttribute("data-state", "following");
         // Anything committed between the page's rendering (or a lost connection) and now.
+        // After a resync, every number of this page is looked at again: a post in the middle
+        // may be missing while a later one arrived (those present are not fetched).
         var missed = ack.last_number;
-        for (var number = known + 1; number <= missed; number += 1) {
+        var from = known + 1;
+        if (resyncing) {
+          resyncing = false;
+          from = Math.min(from, (page - 1) * ack.per_page + 1);
+        }
+        for (var number = from; number <= missed; number += 1) {
+          if (list.querySelector('li.post[data-number="' + number + '"]')) { continue; }
           postCreated(number, Math.max(Math.ceil(number / ack.per_page), 1), null);
         }
       });
@@ -156,7 +164,10 @@
     socket.disconnect();
   }
 
+  var resyncing = false;
   socket.on("connect", follow);
+  // The server's message queue was away: posts may have been missed (README "Protocol").
+  socket.on("resync", function () { resyncing = true; follow(); });
   socket.on("disconnect", function (reason) {
     if (!ended) { holder.setAttribute("data-state", "offline"); }
     if (!ended && reason === "io server disconnect") {
